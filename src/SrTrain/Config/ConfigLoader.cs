@@ -1,0 +1,179 @@
+using System.Collections;
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using YamlDotNet.Core;
+using YamlDotNet.RepresentationModel;
+
+namespace SrTrain.Config;
+
+/// <summary>Reads YAML onto the config records. Every key must name a property (snake_case) and every value must fit
+/// its type; otherwise a <see cref="SrTrainException"/> names the file, the key's full path and what is allowed.
+/// Overrides (resume --config) are merged at the YAML level, so the same checks apply to them.</summary>
+public static class ConfigLoader
+{
+    public static SrTrainConfig LoadFile(string path, IEnumerable<string>? overrideFiles = null)
+    {
+        var root = ReadYamlFile(path);
+        foreach (var o in overrideFiles ?? Array.Empty<string>())
+            root = Merge(root, ReadYamlFile(o));
+        return Bind(root, path);
+    }
+
+    public static SrTrainConfig LoadText(string yaml, string sourceName = "<config>")
+        => Bind(ParseYaml(yaml, sourceName), sourceName);
+
+    /// <summary>Binds a YAML mapping onto the root record, then validates the whole config.</summary>
+    public static SrTrainConfig Bind(YamlMappingNode root, string sourceName)
+    {
+        var config = (SrTrainConfig)BindRecord(typeof(SrTrainConfig), root, "", sourceName);
+        ConfigValidator.Validate(config, sourceName);
+        return config;
+    }
+
+    public static YamlMappingNode ReadYamlFile(string path)
+    {
+        if (!File.Exists(path))
+            throw new SrTrainException($"{path}: config file not found (give a YAML file, e.g. configs/quickstart.yaml)");
+        return ParseYaml(File.ReadAllText(path), path);
+    }
+
+    public static YamlMappingNode ParseYaml(string text, string sourceName)
+    {
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(text));
+        }
+        catch (YamlException e)
+        {
+            throw new SrTrainException($"{sourceName}: invalid YAML at line {e.Start.Line}, column {e.Start.Column}: {Inner(e).Message}");
+        }
+        if (stream.Documents.Count == 0) return new YamlMappingNode();
+        if (stream.Documents[0].RootNode is YamlScalarNode { Value: null or "" }) return new YamlMappingNode();
+        if (stream.Documents[0].RootNode is not YamlMappingNode map)
+            throw new SrTrainException($"{sourceName}: the top level must be a mapping of keys (name:, train:, ...)");
+        return map;
+    }
+
+    static Exception Inner(Exception e) => e.InnerException != null && e.Message.Contains("Exception during deserialization") ? e.InnerException : e;
+
+    /// <summary>Deep merge: mappings merge key by key, anything else in <paramref name="over"/> replaces.</summary>
+    public static YamlMappingNode Merge(YamlMappingNode baseMap, YamlMappingNode over)
+    {
+        var result = new YamlMappingNode();
+        foreach (var (k, v) in baseMap.Children) result.Children[k] = v;
+        foreach (var (k, v) in over.Children)
+        {
+            if (result.Children.TryGetValue(k, out var existing) && existing is YamlMappingNode em && v is YamlMappingNode vm)
+                result.Children[k] = Merge(em, vm);
+            else
+                result.Children[k] = v;
+        }
+        return result;
+    }
+
+    public static string SnakeCase(string pascal)
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < pascal.Length; i++)
+        {
+            char c = pascal[i];
+            bool boundary = char.IsUpper(c) && i > 0 &&
+                            (char.IsLower(pascal[i - 1]) || char.IsDigit(pascal[i - 1]) ||
+                             (i + 1 < pascal.Length && char.IsLower(pascal[i + 1]) && char.IsUpper(pascal[i - 1])));
+            if (boundary) sb.Append('_');
+            sb.Append(char.ToLowerInvariant(c));
+        }
+        return sb.ToString();
+    }
+
+    internal static IEnumerable<PropertyInfo> ConfigProperties(Type t) =>
+        t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite && p.Name != "EqualityContract");
+
+    static object BindRecord(Type type, YamlMappingNode map, string path, string source)
+    {
+        var obj = Activator.CreateInstance(type)!;
+        var props = ConfigProperties(type).ToDictionary(p => SnakeCase(p.Name));
+        foreach (var (keyNode, valueNode) in map.Children)
+        {
+            var key = (keyNode as YamlScalarNode)?.Value ?? "";
+            var keyPath = path.Length == 0 ? key : path + "." + key;
+            if (!props.TryGetValue(key, out var prop))
+                throw new SrTrainException(
+                    $"{source}: unknown key '{keyPath}' (allowed under '{(path.Length == 0 ? "the top level" : path)}': {string.Join(", ", props.Keys)})");
+            prop.SetValue(obj, ConvertValue(prop.PropertyType, valueNode, keyPath, source));
+        }
+        return obj;
+    }
+
+    static object? ConvertValue(Type type, YamlNode node, string path, string source)
+    {
+        if (type.IsClass && type != typeof(string) && !type.IsArray && !IsDictionary(type))
+        {
+            if (node is YamlScalarNode { Value: null or "" or "~" or "null" })
+                return Activator.CreateInstance(type);
+            if (node is not YamlMappingNode m)
+                throw Error(source, path, "a mapping of keys", node);
+            return BindRecord(type, m, path, source);
+        }
+        if (type.IsArray)
+        {
+            var elem = type.GetElementType()!;
+            if (node is YamlScalarNode { Value: null or "" or "~" or "null" }) return Array.CreateInstance(elem, 0);
+            if (node is not YamlSequenceNode seq) throw Error(source, path, $"a list of {Describe(elem)}", node);
+            var arr = Array.CreateInstance(elem, seq.Children.Count);
+            for (int i = 0; i < seq.Children.Count; i++)
+                arr.SetValue(ConvertValue(elem, seq.Children[i], $"{path}[{i}]", source), i);
+            return arr;
+        }
+        if (IsDictionary(type))
+        {
+            var valueType = type.GetGenericArguments()[1];
+            var dict = (IDictionary)Activator.CreateInstance(type)!;
+            if (node is YamlScalarNode { Value: null or "" or "~" or "null" }) return dict;
+            if (node is not YamlMappingNode dm) throw Error(source, path, "a mapping", node);
+            foreach (var (k, v) in dm.Children)
+            {
+                var key = (k as YamlScalarNode)?.Value ?? "";
+                dict[key] = ConvertValue(valueType, v, path + "." + key, source);
+            }
+            return dict;
+        }
+        if (node is not YamlScalarNode scalar) throw Error(source, path, Describe(type), node);
+        var s = scalar.Value ?? "";
+        var inv = CultureInfo.InvariantCulture;
+        if (type == typeof(string)) return s is "~" or "null" ? "" : s;
+        if (type == typeof(int) && int.TryParse(s.Replace("_", ""), NumberStyles.Integer, inv, out var i32)) return i32;
+        if (type == typeof(int) && double.TryParse(s, NumberStyles.Float, inv, out var d32) && d32 == Math.Floor(d32) && Math.Abs(d32) < int.MaxValue) return (int)d32;
+        if (type == typeof(long) && long.TryParse(s.Replace("_", ""), NumberStyles.Integer, inv, out var i64)) return i64;
+        if (type == typeof(long) && double.TryParse(s, NumberStyles.Float, inv, out var d64) && d64 == Math.Floor(d64)) return (long)d64;
+        if (type == typeof(double) && double.TryParse(s.Replace("_", ""), NumberStyles.Float, inv, out var dbl)) return dbl;
+        if (type == typeof(bool))
+        {
+            if (s is "true" or "True" or "yes" or "on") return true;
+            if (s is "false" or "False" or "no" or "off") return false;
+        }
+        if (type.IsEnum)
+        {
+            foreach (var name in Enum.GetNames(type))
+                if (string.Equals(name, s, StringComparison.OrdinalIgnoreCase)) return Enum.Parse(type, name);
+            throw new SrTrainException($"{source}: '{path}' is '{s}', which is not one of: {string.Join(", ", Enum.GetNames(type))}");
+        }
+        throw Error(source, path, Describe(type), node);
+    }
+
+    static bool IsDictionary(Type t) => t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Dictionary<,>);
+
+    static string Describe(Type t) =>
+        t == typeof(int) || t == typeof(long) ? "a whole number" :
+        t == typeof(double) ? "a number" :
+        t == typeof(bool) ? "true or false" :
+        t == typeof(string) ? "a string" : t.Name;
+
+    static SrTrainException Error(string source, string path, string expected, YamlNode node)
+    {
+        var got = node is YamlScalarNode s ? $"'{s.Value}'" : node is YamlSequenceNode ? "a list" : "a mapping";
+        return new SrTrainException($"{source}: '{path}' must be {expected}, got {got} (line {node.Start.Line})");
+    }
+}

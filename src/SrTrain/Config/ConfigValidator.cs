@@ -1,0 +1,97 @@
+namespace SrTrain.Config;
+
+/// <summary>Rejects impossible values at start-up, naming the key's path and the reason, so a typo costs seconds
+/// instead of a crashed run hours later. The first problem found is reported.</summary>
+public static class ConfigValidator
+{
+    public static void Validate(SrTrainConfig c, string source)
+    {
+        void Require(bool ok, string path, string why)
+        {
+            if (!ok) throw new SrTrainException($"{source}: '{path}' {why}");
+        }
+
+        Require(!string.IsNullOrWhiteSpace(c.Name) && c.Name.IndexOfAny(System.IO.Path.GetInvalidFileNameChars()) < 0 && c.Name != "." && c.Name != "..",
+            "name", "must be a non-empty folder name");
+        Require(c.Scale is 1 or 2 or 3 or 4 or 8, "scale", "must be 1, 2, 3, 4 or 8");
+        Require(c.Scale != 3 || c.NetworkG.Type != GeneratorType.RRDBNet, "scale", "3 is supported by MSRResNet and SRVGGNetCompact only");
+
+        var d = c.Datasets.Train;
+        Require(d.GtSize > 0 && d.GtSize % c.Scale == 0, "datasets.train.gt_size", $"must be a positive multiple of scale ({c.Scale})");
+        Require(d.BatchSize >= 1, "datasets.train.batch_size", "must be at least 1");
+        Require(d.NumWorkers >= 0, "datasets.train.num_workers", "must be 0 or more");
+        Require(d.PrefetchBatches >= 1, "datasets.train.prefetch_batches", "must be at least 1");
+        Require(d.MaxImagePixels > 0, "datasets.train.max_image_pixels", "must be positive");
+        Require(d.NoiseProb is >= 0 and <= 1, "datasets.train.noise_prob", "must be between 0 and 1");
+        Require(d.JpegProb is >= 0 and <= 1, "datasets.train.jpeg_prob", "must be between 0 and 1");
+        Require(d.NoiseRange.Length == 2 && d.NoiseRange[0] >= 0 && d.NoiseRange[0] <= d.NoiseRange[1], "datasets.train.noise_range", "must be [min, max] with 0 <= min <= max");
+        Require(d.JpegRange.Length == 2 && d.JpegRange[0] >= 1 && d.JpegRange[0] <= d.JpegRange[1] && d.JpegRange[1] <= 100, "datasets.train.jpeg_range", "must be [min, max] within 1..100");
+
+        var g = c.NetworkG;
+        Require(g.NumInCh >= 1, "network_g.num_in_ch", "must be at least 1");
+        Require(g.NumOutCh >= 1, "network_g.num_out_ch", "must be at least 1");
+        Require(g.NumFeat >= 1, "network_g.num_feat", "must be at least 1");
+        Require(g.NumBlock >= 1, "network_g.num_block", "must be at least 1");
+        Require(g.NumGrowCh >= 1, "network_g.num_grow_ch", "must be at least 1");
+        Require(c.NetworkD.NumFeat >= 1, "network_d.num_feat", "must be at least 1");
+
+        var l = c.Losses;
+        Require(l.Pixel.Weight >= 0, "losses.pixel.weight", "must be 0 or more");
+        Require(l.Pixel.Eps > 0, "losses.pixel.eps", "must be positive");
+        Require(l.Perceptual.Weight >= 0, "losses.perceptual.weight", "must be 0 or more");
+        Require(l.Perceptual.Weight == 0 || l.Perceptual.LayerWeights.Count > 0, "losses.perceptual.layer_weights", "must name at least one VGG-16 layer");
+        foreach (var (layer, w) in l.Perceptual.LayerWeights)
+        {
+            Require(Vgg16LayerNames.Contains(layer), $"losses.perceptual.layer_weights.{layer}", $"is not a VGG-16 layer (use e.g. {string.Join(", ", Vgg16LayerNames.Where(n => n.StartsWith("relu")))})");
+            Require(w >= 0, $"losses.perceptual.layer_weights.{layer}", "must be 0 or more");
+        }
+        Require(l.Gan.Weight >= 0, "losses.gan.weight", "must be 0 or more");
+        Require(l.Translational.Weight >= 0, "losses.translational.weight", "must be 0 or more");
+        foreach (var (name, start) in new[] { ("pixel", l.Pixel.StartStep), ("perceptual", l.Perceptual.StartStep), ("gan", l.Gan.StartStep), ("translational", l.Translational.StartStep) })
+            Require(start >= 0, $"losses.{name}.start_step", "must be 0 or more");
+        Require(l.Translational.Shift >= 1, "losses.translational.shift", "must be at least 1 (LQ pixels)");
+        if (l.Translational.Weight > 0)
+        {
+            int crop = d.GtSize - c.Scale * l.Translational.Shift;
+            Require(2 * crop - d.GtSize > 0, "losses.translational.shift",
+                $"is too large for gt_size {d.GtSize}: the four corner crops ({crop} px) must share a region (need scale·shift < gt_size/2)");
+        }
+        Require(l.Pixel.Weight + l.Perceptual.Weight + l.Gan.Weight + l.Translational.Weight > 0, "losses", "all weights are 0: nothing to train");
+
+        var t = c.Train;
+        Require(t.TotalSteps >= 1, "train.total_steps", "must be at least 1");
+        foreach (var (name, o) in new[] { ("optim_g", t.OptimG), ("optim_d", t.OptimD) })
+        {
+            Require(o.Lr > 0 && double.IsFinite(o.Lr), $"train.{name}.lr", "must be a positive number");
+            Require(o.Betas.Length == 2 && o.Betas.All(b => b is >= 0 and < 1), $"train.{name}.betas", "must be two numbers in [0, 1)");
+            Require(o.WeightDecay >= 0, $"train.{name}.weight_decay", "must be 0 or more");
+        }
+        Require(t.Scheduler.Gamma > 0 && t.Scheduler.Gamma <= 1, "train.scheduler.gamma", "must be in (0, 1]");
+        Require(t.Scheduler.WarmupSteps >= 0, "train.scheduler.warmup_steps", "must be 0 or more");
+        Require(t.Scheduler.Milestones.All(m => m > 0) && t.Scheduler.Milestones.SequenceEqual(t.Scheduler.Milestones.Order()), "train.scheduler.milestones", "must be increasing positive steps");
+        Require(t.Scheduler.EtaMin >= 0, "train.scheduler.eta_min", "must be 0 or more");
+        Require(t.EmaDecay is >= 0 and < 1, "train.ema_decay", "must be in [0, 1)");
+        Require(t.GradClip >= 0, "train.grad_clip", "must be 0 (off) or positive");
+        Require(t.MaxNonfiniteInARow >= 1, "train.max_nonfinite_in_a_row", "must be at least 1");
+
+        Require(c.Val.ValFreq >= 0, "val.val_freq", "must be 0 or more");
+        Require(c.Val.CropBorder >= 0, "val.crop_border", "must be 0 or more");
+        Require(c.Val.SaveImages >= 0, "val.save_images", "must be 0 or more");
+        Require(c.Val.ShiftK >= 1, "val.shift_k", "must be at least 1");
+        Require(c.Val.MaxLqSize >= 8, "val.max_lq_size", "must be at least 8");
+        Require(c.Logger.PrintFreq >= 1, "logger.print_freq", "must be at least 1");
+        Require(c.Checkpoint.SaveFreq >= 1, "checkpoint.save_freq", "must be at least 1");
+        Require(c.Checkpoint.KeepLast >= 1, "checkpoint.keep_last", "must be at least 1");
+        Require(c.Checkpoint.KeepEvery >= 0, "checkpoint.keep_every", "must be 0 or more");
+    }
+
+    /// <summary>torchvision VGG-16 feature layers by their usual names, in order.</summary>
+    public static readonly string[] Vgg16LayerNames =
+    {
+        "conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1",
+        "conv2_1", "relu2_1", "conv2_2", "relu2_2", "pool2",
+        "conv3_1", "relu3_1", "conv3_2", "relu3_2", "conv3_3", "relu3_3", "pool3",
+        "conv4_1", "relu4_1", "conv4_2", "relu4_2", "conv4_3", "relu4_3", "pool4",
+        "conv5_1", "relu5_1", "conv5_2", "relu5_2", "conv5_3", "relu5_3", "pool5",
+    };
+}

@@ -1,0 +1,224 @@
+namespace SrTrain.Config;
+
+// Every option SrTrain reads from YAML, with its default. YAML keys are the snake_case of the property names
+// (num_feat, gt_size, ...), following BasicSR's option files where a name exists there. A YAML file holds only what
+// differs from these defaults. Validation lives in ConfigValidator, binding in ConfigLoader.
+
+/// <summary>The whole run configuration (the root of the YAML file).</summary>
+public sealed record SrTrainConfig
+{
+    /// <summary>Run name: the run folder is runs/&lt;name&gt;.</summary>
+    public string Name { get; init; } = "run";
+    /// <summary>Upscaling factor (1, 2, 4 or 8; MSRResNet also 3).</summary>
+    public int Scale { get; init; } = 4;
+    /// <summary>Seed for weight initialisation and for the data order: step N's data is a function of (seed, N).</summary>
+    public int Seed { get; init; } = 0;
+    /// <summary>Where run folders are created.</summary>
+    public string RunsDir { get; init; } = "runs";
+    public DatasetsConfig Datasets { get; init; } = new();
+    public GeneratorConfig NetworkG { get; init; } = new();
+    public DiscriminatorConfig NetworkD { get; init; } = new();
+    public PathConfig Path { get; init; } = new();
+    public LossesConfig Losses { get; init; } = new();
+    public TrainConfig Train { get; init; } = new();
+    public ValConfig Val { get; init; } = new();
+    public LoggerConfig Logger { get; init; } = new();
+    public CheckpointConfig Checkpoint { get; init; } = new();
+}
+
+public sealed record DatasetsConfig
+{
+    public TrainDataConfig Train { get; init; } = new();
+    public ValDataConfig Val { get; init; } = new();
+}
+
+public sealed record TrainDataConfig
+{
+    /// <summary>Folder of high-quality images (searched recursively). BasicSR: dataroot_gt.</summary>
+    public string DatarootGt { get; init; } = "";
+    /// <summary>Optional folder of matching low-quality images (same file names); empty = LQ made by bicubic downscaling.</summary>
+    public string DatarootLq { get; init; } = "";
+    /// <summary>HQ patch size in pixels. With the translational term on, this is the full patch the corners are cut from.</summary>
+    public int GtSize { get; init; } = 128;
+    public bool UseHflip { get; init; } = true;
+    public bool UseRot { get; init; } = true;
+    /// <summary>Patches per step.</summary>
+    public int BatchSize { get; init; } = 4;
+    /// <summary>Background threads that decode, crop and degrade.</summary>
+    public int NumWorkers { get; init; } = 2;
+    /// <summary>Batches prepared ahead of the training step.</summary>
+    public int PrefetchBatches { get; init; } = 4;
+    /// <summary>Keep decoded images in memory (small data sets).</summary>
+    public bool CacheImages { get; init; } = false;
+    /// <summary>Images with more pixels than this are refused before decoding (decompression bombs).</summary>
+    public long MaxImagePixels { get; init; } = 100_000_000;
+    /// <summary>Reflect-pad images smaller than gt_size instead of skipping them.</summary>
+    public bool PadSmall { get; init; } = false;
+    /// <summary>Probability of adding Gaussian noise to the LQ patch (0 = off).</summary>
+    public double NoiseProb { get; init; } = 0;
+    /// <summary>Gaussian noise sigma range on the 0..255 scale.</summary>
+    public double[] NoiseRange { get; init; } = { 1, 10 };
+    /// <summary>Probability of JPEG re-compression of the LQ patch (0 = off).</summary>
+    public double JpegProb { get; init; } = 0;
+    /// <summary>JPEG quality range.</summary>
+    public int[] JpegRange { get; init; } = { 50, 95 };
+}
+
+public sealed record ValDataConfig
+{
+    /// <summary>Folder of validation HQ images; empty = no validation.</summary>
+    public string DatarootGt { get; init; } = "";
+    /// <summary>Optional matching LQ folder; empty = bicubic downscaling of the HQ images.</summary>
+    public string DatarootLq { get; init; } = "";
+}
+
+public enum GeneratorType { RRDBNet, MSRResNet, SRVGGNetCompact }
+
+public sealed record GeneratorConfig
+{
+    /// <summary>RRDBNet (ESRGAN), MSRResNet (SRResNet without BN) or SRVGGNetCompact (Real-ESRGAN's light net).</summary>
+    public GeneratorType Type { get; init; } = GeneratorType.RRDBNet;
+    public int NumInCh { get; init; } = 3;
+    public int NumOutCh { get; init; } = 3;
+    public int NumFeat { get; init; } = 64;
+    /// <summary>RRDB blocks (RRDBNet), residual blocks (MSRResNet) or conv layers (SRVGGNetCompact: num_conv).</summary>
+    public int NumBlock { get; init; } = 23;
+    /// <summary>Growth channels of RRDBNet's dense blocks.</summary>
+    public int NumGrowCh { get; init; } = 32;
+}
+
+public enum DiscriminatorType { VGGStyleDiscriminator, UNetDiscriminatorSN }
+
+public sealed record DiscriminatorConfig
+{
+    public DiscriminatorType Type { get; init; } = DiscriminatorType.VGGStyleDiscriminator;
+    public int NumInCh { get; init; } = 3;
+    public int NumFeat { get; init; } = 64;
+}
+
+public sealed record PathConfig
+{
+    /// <summary>Generator weights to start from (.pth or .safetensors, e.g. a PSNR-oriented pre-training).</summary>
+    public string PretrainNetworkG { get; init; } = "";
+    /// <summary>Pretrained VGG-16 weights for the perceptual loss: torchvision's vgg16-397923af.pth as downloaded.</summary>
+    public string Vgg16 { get; init; } = "";
+}
+
+public enum PixelCriterion { L1, L2, Charbonnier }
+public enum GanType { RaGAN, Vanilla, LSGAN, Hinge }
+
+public sealed record LossesConfig
+{
+    public PixelLossConfig Pixel { get; init; } = new();
+    public PerceptualLossConfig Perceptual { get; init; } = new();
+    public GanLossConfig Gan { get; init; } = new();
+    public TranslationalLossConfig Translational { get; init; } = new();
+}
+
+public sealed record PixelLossConfig
+{
+    public PixelCriterion Criterion { get; init; } = PixelCriterion.L1;
+    public double Weight { get; init; } = 1.0;
+    public int StartStep { get; init; } = 0;
+    /// <summary>Charbonnier's epsilon.</summary>
+    public double Eps { get; init; } = 1e-12;
+}
+
+public sealed record PerceptualLossConfig
+{
+    /// <summary>0 = off. ESRGAN uses 1.0.</summary>
+    public double Weight { get; init; } = 0;
+    public int StartStep { get; init; } = 0;
+    /// <summary>VGG-16 layers and their weights (ESRGAN: conv5_4 of VGG-19; the VGG-16 usual set below).</summary>
+    public Dictionary<string, double> LayerWeights { get; init; } = new()
+    {
+        ["relu1_2"] = 0.1, ["relu2_2"] = 0.1, ["relu3_3"] = 1.0, ["relu4_3"] = 1.0, ["relu5_3"] = 1.0,
+    };
+}
+
+public sealed record GanLossConfig
+{
+    public GanType Type { get; init; } = GanType.RaGAN;
+    /// <summary>0 = off (and no discriminator is trained). ESRGAN uses 0.005.</summary>
+    public double Weight { get; init; } = 0;
+    /// <summary>Step from which the GAN loss and the discriminator's training start (pixel-only pre-training before).</summary>
+    public int StartStep { get; init; } = 0;
+}
+
+public sealed record TranslationalLossConfig
+{
+    /// <summary>0 = off: no second generator pass, no extra cost.</summary>
+    public double Weight { get; init; } = 0;
+    /// <summary>Step from which the term is on; it should start once the generator makes coherent images.</summary>
+    public int StartStep { get; init; } = 0;
+    /// <summary>Shift k in LQ pixels between corner crops: crop_size = gt_size − scale·k (256 → 224 at x4 with k = 8).</summary>
+    public int Shift { get; init; } = 8;
+    /// <summary>Stop gradients through the second pass (by default both passes get gradients).</summary>
+    public bool DetachSecond { get; init; } = false;
+}
+
+public enum SchedulerType { Constant, MultiStep, Cosine }
+
+public sealed record OptimizerConfig
+{
+    public double Lr { get; init; } = 1e-4;
+    public double[] Betas { get; init; } = { 0.9, 0.99 };
+    public double WeightDecay { get; init; } = 0;
+}
+
+public sealed record SchedulerConfig
+{
+    public SchedulerType Type { get; init; } = SchedulerType.MultiStep;
+    /// <summary>MultiStep: steps at which the LR is multiplied by gamma.</summary>
+    public int[] Milestones { get; init; } = Array.Empty<int>();
+    public double Gamma { get; init; } = 0.5;
+    /// <summary>Linear warm-up from 0 over this many steps.</summary>
+    public int WarmupSteps { get; init; } = 0;
+    /// <summary>Cosine: the LR reached at total_steps.</summary>
+    public double EtaMin { get; init; } = 1e-7;
+}
+
+public sealed record TrainConfig
+{
+    public int TotalSteps { get; init; } = 400_000;
+    public OptimizerConfig OptimG { get; init; } = new();
+    public OptimizerConfig OptimD { get; init; } = new();
+    public SchedulerConfig Scheduler { get; init; } = new();
+    /// <summary>EMA decay of the generator's weights (0 = no EMA; BasicSR: 0.999).</summary>
+    public double EmaDecay { get; init; } = 0.999;
+    /// <summary>Clip the gradient norm of each network to this (0 = off).</summary>
+    public double GradClip { get; init; } = 0;
+    /// <summary>Stop after this many non-finite losses in a row (each one's step is skipped).</summary>
+    public int MaxNonfiniteInARow { get; init; } = 10;
+}
+
+public sealed record ValConfig
+{
+    /// <summary>Validate every this many steps (0 = only at the end).</summary>
+    public int ValFreq { get; init; } = 5000;
+    /// <summary>Border cropped before PSNR/SSIM (BasicSR: crop_border = scale).</summary>
+    public int CropBorder { get; init; } = 4;
+    /// <summary>How many validation images are saved as PNG side by side (LQ, output, HQ) at each validation.</summary>
+    public int SaveImages { get; init; } = 3;
+    /// <summary>Shift in LQ pixels for the shift-consistency metric.</summary>
+    public int ShiftK { get; init; } = 3;
+    /// <summary>Validation images larger than this (LQ pixels per side) are center-cropped, to bound the time.</summary>
+    public int MaxLqSize { get; init; } = 128;
+}
+
+public sealed record LoggerConfig
+{
+    /// <summary>Log the named losses every this many steps.</summary>
+    public int PrintFreq { get; init; } = 100;
+    public bool UseTensorboard { get; init; } = true;
+}
+
+public sealed record CheckpointConfig
+{
+    /// <summary>Save every this many steps (the final step is always saved).</summary>
+    public int SaveFreq { get; init; } = 5000;
+    /// <summary>Keep the newest K checkpoints ...</summary>
+    public int KeepLast { get; init; } = 3;
+    /// <summary>... plus every checkpoint whose step is a multiple of this (0 = none).</summary>
+    public int KeepEvery { get; init; } = 0;
+}
