@@ -1,2 +1,3 @@
-// Replaced by the real command line in the next commit.
-return 0;
+using SrTrain.Cli;
+
+return await CliApp.RunAsync(args);

@@ -1,0 +1,111 @@
+using System.CommandLine;
+using Serilog;
+using Serilog.Events;
+using SrTrain.Cli.Commands;
+
+namespace SrTrain.Cli;
+
+/// <summary>The `srtrain` command line: builds the command tree and runs it. Each command's action goes through
+/// <see cref="Run"/>, which turns user errors into one line and an exit code.</summary>
+public static class CliApp
+{
+    public const int ExitOk = 0;
+    public const int ExitUserError = 2;
+    public const int ExitInternalError = 3;
+    public const int ExitInterrupted = 130;
+
+    // Options every command takes (Recursive: they may stand after the command name).
+    public static readonly Option<string> Device = new("--device")
+    {
+        Description = "Where to compute: auto (CUDA when available, else CPU), cpu or cuda",
+        DefaultValueFactory = _ => "auto",
+        Recursive = true,
+    };
+    public static readonly Option<int> Threads = new("--threads")
+    {
+        Description = "CPU threads for libtorch (0 = all cores)",
+        DefaultValueFactory = _ => 0,
+        Recursive = true,
+    };
+    public static readonly Option<string> LogLevel = new("--log-level")
+    {
+        Description = "verbose, debug, information, warning or error",
+        DefaultValueFactory = _ => "information",
+        Recursive = true,
+    };
+
+    public static RootCommand BuildRoot()
+    {
+        Device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        LogLevel.AcceptOnlyFromAmong("verbose", "debug", "information", "warning", "error");
+        var root = new RootCommand("SrTrain: train and use image super-resolution GANs (ESRGAN-style) with translational regularization.");
+        root.Options.Add(Device);
+        root.Options.Add(Threads);
+        root.Options.Add(LogLevel);
+        root.Subcommands.Add(TrainCommand.Build());
+        root.Subcommands.Add(ResumeCommand.Build());
+        root.Subcommands.Add(UpscaleCommand.Build());
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var root = BuildRoot();
+        var parse = root.Parse(args);
+        return await parse.InvokeAsync();
+    }
+
+    /// <summary>Runs a command body with logging set up, mapping exceptions to exit codes: a
+    /// <see cref="SrTrainException"/> is the user's to fix and prints as one line, anything else is a bug and keeps its
+    /// stack trace in the log file.</summary>
+    public static int Run(ParseResult parse, Func<CommandContext, int> body)
+    {
+        var level = parse.GetValue(LogLevel) switch
+        {
+            "verbose" => LogEventLevel.Verbose,
+            "debug" => LogEventLevel.Debug,
+            "warning" => LogEventLevel.Warning,
+            "error" => LogEventLevel.Error,
+            _ => LogEventLevel.Information,
+        };
+        var fileSink = new RunLogFileSink();
+        Log.Logger = new LoggerConfiguration()
+            .MinimumLevel.Is(LogEventLevel.Verbose)
+            .WriteTo.Console(restrictedToMinimumLevel: level, outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}")
+            .WriteTo.Sink(fileSink)
+            .CreateLogger();
+        try
+        {
+            var ctx = new CommandContext(parse, Log.Logger, fileSink);
+            return body(ctx);
+        }
+        catch (SrTrainException e)
+        {
+            Log.Error("{Message}", e.Message);
+            return ExitUserError;
+        }
+        catch (OperationCanceledException)
+        {
+            Log.Warning("Interrupted");
+            return ExitInterrupted;
+        }
+        catch (Exception e)
+        {
+            Log.Fatal(e, "Internal error (a bug in SrTrain; please report it with the log file): {Message}", e.Message);
+            return ExitInternalError;
+        }
+        finally
+        {
+            fileSink.Dispose();
+            Log.CloseAndFlush();
+        }
+    }
+}
+
+/// <summary>What a command body gets: its parse result, the logger, and a way to start the run's log file once the
+/// run folder is known.</summary>
+public sealed record CommandContext(ParseResult Parse, ILogger Log, RunLogFileSink LogFile)
+{
+    public string Device => Parse.GetValue(CliApp.Device) ?? "auto";
+    public int Threads => Parse.GetValue(CliApp.Threads);
+}

@@ -1,0 +1,28 @@
+using System.CommandLine;
+using SrTrain.Training;
+
+namespace SrTrain.Cli.Commands;
+
+public static class TrainCommand
+{
+    public static Command Build()
+    {
+        var config = new Option<FileInfo>("--config", "-c") { Description = "YAML config (see configs/quickstart.yaml)", Required = true };
+        var name = new Option<string?>("--name") { Description = "Run name (default: the config's name); the run folder is runs/<name>" };
+        var autoResume = new Option<bool>("--auto-resume") { Description = "If the run folder exists, resume it from its latest checkpoint instead of refusing" };
+        var cmd = new Command("train", "Train a generator (and discriminator) from a config; writes runs/<name>/ with checkpoints, metrics and logs")
+        {
+            config, name, autoResume,
+        };
+        cmd.SetAction(parse => CliApp.Run(parse, ctx =>
+        {
+            using var interrupt = new Interrupt(ctx.Log);
+            var request = new TrainRequest(parse.GetValue(config)!.FullName, parse.GetValue(name), parse.GetValue(autoResume));
+            var result = TrainingLauncher.Train(request, Runtime(ctx), interrupt.Token);
+            return result.Interrupted ? CliApp.ExitInterrupted : CliApp.ExitOk;
+        }));
+        return cmd;
+    }
+
+    internal static LaunchContext Runtime(CommandContext ctx) => new(ctx.Device, ctx.Threads, ctx.Log, ctx.LogFile.Open);
+}

@@ -1,0 +1,34 @@
+using SrTrain.Config;
+using static TorchSharp.torch;
+
+namespace SrTrain.Losses;
+
+/// <summary>Adversarial losses on discriminator logits, as BasicSR's GANLoss and ESRGANModel compute them. The loss
+/// weight is applied by the caller (the generator's term only; the discriminator's loss is unweighted).</summary>
+public static class GanLoss
+{
+    /// <summary>The generator's adversarial loss. <paramref name="realLogits"/> must already be detached.</summary>
+    public static Tensor Generator(GanType type, Tensor fakeLogits, Tensor realLogits) => type switch
+    {
+        // ESRGAN's relativistic average GAN: the generator wants fakes judged more real than the average real and
+        // reals judged less real than the average fake.
+        GanType.RaGAN => (Bce(realLogits - fakeLogits.mean(), false) + Bce(fakeLogits - realLogits.mean(), true)) / 2,
+        GanType.Vanilla => Bce(fakeLogits, true),
+        GanType.LSGAN => nn.functional.mse_loss(fakeLogits, ones_like(fakeLogits)),
+        GanType.Hinge => -fakeLogits.mean(),
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    /// <summary>The discriminator's loss on real and (detached) fake logits.</summary>
+    public static Tensor Discriminator(GanType type, Tensor realLogits, Tensor fakeLogits) => type switch
+    {
+        GanType.RaGAN => (Bce(realLogits - fakeLogits.mean().detach(), true) + Bce(fakeLogits - realLogits.mean().detach(), false)) / 2,
+        GanType.Vanilla => (Bce(realLogits, true) + Bce(fakeLogits, false)) / 2,
+        GanType.LSGAN => (nn.functional.mse_loss(realLogits, ones_like(realLogits)) + nn.functional.mse_loss(fakeLogits, zeros_like(fakeLogits))) / 2,
+        GanType.Hinge => (nn.functional.relu(1 - realLogits).mean() + nn.functional.relu(1 + fakeLogits).mean()) / 2,
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    static Tensor Bce(Tensor logits, bool targetIsReal) =>
+        nn.functional.binary_cross_entropy_with_logits(logits, targetIsReal ? ones_like(logits) : zeros_like(logits));
+}

@@ -1,0 +1,43 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace SrTrain.Models;
+
+/// <summary>Real-ESRGAN's SRVGGNetCompact (realesr-general-x4v3's architecture): a plain stack of 3x3 convs with
+/// PReLU, a pixel shuffle, plus the nearest-upsampled input. Light enough to train on a CPU, so the quickstart uses it.
+/// Parameter names match Real-ESRGAN's (`body.0.weight`, `body.1.weight` for the first PReLU, ...).</summary>
+public sealed class SrVggNetCompact : Module<Tensor, Tensor>
+{
+    private readonly ModuleList<Module<Tensor, Tensor>> body;
+    private readonly PixelShuffle upsampler;
+    private readonly int _upscale;
+
+    public SrVggNetCompact(int numInCh = 3, int numOutCh = 3, int numFeat = 64, int numConv = 16, int upscale = 4)
+        : base(nameof(SrVggNetCompact))
+    {
+        _upscale = upscale;
+        body = new ModuleList<Module<Tensor, Tensor>>();
+        body.Add(Conv2d(numInCh, numFeat, 3, padding: 1));
+        body.Add(PReLU(numFeat));
+        for (int i = 0; i < numConv; i++)
+        {
+            body.Add(Conv2d(numFeat, numFeat, 3, padding: 1));
+            body.Add(PReLU(numFeat));
+        }
+        body.Add(Conv2d(numFeat, numOutCh * upscale * upscale, 3, padding: 1));
+        upsampler = PixelShuffle(upscale);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        using var scope = NewDisposeScope();
+        var output = x;
+        foreach (var layer in body) output = layer.call(output);
+        output = upsampler.call(output);
+        var baseImage = functional.interpolate(x, scale_factor: new double[] { _upscale, _upscale }, mode: InterpolationMode.Nearest);
+        return (output + baseImage).MoveToOuterDisposeScope();
+    }
+}

@@ -1,0 +1,43 @@
+using Serilog;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SrTrain.Runtime;
+
+/// <summary>Turns --device and --threads into a torch device and libtorch's thread count, and says what it chose.</summary>
+public static class DeviceSelector
+{
+    public static Device Select(string device, int threads, ILogger log)
+    {
+        NativeRuntime.EnsureLoaded(log);
+        int n = threads > 0 ? threads : Environment.ProcessorCount;
+        torch.set_num_threads(n);
+        Device chosen;
+        switch (device)
+        {
+            case "cpu":
+                chosen = CPU;
+                break;
+            case "cuda":
+                if (!CudaAvailable())
+                    throw new SrTrainException("--device cuda: CUDA is not available (this build uses the CPU libtorch unless built with " +
+                                               "-p:TorchBackend=cuda-linux or cuda-windows, and a GPU with its driver is needed); use --device cpu or auto");
+                chosen = CUDA;
+                break;
+            case "auto":
+                chosen = CudaAvailable() ? CUDA : CPU;
+                break;
+            default:
+                throw new SrTrainException($"--device '{device}': use auto, cpu or cuda");
+        }
+        log.Information("Device {Device}, {Threads} CPU threads{Why}", chosen.type == DeviceType.CUDA ? "cuda" : "cpu", n,
+            threads > 0 ? "" : " (all cores)");
+        return chosen;
+    }
+
+    static bool CudaAvailable()
+    {
+        try { return torch.cuda.is_available(); }
+        catch (Exception) { return false; }
+    }
+}

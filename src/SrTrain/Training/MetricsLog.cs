@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using TorchSharp;
+
+namespace SrTrain.Training;
+
+/// <summary>runs/&lt;name&gt;/metrics.jsonl: one JSON object per line, `{"kind": "train"|"val"|"val_bicubic", "step": N, ...}`,
+/// appended and flushed as they come so a killed run loses nothing already logged; plus TensorBoard scalars.
+/// A line torn by a kill is skipped by <see cref="Read"/>.</summary>
+public sealed class MetricsLog : IDisposable
+{
+    public const string FileName = "metrics.jsonl";
+    readonly StreamWriter _writer;
+    readonly TorchSharp.Modules.SummaryWriter? _tensorboard;
+
+    public MetricsLog(string runDir, bool tensorboard)
+    {
+        var path = Path.Combine(runDir, FileName);
+        _writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false));
+        if (tensorboard)
+            _tensorboard = torch.utils.tensorboard.SummaryWriter(Path.Combine(runDir, "tensorboard"), createRunName: false);
+    }
+
+    public void Write(string kind, long step, IReadOnlyDictionary<string, double> values)
+    {
+        var sb = new StringBuilder();
+        sb.Append("{\"kind\":\"").Append(kind).Append("\",\"step\":").Append(step.ToString(CultureInfo.InvariantCulture));
+        foreach (var (k, v) in values)
+        {
+            sb.Append(",\"").Append(k).Append("\":");
+            sb.Append(double.IsFinite(v) ? v.ToString("R", CultureInfo.InvariantCulture) : "null");
+        }
+        sb.Append('}');
+        _writer.WriteLine(sb.ToString());
+        _writer.Flush();
+        if (_tensorboard != null)
+            foreach (var (k, v) in values)
+                if (double.IsFinite(v)) _tensorboard.add_scalar($"{kind}/{k}", (float)v, (int)step);
+    }
+
+    public sealed record Record(string Kind, long Step, Dictionary<string, double> Values, string Json);
+
+    /// <summary>All records, in step order. A run resumed after a crash logs again the steps after its checkpoint;
+    /// those lines are kept in the file (nothing written is ever removed) and the newest record of each
+    /// (kind, step) wins here.</summary>
+    public static List<Record> Read(string runDir)
+    {
+        var latest = new Dictionary<(string, long), Record>();
+        foreach (var r in ReadLines(Path.Combine(runDir, FileName))) latest[(r.Kind, r.Step)] = r;
+        return latest.Values.OrderBy(r => r.Step).ThenBy(r => r.Kind, StringComparer.Ordinal).ToList();
+    }
+
+    static IEnumerable<Record> ReadLines(string path)
+    {
+        if (!File.Exists(path)) yield break;
+        foreach (var line in File.ReadLines(path))
+        {
+            Record? r = null;
+            try
+            {
+                using var doc = JsonDocument.Parse(line);
+                var root = doc.RootElement;
+                var values = new Dictionary<string, double>();
+                foreach (var p in root.EnumerateObject())
+                    if (p.Value.ValueKind == JsonValueKind.Number) values[p.Name] = p.Value.GetDouble();
+                values.Remove("step");
+                r = new Record(root.GetProperty("kind").GetString() ?? "", root.GetProperty("step").GetInt64(), values, line);
+            }
+            catch (JsonException) { }
+            catch (KeyNotFoundException) { }
+            if (r != null) yield return r;
+        }
+    }
+
+    public void Dispose()
+    {
+        _writer.Dispose();
+        // SummaryWriter writes each event straight to its file; it has nothing to flush or close.
+    }
+}

@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Text.Json;
+using Serilog;
+using SrTrain.Config;
+using SrTrain.Models;
+using SrTrain.Training.Checkpoints;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SrTrain.Training;
+
+/// <summary>The training loop, top to bottom: schedule → data → generator and discriminator step → EMA → log →
+/// maybe validate → maybe checkpoint → stop check. Everything it needs is built by <see cref="TrainingSetup"/>.</summary>
+public sealed class Trainer
+{
+    readonly SrTrainConfig _c;
+    readonly TrainingParts _p;
+    readonly RunFolder _run;
+    readonly ILogger _log;
+    readonly CheckpointStore _checkpoints;
+    readonly MetricsLog _metrics;
+    readonly LrSchedule _lrG, _lrD;
+    int _nonfiniteInARow;
+    long _nonfiniteTotal;
+
+    public Trainer(SrTrainConfig config, TrainingParts parts, RunFolder run, MetricsLog metrics, ILogger log)
+    {
+        _c = config;
+        _p = parts;
+        _run = run;
+        _log = log;
+        _metrics = metrics;
+        _checkpoints = new CheckpointStore(run.CheckpointsDir, log);
+        _lrG = new LrSchedule(config.Train.Scheduler, config.Train.OptimG.Lr, config.Train.TotalSteps);
+        _lrD = new LrSchedule(config.Train.Scheduler, config.Train.OptimD.Lr, config.Train.TotalSteps);
+    }
+
+    public CheckpointStore Checkpoints => _checkpoints;
+
+    /// <summary>Trains from <paramref name="startStep"/> (updates already done) to train.total_steps. On cancellation
+    /// (Ctrl+C) it saves a checkpoint at the current step and returns that step.</summary>
+    public long Run(long startStep, CancellationToken cancel)
+    {
+        long total = _c.Train.TotalSteps;
+        var progress = new ProgressMeter(startStep, total);
+        var data = _p.Data;
+        data.Start(startStep);
+        _log.Information("Training {Run} from step {Start} to {Total}", _run.Name, startStep, total);
+        for (long step = startStep; step < total; step++)
+        {
+            if (cancel.IsCancellationRequested)
+            {
+                _log.Warning("Interrupted at step {Step}: saving a checkpoint before exiting (press Ctrl+C again to exit at once)", step);
+                SaveCheckpoint(step);
+                return step;
+            }
+
+            SetLearningRates(step);
+            var batch = data.Next(step);
+            var losses = _p.Step.Run(step, batch);
+            if (losses is null)
+            {
+                HandleNonFinite(step);
+                continue;
+            }
+            _nonfiniteInARow = 0;
+            _p.Ema.Update();
+
+            long done = step + 1;
+            progress.Tick(done);
+            if (done % _c.Logger.PrintFreq == 0 || done == total)
+                LogProgress(done, losses, progress);
+            if ((_c.Val.ValFreq > 0 && done % _c.Val.ValFreq == 0) || done == total)
+                Validate(done);
+            if (done % _c.Checkpoint.SaveFreq == 0 || done == total)
+                SaveCheckpoint(done);
+        }
+        return total;
+    }
+
+    void SetLearningRates(long step)
+    {
+        foreach (var g in _p.OptG.ParamGroups) g.LearningRate = _lrG.At(step);
+        if (_p.OptD != null)
+            foreach (var g in _p.OptD.ParamGroups) g.LearningRate = _lrD.At(step);
+    }
+
+    void HandleNonFinite(long step)
+    {
+        _nonfiniteInARow++;
+        _nonfiniteTotal++;
+        _log.Warning("Step {Step}: the loss is not finite; the step is skipped ({InARow} in a row, {Total} in all)",
+            step, _nonfiniteInARow, _nonfiniteTotal);
+        if (_nonfiniteInARow >= _c.Train.MaxNonfiniteInARow)
+            throw new SrTrainException(
+                $"stopped: {_nonfiniteInARow} non-finite losses in a row at step {step} (train.max_nonfinite_in_a_row). " +
+                "Lower the learning rate or the GAN weight, or resume from an earlier checkpoint; the checkpoints already written are intact.");
+    }
+
+    void LogProgress(long done, Dictionary<string, double> losses, ProgressMeter progress)
+    {
+        var values = new Dictionary<string, double>(losses)
+        {
+            ["lr_g"] = _lrG.At(done - 1),
+            ["it_per_s"] = progress.ItersPerSecond,
+        };
+        _metrics.Write("train", done, values);
+        var lossText = string.Join(" ", losses.Where(kv => kv.Key.StartsWith("l_")).Select(kv => $"{kv.Key} {kv.Value:F4}"));
+        _log.Information("Step {Step}/{Total} | {ItPerS:F2} it/s | ETA {Eta} | lr {Lr:E2} | {Losses}",
+            done, _c.Train.TotalSteps, progress.ItersPerSecond, progress.Eta(done), _lrG.At(done - 1), lossText);
+    }
+
+    void Validate(long step)
+    {
+        if (_p.Validator is null) return;
+        var sw = Stopwatch.StartNew();
+        var result = _p.Validator.Run(_p.Ema.Model, step, _run.ValImagesDir);
+        _metrics.Write("val", step, result);
+        _log.Information("Validation at step {Step} ({Seconds:F1} s): {Metrics}", step, sw.Elapsed.TotalSeconds,
+            string.Join(" ", result.Select(kv => $"{kv.Key} {kv.Value:F4}")));
+    }
+
+    /// <summary>Writes everything needed to continue exactly (weights, EMA, discriminator, optimizer states, step,
+    /// counters, config) plus the EMA generator as a BasicSR `.pth` for PyTorch tools and `upscale`.</summary>
+    public void SaveCheckpoint(long step)
+    {
+        var dir = _checkpoints.Save(step, tmp => CheckpointFiles.Write(tmp, _p, new TrainingState(step, _nonfiniteInARow, _nonfiniteTotal), _c));
+        var deleted = _checkpoints.ApplyRetention(_c.Checkpoint.KeepLast, _c.Checkpoint.KeepEvery, protect: step);
+        _log.Information("Checkpoint {Step} saved to {Dir}{Deleted}", step, dir,
+            deleted.Count > 0 ? $" (removed {string.Join(", ", deleted)} by retention)" : "");
+    }
+
+    public void Restore(string checkpointDir)
+    {
+        var state = CheckpointFiles.Read(checkpointDir, _p);
+        _nonfiniteInARow = state.NonfiniteInARow;
+        _nonfiniteTotal = state.NonfiniteTotal;
+    }
+}
+
+/// <summary>Counters that must survive a resume for it to be exact.</summary>
+public sealed record TrainingState(long Step, int NonfiniteInARow, long NonfiniteTotal)
+{
+    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+}
+
+/// <summary>Steps per second over a sliding window, and the time left.</summary>
+public sealed class ProgressMeter
+{
+    readonly Queue<(long Step, double Seconds)> _window = new();
+    readonly Stopwatch _clock = Stopwatch.StartNew();
+    readonly long _total;
+
+    public ProgressMeter(long start, long total)
+    {
+        _total = total;
+        _window.Enqueue((start, 0));
+    }
+
+    public void Tick(long step)
+    {
+        _window.Enqueue((step, _clock.Elapsed.TotalSeconds));
+        while (_window.Count > 50) _window.Dequeue();
+    }
+
+    public double ItersPerSecond
+    {
+        get
+        {
+            var first = _window.Peek();
+            var last = _window.Last();
+            double dt = last.Seconds - first.Seconds;
+            return dt > 0 ? (last.Step - first.Step) / dt : 0;
+        }
+    }
+
+    public string Eta(long step)
+    {
+        double ips = ItersPerSecond;
+        if (ips <= 0) return "?";
+        var t = TimeSpan.FromSeconds((_total - step) / ips);
+        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : $"{t.Minutes}m{t.Seconds:D2}s";
+    }
+}

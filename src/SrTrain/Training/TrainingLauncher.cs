@@ -1,0 +1,159 @@
+using Serilog;
+using SrTrain.Config;
+using SrTrain.Runtime;
+using SrTrain.Training.Checkpoints;
+using YamlDotNet.RepresentationModel;
+
+namespace SrTrain.Training;
+
+public sealed record TrainRequest(string ConfigPath, string? Name, bool AutoResume);
+
+public sealed record ResumeRequest(
+    string? RunDir,
+    long? FromStep,
+    bool Translational,
+    double? TranslationalWeight,
+    IReadOnlyList<string> OverrideConfigs,
+    string? Name);
+
+/// <summary>How the program runs: device and threads, the logger, and how to start the run's log file.</summary>
+public sealed record LaunchContext(string Device, int Threads, ILogger Log, Action<string> OpenLogFile);
+
+public sealed record TrainResult(string RunDir, long FinalStep, bool Interrupted);
+
+/// <summary>`train` and `resume`: decides which run folder to write, from which checkpoint to start and with which
+/// config, then hands over to the <see cref="Trainer"/>. Resuming never overwrites what a run wrote after the resume
+/// step: anything but "continue from the latest checkpoint with the same losses" becomes a branch in a new folder.</summary>
+public static class TrainingLauncher
+{
+    public static TrainResult Train(TrainRequest request, LaunchContext ctx, CancellationToken cancel)
+    {
+        var config = ConfigLoader.LoadFile(request.ConfigPath);
+        if (request.Name != null) config = config with { Name = request.Name };
+        ConfigValidator.Validate(config, "--name");
+        var run = new RunFolder(Path.Combine(config.RunsDir, config.Name));
+        if (run.Exists && Directory.EnumerateFileSystemEntries(run.Dir).Any())
+        {
+            if (!request.AutoResume)
+                throw new SrTrainException($"{run.Dir} already exists: use `srtrain resume --run {run.Dir}` or `train --auto-resume` to continue it, " +
+                                           "or --name to start a new run");
+            var store = new CheckpointStore(run.CheckpointsDir, ctx.Log);
+            var latest = store.LatestStep();
+            if (latest != null)
+            {
+                ctx.Log.Information("--auto-resume: {Run} exists, resuming from its latest checkpoint {Step}", run.Dir, latest);
+                return Resume(new ResumeRequest(run.Dir, null, false, null, Array.Empty<string>(), null), ctx, cancel);
+            }
+            ctx.Log.Information("--auto-resume: {Run} exists without a checkpoint; starting it from step 0", run.Dir);
+        }
+        run.Create();
+        ctx.OpenLogFile(run.LogPath);
+        run.WriteConfig(config);
+        if (run.ReadLineage() == null)
+            run.WriteLineage(new Lineage(run.Name, null, null, null, DateTimeOffset.UtcNow));
+        return Execute(config, run, startFrom: null, startStep: 0, ctx, cancel);
+    }
+
+    public static TrainResult Resume(ResumeRequest request, LaunchContext ctx, CancellationToken cancel)
+    {
+        var parent = new RunFolder(request.RunDir ?? MostRecentRun("runs", ctx.Log));
+        if (!File.Exists(parent.ConfigPath))
+            throw new SrTrainException($"{parent.Dir}: not a run folder (no config.yml); give --run runs/<name>");
+        var store = new CheckpointStore(parent.CheckpointsDir, ctx.Log);
+        store.CleanLeftovers();
+        var steps = store.ListSteps();
+        if (steps.Count == 0)
+            throw new SrTrainException($"{parent.Dir}: has no complete checkpoint to resume from; start it again with `srtrain train --config {parent.ConfigPath} --auto-resume`");
+        long latest = store.LatestStep() ?? steps[^1];
+        long from = request.FromStep ?? latest;
+        if (!steps.Contains(from))
+            throw new SrTrainException($"{parent.Dir}: no checkpoint at step {from} (available: {string.Join(", ", steps)})");
+        store.Verify(from);
+
+        // The run's own resolved config, with overrides merged at the YAML level so they are checked like any config.
+        YamlMappingNode yaml = ConfigLoader.ReadYamlFile(parent.ConfigPath);
+        foreach (var o in request.OverrideConfigs) yaml = ConfigLoader.Merge(yaml, ConfigLoader.ReadYamlFile(o));
+        var config = ConfigLoader.Bind(yaml, request.OverrideConfigs.Count > 0 ? string.Join(" + ", request.OverrideConfigs) : parent.ConfigPath);
+        var original = ConfigLoader.Bind(ConfigLoader.ReadYamlFile(parent.ConfigPath), parent.ConfigPath);
+
+        long? translationalFrom = null;
+        if (request.Translational)
+        {
+            double w = request.TranslationalWeight ?? (config.Losses.Translational.Weight > 0 ? config.Losses.Translational.Weight : 1.0);
+            config = config with
+            {
+                Losses = config.Losses with { Translational = config.Losses.Translational with { Weight = w, StartStep = (int)from } },
+            };
+            translationalFrom = from;
+            ctx.Log.Information("Translational term on from step {Step} with weight {Weight} and shift {Shift}", from, w, config.Losses.Translational.Shift);
+        }
+        else if (request.TranslationalWeight != null)
+            throw new SrTrainException("--translational-weight goes with --translational");
+        if (config.Train.TotalSteps <= from)
+            throw new SrTrainException($"{parent.Dir}: the checkpoint is at step {from} and train.total_steps is {config.Train.TotalSteps}: nothing left to train (raise train.total_steps with --config overrides.yaml)");
+
+        bool lossesChanged = ConfigWriter.ToYaml(new SrTrainConfig { Losses = config.Losses }) != ConfigWriter.ToYaml(new SrTrainConfig { Losses = original.Losses });
+        bool branch = from != latest || lossesChanged || request.Name != null;
+        RunFolder run;
+        if (branch)
+        {
+            var parentName = parent.Name;
+            var name = request.Name ?? $"{parentName}-from{from}{(request.Translational ? "-translational" : "")}";
+            config = config with { Name = name };
+            run = new RunFolder(Path.Combine(Path.GetDirectoryName(parent.Dir)!, name));
+            if (run.Exists && Directory.EnumerateFileSystemEntries(run.Dir).Any())
+                throw new SrTrainException($"{run.Dir} already exists: resume it with `srtrain resume --run {run.Dir}`, or give the branch another --name");
+            run.Create();
+            ctx.OpenLogFile(run.LogPath);
+            run.WriteLineage(new Lineage(name, parent.Dir, from, translationalFrom ?? parent.ReadLineage()?.TranslationalFrom, DateTimeOffset.UtcNow));
+            ctx.Log.Information("Branching {Parent} at step {Step} into {Run}{Why}; the parent is left untouched", parent.Dir, from, run.Dir,
+                from != latest ? $" (its latest is {latest})" : lossesChanged ? " (losses changed)" : "");
+        }
+        else
+        {
+            run = parent;
+            ctx.OpenLogFile(run.LogPath);
+            ctx.Log.Information("Resuming {Run} from its latest checkpoint {Step}", run.Dir, from);
+        }
+        run.WriteConfig(config);
+        return Execute(config, run, startFrom: store.PathFor(from), startStep: from, ctx, cancel);
+    }
+
+    static TrainResult Execute(SrTrainConfig config, RunFolder run, string? startFrom, long startStep, LaunchContext ctx, CancellationToken cancel)
+    {
+        var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
+        using var parts = TrainingSetup.Build(config, device, ctx.Log);
+        using var metrics = new MetricsLog(run.Dir, config.Logger.UseTensorboard);
+        var trainer = new Trainer(config, parts, run, metrics, ctx.Log);
+        trainer.Checkpoints.CleanLeftovers();
+        if (startFrom != null)
+        {
+            trainer.Restore(startFrom);
+            ctx.Log.Information("Restored weights, EMA, discriminator and optimizer states from {Checkpoint}", startFrom);
+        }
+        long final = trainer.Run(startStep, cancel);
+        bool interrupted = final < config.Train.TotalSteps;
+        ctx.Log.Information(interrupted ? "Stopped at step {Step}; continue with `srtrain resume --run {Run}`" : "Finished at step {Step}; run folder {Run}",
+            final, run.Dir);
+        return new TrainResult(run.Dir, final, interrupted);
+    }
+
+    /// <summary>The run folder under <paramref name="runsDir"/> whose files were written last.</summary>
+    public static string MostRecentRun(string runsDir, ILogger log)
+    {
+        if (!Directory.Exists(runsDir))
+            throw new SrTrainException($"{Path.GetFullPath(runsDir)}: no runs yet; give --run runs/<name> or train one first");
+        var best = Directory.EnumerateDirectories(runsDir)
+            .Where(d => File.Exists(Path.Combine(d, "config.yml")))
+            .Select(d => (Dir: d, Time: LastWrite(d)))
+            .OrderByDescending(x => x.Time)
+            .FirstOrDefault();
+        if (best.Dir == null)
+            throw new SrTrainException($"{Path.GetFullPath(runsDir)}: no run folders; give --run runs/<name> or train one first");
+        log.Information("Using the most recent run {Run}", best.Dir);
+        return best.Dir;
+    }
+
+    static DateTime LastWrite(string dir) =>
+        new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Select(f => f.LastWriteTimeUtc).DefaultIfEmpty(DateTime.MinValue).Max();
+}
