@@ -1,0 +1,112 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+using static TorchSharp.torch.nn;
+
+namespace SrTrain.Models;
+
+/// <summary>A frozen VGG-16 feature extractor for perceptual losses, like BasicSR's <c>VGGFeatureExtractor</c> on
+/// vgg16. It holds torchvision's <c>vgg16().features</c> as a Sequential named <c>features</c> with the same indices
+/// (features.0.weight, features.2.weight, …), so torchvision's weight file loads into it, but only up to the deepest
+/// requested layer: the keys of deeper layers in such a file are not part of this module's state.
+/// <para>The input is RGB in [0,1] (or [-1,1] with <c>rangeNorm</c>); it is normalised with the ImageNet mean/std
+/// before the first conv. Those two tensors are non-persistent buffers: they follow <c>.to(device)</c> but are not
+/// in the state dict, since torchvision's files do not have them. Conv outputs (conv1_1 …) are pre-activation values:
+/// the ReLUs are not in place, unlike torchvision's.</para></summary>
+public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
+{
+    /// <summary>torchvision vgg16().features, index by index.</summary>
+    public static readonly IReadOnlyList<string> LayerNames = new[]
+    {
+        "conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1",
+        "conv2_1", "relu2_1", "conv2_2", "relu2_2", "pool2",
+        "conv3_1", "relu3_1", "conv3_2", "relu3_2", "conv3_3", "relu3_3", "pool3",
+        "conv4_1", "relu4_1", "conv4_2", "relu4_2", "conv4_3", "relu4_3", "pool4",
+        "conv5_1", "relu5_1", "conv5_2", "relu5_2", "conv5_3", "relu5_3", "pool5",
+    };
+
+    private readonly Sequential features;
+    private readonly Tensor mean;
+    private readonly Tensor std;
+    private readonly Module<Tensor, Tensor>[] layers;
+    private readonly string[] wanted;
+    private readonly bool useInputNorm;
+    private readonly bool rangeNorm;
+
+    /// <param name="layerNames">Layers whose outputs <see cref="forward"/> returns, by the names in
+    /// <see cref="LayerNames"/> (e.g. "relu2_2", "conv5_4" does not exist in VGG-16).</param>
+    /// <param name="useInputNorm">Normalise with the ImageNet mean/std (BasicSR default true).</param>
+    /// <param name="rangeNorm">Map a [-1,1] input to [0,1] first (BasicSR default false).</param>
+    public Vgg16Features(IEnumerable<string> layerNames, bool useInputNorm = true, bool rangeNorm = false) : base(nameof(Vgg16Features))
+    {
+        wanted = layerNames.Distinct().ToArray();
+        if (wanted.Length == 0)
+            throw new ArgumentException("Vgg16Features needs at least one layer name", nameof(layerNames));
+        var unknown = wanted.Where(n => !LayerNames.Contains(n)).ToArray();
+        if (unknown.Length > 0)
+            throw new ArgumentException(
+                $"unknown VGG-16 layer name(s) {string.Join(", ", unknown)}; valid: {string.Join(", ", LayerNames)}", nameof(layerNames));
+        var last = wanted.Max(n => IndexOf(n));
+
+        layers = BuildLayers(last + 1);
+        features = Sequential(layers);
+        this.useInputNorm = useInputNorm;
+        this.rangeNorm = rangeNorm;
+        mean = tensor(new[] { 0.485f, 0.456f, 0.406f }).view(1, 3, 1, 1);
+        std = tensor(new[] { 0.229f, 0.224f, 0.225f }).view(1, 3, 1, 1);
+        register_buffer(nameof(mean), mean, persistent: false);
+        register_buffer(nameof(std), std, persistent: false);
+        RegisterComponents();
+
+        foreach (var p in parameters())
+            p.requires_grad = false;
+        eval();
+    }
+
+    /// <summary>Index of a layer name in torchvision's vgg16().features.</summary>
+    public static int IndexOf(string layerName)
+    {
+        for (int i = 0; i < LayerNames.Count; i++)
+            if (LayerNames[i] == layerName) return i;
+        throw new ArgumentException($"unknown VGG-16 layer name {layerName}", nameof(layerName));
+    }
+
+    /// <summary>Runs the input (N,3,H,W) through the layers and returns the requested layers' outputs by name.</summary>
+    public override Dictionary<string, Tensor> forward(Tensor x)
+    {
+        var result = new Dictionary<string, Tensor>();
+        using var scope = NewDisposeScope();
+        if (rangeNorm)
+            x = (x + 1) / 2;
+        if (useInputNorm)
+            x = (x - mean) / std;
+        for (int i = 0; i < layers.Length; i++)
+        {
+            x = layers[i].call(x);
+            if (wanted.Contains(LayerNames[i]))
+                result[LayerNames[i]] = x.MoveToOuterDisposeScope();
+        }
+        return result;
+    }
+
+    // Config "D" of torchvision: 64,64,M,128,128,M,256,256,256,M,512,512,512,M,512,512,512,M.
+    static Module<Tensor, Tensor>[] BuildLayers(int count)
+    {
+        var list = new List<Module<Tensor, Tensor>>();
+        long inCh = 3;
+        foreach (var name in LayerNames.Take(count))
+        {
+            if (name.StartsWith("conv", StringComparison.Ordinal))
+            {
+                long outCh = name[4] switch { '1' => 64, '2' => 128, '3' => 256, _ => 512 };
+                list.Add(Conv2d(inCh, outCh, 3, 1, 1));
+                inCh = outCh;
+            }
+            else if (name.StartsWith("relu", StringComparison.Ordinal))
+                list.Add(ReLU());
+            else
+                list.Add(MaxPool2d(2, 2));
+        }
+        return list.ToArray();
+    }
+}

@@ -1,0 +1,55 @@
+using SrTrain.Models;
+using SrTrain.Runtime;
+using static TorchSharp.torch;
+
+namespace SrTrain.Tests.Models;
+
+public class Vgg16FeaturesTests
+{
+    static Vgg16FeaturesTests() => NativeRuntime.EnsureLoaded();
+
+    [Fact]
+    public void BuiltToRelu22_HasTorchvisionKeysUpToFeatures7_AndNoNormalisationBuffers()
+    {
+        using var vgg = new Vgg16Features(new[] { "relu2_2", "conv1_1" });
+        var keys = vgg.state_dict().Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
+        Assert.Equal(new[]
+        {
+            "features.0.bias", "features.0.weight", "features.2.bias", "features.2.weight",
+            "features.5.bias", "features.5.weight", "features.7.bias", "features.7.weight",
+        }, keys);
+        Assert.Equal(new long[] { 128, 128, 3, 3 }, vgg.state_dict()["features.7.weight"].shape);
+    }
+
+    [Fact]
+    public void IsFrozen_ButPassesGradientToItsInput()
+    {
+        using var vgg = new Vgg16Features(new[] { "relu1_2" });
+        Assert.All(vgg.parameters(), p => Assert.False(p.requires_grad));
+        Assert.False(vgg.training);
+
+        // A perceptual loss needs d(features)/d(input) even though VGG itself is not trained.
+        var x = rand(1, 3, 8, 8).requires_grad_(true);
+        vgg.call(x)["relu1_2"].sum().backward();
+        Assert.NotNull(x.grad);
+        Assert.True(x.grad!.abs().sum().item<float>() > 0);
+    }
+
+    [Fact]
+    public void ConvLayer_ReturnsPreActivation_AndPoolHalvesSize()
+    {
+        using var vgg = new Vgg16Features(new[] { "conv1_1", "relu1_1", "pool1" });
+        var f = vgg.call(rand(1, 3, 10, 12));
+        Assert.True(f["conv1_1"].min().item<float>() < 0);
+        Assert.Equal(0.0, (f["relu1_1"] - f["conv1_1"].clamp_min(0)).abs().max().item<float>());
+        Assert.Equal(new long[] { 1, 64, 5, 6 }, f["pool1"].shape);
+    }
+
+    [Fact]
+    public void UnknownLayerName_IsRejected_WithTheValidNames()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Vgg16Features(new[] { "relu5_4" }));
+        Assert.Contains("relu5_4", e.Message);
+        Assert.Contains("relu5_3", e.Message);
+    }
+}
