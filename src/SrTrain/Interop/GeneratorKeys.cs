@@ -56,6 +56,8 @@ public static class GeneratorKeys
                                        string.Join(", ", unknown.Take(8)) + (unknown.Count > 8 ? ", ..." : "") + ".");
         if (!topIndices.Remove(0))
             throw new SrTrainException($"{sourceName}: old ESRGAN file without model.0 (the first conv).");
+        renamed["conv_first.weight"] = sd["model.0.weight"];
+        if (sd.TryGetValue("model.0.bias", out var firstBias)) renamed["conv_first.bias"] = firstBias;
         var rest = topIndices.Where(i => i >= 2).ToList();
         if (topIndices.Contains(1) || rest.Count is < 4 or > 5)
             throw new SrTrainException(
