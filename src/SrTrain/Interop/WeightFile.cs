@@ -1,0 +1,244 @@
+using System.Text;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SrTrain.Interop;
+
+/// <summary>How a generator's state dict is wrapped in a .pth file.</summary>
+public enum PthWrapping
+{
+    /// <summary><c>{'params_ema': state_dict}</c>: what BasicSR saves and ESRGAN/Real-ESRGAN release files contain.</summary>
+    ParamsEma,
+    /// <summary><c>{'params': state_dict}</c>: BasicSR's key for weights without EMA.</summary>
+    Params,
+    /// <summary>The bare state dict, as <c>torch.save(model.state_dict(), path)</c> writes it.</summary>
+    Plain,
+}
+
+/// <summary>Reads and writes PyTorch weight files: .pth in the zip (PyTorch 1.6+) and legacy formats, and
+/// .safetensors. Reading never executes code from the file: pickles go through an allow-list unpickler.</summary>
+public static class WeightFile
+{
+    /// <summary>Container keys that hold the weights, in order of preference (EMA weights first, as BasicSR's
+    /// inference scripts use them).</summary>
+    public static readonly IReadOnlyList<string> ContainerKeys =
+        ["params_ema", "params", "state_dict", "model", "net", "net_g", "generator"];
+
+    const int ListCap = 8;
+
+    /// <summary>Reads the state dict in a .pth (zip or legacy) or .safetensors file (detected from the content, not the
+    /// extension), unwrapping the usual containers (<see cref="ContainerKeys"/>) and stripping DataParallel's
+    /// <c>module.</c> prefix. Tensors are on the CPU, contiguous, float32 for float data (half, bfloat16 and double are
+    /// converted), integer tensors keep their type. The caller owns (disposes) the tensors.</summary>
+    /// <exception cref="SrTrainException">The file is missing, empty, cut off, not a weight file, or its pickle names
+    /// code to run.</exception>
+    public static IReadOnlyDictionary<string, Tensor> Read(string path)
+    {
+        byte[] data = ReadBytes(path);
+        using var scope = torch.NewDisposeScope();
+        OrderedDictionary<string, Tensor> raw;
+        try
+        {
+            raw = Parse(path, data);
+        }
+        catch (SrTrainException) { throw; }
+        catch (UnsafePickleException e)
+        {
+            throw new SrTrainException(
+                $"refusing to load {path}: its pickle names the Python global '{e.Global}', which is not a tensor or " +
+                "container type (it would run code when unpickled). Only plain state dicts are read; re-save the weights " +
+                "with torch.save(model.state_dict(), path) or as .safetensors.");
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or System.Text.Json.JsonException
+                                      or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new SrTrainException($"{path} is not a readable weight file: {e.Message}.");
+        }
+
+        var result = new OrderedDictionary<string, Tensor>();
+        foreach (var (key, tensor) in raw)
+        {
+            // BasicSR strips this too: nn.DataParallel/DistributedDataParallel prefix every key with "module.".
+            string name = key.StartsWith("module.", StringComparison.Ordinal) ? key["module.".Length..] : key;
+            if (!result.TryAdd(name, tensor.MoveToOuterDisposeScope()))
+                throw new SrTrainException($"{path} holds both '{key}' and '{name}'; cannot tell which one to use.");
+        }
+        return result;
+    }
+
+    /// <summary>Checks that <paramref name="stateDict"/> has exactly the keys and shapes of
+    /// <paramref name="module"/>'s state dict, then copies the values in (without recording gradients).</summary>
+    /// <exception cref="SrTrainException">Any key is missing, unexpected or has another shape; the message lists them
+    /// (up to 8 of each) and names <paramref name="sourceName"/>.</exception>
+    public static void LoadInto(nn.Module module, IReadOnlyDictionary<string, Tensor> stateDict, string sourceName)
+    {
+        var target = module.state_dict();
+        var missing = target.Keys.Where(k => !stateDict.ContainsKey(k)).ToList();
+        var unexpected = stateDict.Keys.Where(k => !target.ContainsKey(k)).ToList();
+        var misShaped = target
+            .Where(kv => stateDict.TryGetValue(kv.Key, out var s) && !s.shape.SequenceEqual(kv.Value.shape))
+            .Select(kv => $"{kv.Key} (file {Shape(stateDict[kv.Key])}, model {Shape(kv.Value)})")
+            .ToList();
+        if (missing.Count + unexpected.Count + misShaped.Count > 0)
+        {
+            var msg = new StringBuilder($"the weights in {sourceName} do not fit the {module.GetName()} network");
+            Append(msg, "missing keys", missing);
+            Append(msg, "unexpected keys", unexpected);
+            Append(msg, "wrong shapes", misShaped);
+            msg.Append(". Check that the network options (scale, num_feat, num_block, ...) match the file.");
+            throw new SrTrainException(msg.ToString());
+        }
+        using var noGrad = torch.no_grad();
+        foreach (var (key, t) in target) t.copy_(stateDict[key]);
+    }
+
+    /// <summary>Writes a state dict; the extension picks the format: <c>.pth</c>/<c>.pt</c> (zip torch.save,
+    /// wrapped as <paramref name="wrapping"/> says) or <c>.safetensors</c> (always flat). The file is written to a
+    /// temporary name first and then moved, so an interrupted write never leaves a half file under the real name.</summary>
+    public static void Write(IReadOnlyDictionary<string, Tensor> stateDict, string path, PthWrapping wrapping = PthWrapping.ParamsEma)
+    {
+        string ext = Path.GetExtension(path).ToLowerInvariant();
+        if (ext is not (".pth" or ".pt" or ".safetensors"))
+            throw new SrTrainException($"cannot write weights to {path}: use a .pth, .pt or .safetensors file name.");
+        string tmp = path + ".tmp";
+        try
+        {
+            using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+            {
+                if (ext == ".safetensors") SafetensorsFile.Write(stateDict, f);
+                else PthWriter.Write(stateDict, f, wrapping switch
+                {
+                    PthWrapping.ParamsEma => "params_ema",
+                    PthWrapping.Params => "params",
+                    _ => null,
+                });
+            }
+            File.Move(tmp, path, overwrite: true);
+        }
+        catch (IOException e)
+        {
+            throw new SrTrainException($"cannot write {path}: {e.Message}");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new SrTrainException($"cannot write {path}: {e.Message}");
+        }
+        finally
+        {
+            if (File.Exists(tmp)) File.Delete(tmp);
+        }
+    }
+
+    /// <summary>Writes a generator's state dict (parameters and buffers) as BasicSR would: <c>.pth</c> wrapped as
+    /// <paramref name="wrapping"/> says (default <c>params_ema</c>), or <c>.safetensors</c>.</summary>
+    public static void WriteGenerator(nn.Module module, string path, PthWrapping wrapping = PthWrapping.ParamsEma)
+    {
+        var sd = module.state_dict();
+        Write(sd, path, wrapping);
+    }
+
+    /// <summary>Reads a generator file and brings old-layout ESRGAN keys to BasicSR's names
+    /// (<see cref="GeneratorKeys.ToBasicSr"/>), then detects the architecture from the keys and shapes alone.</summary>
+    public static (GeneratorSpec Spec, IReadOnlyDictionary<string, Tensor> StateDict) ReadGenerator(string path)
+    {
+        var sd = GeneratorKeys.ToBasicSr(Read(path), path);
+        return (GeneratorSpec.Detect(sd, path), sd);
+    }
+
+    static OrderedDictionary<string, Tensor> Parse(string path, byte[] data)
+    {
+        ReadOnlySpan<byte> head = data.AsSpan(0, Math.Min(data.Length, 16));
+        if (PthReader.LooksLikeZip(head))
+            return Unwrap(path, PthReader.ReadZip(new MemoryStream(data, writable: false)));
+        if (PthReader.LooksLikeLegacy(head))
+            return Unwrap(path, PthReader.ReadLegacy(data));
+        if (SafetensorsFile.LooksLikeSafetensors(head, data.Length))
+            return SafetensorsFile.Read(data);
+        if (data.Length > 262 && Encoding.ASCII.GetString(data, 257, 5) == "ustar")
+            throw new SrTrainException($"{path} is in the tar format of PyTorch before 0.4, which is not supported; re-save it with a newer PyTorch.");
+        throw new SrTrainException(LooksLikeText(data)
+            ? $"{path} is a text file, not PyTorch weights (.pth from torch.save or .safetensors)."
+            : $"{path} is not a PyTorch weight file: it is neither a torch.save file (zip or legacy) nor .safetensors.");
+    }
+
+    /// <summary>Descends through container dicts to the state dict and materialises only its tensors.</summary>
+    static OrderedDictionary<string, Tensor> Unwrap(string path, object? root)
+    {
+        var current = root as PyDict
+            ?? throw new SrTrainException($"{path} holds a {Describe(root)}, not a dict of tensors (a state dict).");
+        var trail = new List<string>();
+        while (true)
+        {
+            var key = ContainerKeys.FirstOrDefault(k => current.Get(k) is PyDict);
+            if (key == null) break;
+            trail.Add(key);
+            current = (PyDict)current.Get(key)!;
+        }
+        var result = new OrderedDictionary<string, Tensor>();
+        foreach (var (k, v) in current.Items)
+        {
+            // Scalars such as 'iter' or 'epoch' next to the tensors are training bookkeeping, not weights.
+            if (v is TensorRef t && k is string name) result.Add(name, PthReader.Materialize(t));
+        }
+        if (result.Count == 0)
+        {
+            var keys = string.Join(", ", current.Items.Take(ListCap).Select(kv => $"'{kv.Key}'"));
+            string where = trail.Count == 0 ? "" : " under " + string.Join("/", trail);
+            throw new SrTrainException($"{path} has no tensors{where}; its keys are {keys}. Expected a state dict or one " +
+                                       $"wrapped in {string.Join(", ", ContainerKeys)}.");
+        }
+        return result;
+    }
+
+    static byte[] ReadBytes(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists) throw new SrTrainException($"weight file {path} does not exist.");
+            if (info.Length == 0) throw new SrTrainException($"weight file {path} is empty (0 bytes).");
+            if (info.Length > Array.MaxLength)
+                throw new SrTrainException($"weight file {path} is larger than 2 GB, which is not supported.");
+            return File.ReadAllBytes(path);
+        }
+        catch (IOException e)
+        {
+            throw new SrTrainException($"cannot read weight file {path}: {e.Message}");
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new SrTrainException($"cannot read weight file {path}: {e.Message}");
+        }
+    }
+
+    static bool LooksLikeText(byte[] data)
+    {
+        int n = Math.Min(data.Length, 512);
+        int printable = 0;
+        for (int i = 0; i < n; i++)
+        {
+            byte b = data[i];
+            if (b is (byte)'\n' or (byte)'\r' or (byte)'\t' || (b >= 0x20 && b < 0x7f) || b >= 0x80) printable++;
+            else if (b == 0) return false;
+        }
+        return printable == n;
+    }
+
+    static string Describe(object? o) => o switch
+    {
+        null => "None",
+        List<object?> => "list",
+        object?[] => "tuple",
+        TensorRef => "single tensor",
+        _ => o.GetType().Name,
+    };
+
+    static string Shape(Tensor t) => "[" + string.Join(", ", t.shape) + "]";
+
+    static void Append(StringBuilder msg, string what, List<string> items)
+    {
+        if (items.Count == 0) return;
+        msg.Append($"; {what} ({items.Count}): ").Append(string.Join(", ", items.Take(ListCap)));
+        if (items.Count > ListCap) msg.Append($", ... and {items.Count - ListCap} more");
+    }
+}
