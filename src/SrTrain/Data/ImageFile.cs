@@ -33,10 +33,38 @@ public static class ImageFile
         }
     }
 
+    /// <summary>Reads an image into planar float data (what the data pipeline works on), like <see cref="ReadRgb"/>.</summary>
+    public static RgbImage ReadRgbImage(string path)
+    {
+        using var image = LoadRgba64(path);
+        return ToRgbImage(image);
+    }
+
+    /// <summary>Width and height from the file header only, without decoding pixels; null when the file is not an
+    /// image ImageSharp recognises. Throws for unreadable files (I/O) and malformed headers.</summary>
+    public static (int Width, int Height)? Identify(string path)
+    {
+        var info = Image.Identify(path);
+        return info == null ? null : (info.Width, info.Height);
+    }
+
+    internal static RgbImage ToRgbImage(Image<Rgba64> image)
+    {
+        var rgb = new RgbImage(image.Height, image.Width);
+        Fill(image, rgb.Data);
+        return rgb;
+    }
+
     internal static Tensor ToTensor(Image<Rgba64> image)
     {
+        var data = new float[3 * image.Height * image.Width];
+        Fill(image, data);
+        return torch.tensor(data, new long[] { 3, image.Height, image.Width });
+    }
+
+    static void Fill(Image<Rgba64> image, float[] data)
+    {
         int h = image.Height, w = image.Width;
-        var data = new float[3 * h * w];
         int plane = h * w;
         image.ProcessPixelRows(rows =>
         {
@@ -53,7 +81,6 @@ public static class ImageFile
                 }
             }
         });
-        return torch.tensor(data, new long[] { 3, h, w });
     }
 
     /// <summary>Writes a (3,H,W) or (1,3,H,W) tensor in [0,1] as an 8-bit RGB image; the format follows the file's

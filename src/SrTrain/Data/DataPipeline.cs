@@ -1,0 +1,136 @@
+using System.Collections.Concurrent;
+using Serilog;
+using Serilog.Core;
+
+namespace SrTrain.Data;
+
+/// <summary>The training data: scans the folders at construction (headers only), then makes the batch of any step
+/// on demand. Every random choice of step N (images, crops, flips, corners, degradations) comes from streams seeded
+/// by (Seed, N, sample index), so <see cref="GetBatch"/> gives the same data whichever thread computes it and in
+/// whatever order: a run resumed at step N sees what an uninterrupted run would. Thread-safe.</summary>
+public sealed class DataPipeline
+{
+    readonly ImageCatalog _catalog;
+    readonly ConcurrentDictionary<ImageEntry, Lazy<LoadedImage>>? _cache;
+    readonly CornerCrop[]? _corners;
+
+    public DataPipeline(DataPipelineOptions options, ILogger? log = null)
+    {
+        options.Validate();
+        Options = options;
+        var logger = log ?? Logger.None;
+        _catalog = ImageCatalog.Scan(options.HqDir, options.LqDir, options.Scale, options.GtSize, options.PadSmall, options.MaxImagePixels, logger);
+        if (options.CacheImages) _cache = new ConcurrentDictionary<ImageEntry, Lazy<LoadedImage>>();
+        if (options.TranslationalShift > 0)
+            _corners = Corner.All.Select(c => TranslationalCrops.Compute(options.GtSize, options.Scale, options.TranslationalShift, c)).ToArray();
+        logger.Information("Training data: {Count} image(s) from {HqDir}{Paired}, {Skipped} skipped; patch {GtSize} at x{Scale}",
+            _catalog.Entries.Count, options.HqDir, options.LqDir == null ? " (LQ by bicubic downscaling)" : $" paired with {options.LqDir}",
+            _catalog.SkippedCount, options.GtSize, options.Scale);
+    }
+
+    public DataPipelineOptions Options { get; }
+
+    /// <summary>Images found usable at start-up (some may still fail to decode later and be skipped).</summary>
+    public int ImageCount => _catalog.Entries.Count;
+
+    /// <summary>Files skipped so far (at the scan or when their pixels failed to decode), one warning each.</summary>
+    public int SkippedFileCount => _catalog.SkippedCount;
+
+    public IReadOnlyList<string> SkippedFiles => _catalog.SkippedFiles;
+
+    /// <summary>The batch of <paramref name="step"/>, computed on the calling thread.</summary>
+    public TrainingBatch GetBatch(long step) => ComputeBatch(step).ToBatch();
+
+    /// <summary>Batches from <paramref name="startStep"/> on, in step order, made ahead by background workers.</summary>
+    public TrainingDataStream Stream(long startStep = 0) => new(this, startStep);
+
+    internal BatchData ComputeBatch(long step)
+    {
+        var o = Options;
+        int b = o.BatchSize;
+        CornerCrop? crop1 = null, crop2 = null;
+        if (_corners != null)
+        {
+            // One corner pair for the whole batch, as the PyTorch reference does, so the two passes stay batched.
+            var (c1, c2) = TranslationalCrops.PickCorners(SampleRandom.For(o.Seed, step, -1));
+            crop1 = _corners[2 * c1.Row + c1.Col];
+            crop2 = _corners[2 * c2.Row + c2.Col];
+        }
+        var lq = new RgbImage[b];
+        var hq = new RgbImage[b];
+        var lq2 = crop2 == null ? null : new RgbImage[b];
+        var hq2 = crop2 == null ? null : new RgbImage[b];
+        var infos = new SampleInfo[b];
+        for (int i = 0; i < b; i++)
+        {
+            var (fullLq, fullHq, info) = MakeSample(SampleRandom.For(o.Seed, step, i));
+            infos[i] = info;
+            if (crop1 == null) { lq[i] = fullLq; hq[i] = fullHq; continue; }
+            lq[i] = fullLq.Crop(crop1.LqTop, crop1.LqLeft, crop1.LqSize, crop1.LqSize);
+            hq[i] = fullHq.Crop(crop1.HqTop, crop1.HqLeft, crop1.HqSize, crop1.HqSize);
+            lq2![i] = fullLq.Crop(crop2!.LqTop, crop2.LqLeft, crop2.LqSize, crop2.LqSize);
+            hq2![i] = fullHq.Crop(crop2.HqTop, crop2.HqLeft, crop2.HqSize, crop2.HqSize);
+        }
+        return new BatchData { Step = step, Lq = lq, Hq = hq, Lq2 = lq2, Hq2 = hq2, Crop1 = crop1, Crop2 = crop2, Samples = infos };
+    }
+
+    /// <summary>One full patch: LQ (GtSize/Scale) and HQ (GtSize), degraded and augmented.</summary>
+    (RgbImage Lq, RgbImage Hq, SampleInfo Info) MakeSample(SampleRandom rng)
+    {
+        var o = Options;
+        var (entry, image) = PickImage(rng);
+        int s = o.Scale, lqGt = o.GtSize / s;
+        // Pick the LQ position and multiply, so the HQ patch sits exactly over the LQ patch.
+        int lqTop = rng.NextInt(image.Hq.Height / s - lqGt + 1);
+        int lqLeft = rng.NextInt(image.Hq.Width / s - lqGt + 1);
+        var hq = image.Hq.Crop(lqTop * s, lqLeft * s, o.GtSize, o.GtSize);
+        RgbImage lq;
+        if (image.Lq != null)
+            lq = image.Lq.Crop(lqTop, lqLeft, lqGt, lqGt);
+        else
+        {
+            // The window of the downscaled WHOLE image (not a downscale of the patch), so patch borders get the same
+            // pixels as a pre-made LR data set; rounded to 8 bits as that data set's PNGs would be.
+            lq = MatlabResize.ResizeWindow(image.Hq, 1.0 / s, lqTop, lqLeft, lqGt, lqGt);
+            lq.QuantizeTo8Bit();
+        }
+        Degradations.Apply(lq, o.Degradations, rng);
+        bool hflip = rng.NextDouble() < 0.5 && o.UseHFlip;
+        bool vflip = rng.NextDouble() < 0.5 && o.UseRot;
+        bool transpose = rng.NextDouble() < 0.5 && o.UseRot;
+        return (lq.Augment(hflip, vflip, transpose), hq.Augment(hflip, vflip, transpose),
+            new SampleInfo(entry.Name, lqTop * s, lqLeft * s, hflip, vflip, transpose));
+    }
+
+    /// <summary>Draws images until one decodes. A file that fails is marked bad for good; since badness is a
+    /// property of the file, the draws stay a pure function of (seed, step, sample).</summary>
+    (ImageEntry, LoadedImage) PickImage(SampleRandom rng)
+    {
+        var entries = _catalog.Entries;
+        while (true)
+        {
+            var entry = entries[rng.NextInt(entries.Count)];
+            if (Volatile.Read(ref entry.Bad) != 0)
+            {
+                if (entries.All(e => Volatile.Read(ref e.Bad) != 0))
+                    throw new SrTrainException($"{Options.HqDir}: no usable image left, all {entries.Count} failed to decode");
+                continue;
+            }
+            try
+            {
+                return (entry, Load(entry));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                _catalog.MarkBad(entry, entry.LqPath != null && e.Message.Contains(entry.LqPath) ? entry.LqPath : entry.HqPath, e);
+            }
+        }
+    }
+
+    LoadedImage Load(ImageEntry entry)
+    {
+        int padTo = Options.PadSmall ? Options.GtSize : 0;
+        if (_cache == null) return _catalog.Load(entry, padTo);
+        return _cache.GetOrAdd(entry, e => new Lazy<LoadedImage>(() => _catalog.Load(e, padTo))).Value;
+    }
+}

@@ -1,0 +1,93 @@
+namespace SrTrain.Data;
+
+/// <summary>Everything the training data pipeline needs, as plain values (the config layer maps its YAML onto this).</summary>
+public sealed record DataPipelineOptions
+{
+    /// <summary>Folder of HQ (ground-truth) images, searched recursively.</summary>
+    public required string HqDir { get; init; }
+
+    /// <summary>Folder of matching LQ images (paired mode; matched to HQ by relative path without extension, or
+    /// DIV2K's "0001x4" naming). Null: LQ is made on the fly by MATLAB bicubic downscaling.</summary>
+    public string? LqDir { get; init; }
+
+    /// <summary>Upscaling factor: HQ side = Scale × LQ side.</summary>
+    public int Scale { get; init; } = 4;
+
+    /// <summary>HQ patch side in pixels (the full patch when the translational term is on); a multiple of Scale.</summary>
+    public int GtSize { get; init; } = 128;
+
+    /// <summary>Random horizontal flip (p 0.5).</summary>
+    public bool UseHFlip { get; init; } = true;
+
+    /// <summary>Random vertical flip and transpose ("rot90" in BasicSR), each p 0.5.</summary>
+    public bool UseRot { get; init; } = true;
+
+    /// <summary>Seed: with the step number and sample index it fixes every random choice of a batch.</summary>
+    public long Seed { get; init; }
+
+    /// <summary>Patches per batch.</summary>
+    public int BatchSize { get; init; } = 4;
+
+    /// <summary>Background threads making batches.</summary>
+    public int NumWorkers { get; init; } = Math.Max(1, Math.Min(4, Environment.ProcessorCount));
+
+    /// <summary>Batches made ahead of the training loop (prefetch depth).</summary>
+    public int QueueCapacity { get; init; } = 8;
+
+    /// <summary>Keep decoded images in memory (for small data sets: a 2 MP image takes 24 MB as float).</summary>
+    public bool CacheImages { get; init; }
+
+    /// <summary>Images with more pixels than this are refused before decoding (decompression-bomb guard).</summary>
+    public long MaxImagePixels { get; init; } = 100_000_000;
+
+    /// <summary>Images smaller than GtSize are reflect-padded (bottom/right) instead of skipped.</summary>
+    public bool PadSmall { get; init; }
+
+    /// <summary>Extra LQ degradations after the bicubic downscale (off by default).</summary>
+    public DegradationOptions Degradations { get; init; } = new();
+
+    /// <summary>Translational term shift k in LQ pixels; 0 turns the term off. With k > 0 each batch also carries a
+    /// second corner crop (see <see cref="TranslationalCrops"/>).</summary>
+    public int TranslationalShift { get; init; }
+
+    internal void Validate()
+    {
+        if (string.IsNullOrWhiteSpace(HqDir)) throw new SrTrainException("datasets.train.hq_dir: must name a folder");
+        if (Scale < 1) throw new SrTrainException($"scale {Scale}: must be at least 1");
+        if (GtSize < Scale || GtSize % Scale != 0) throw new SrTrainException($"gt_size {GtSize}: must be a positive multiple of scale {Scale}");
+        if (BatchSize < 1) throw new SrTrainException($"batch_size {BatchSize}: must be at least 1");
+        if (NumWorkers < 1) throw new SrTrainException($"num_workers {NumWorkers}: must be at least 1");
+        if (QueueCapacity < 1) throw new SrTrainException($"queue capacity (prefetch) {QueueCapacity}: must be at least 1");
+        if (MaxImagePixels < 1) throw new SrTrainException($"max image pixels {MaxImagePixels}: must be positive");
+        if (TranslationalShift < 0) throw new SrTrainException($"translational shift {TranslationalShift}: must be 0 (off) or positive");
+        if (TranslationalShift > 0) TranslationalCrops.Validate(GtSize, Scale, TranslationalShift);
+        Degradations.Validate();
+    }
+}
+
+/// <summary>Optional LQ degradations, applied in Real-ESRGAN's order after the downscale: Gaussian noise, then JPEG.</summary>
+public sealed record DegradationOptions
+{
+    /// <summary>Probability of adding Gaussian noise to a sample (0 = never).</summary>
+    public double NoiseProbability { get; init; }
+
+    /// <summary>Noise sigma range in 8-bit units (sigma 10 = 10/255 on [0,1]), drawn uniformly per sample.</summary>
+    public double NoiseSigmaMin { get; init; } = 1;
+    public double NoiseSigmaMax { get; init; } = 30;
+
+    /// <summary>Probability of JPEG re-compression of a sample (0 = never).</summary>
+    public double JpegProbability { get; init; }
+
+    /// <summary>JPEG quality range (1–100), drawn uniformly per sample.</summary>
+    public int JpegQualityMin { get; init; } = 30;
+    public int JpegQualityMax { get; init; } = 95;
+
+    internal void Validate()
+    {
+        if (NoiseProbability is < 0 or > 1) throw new SrTrainException($"noise probability {NoiseProbability}: must be in [0,1]");
+        if (JpegProbability is < 0 or > 1) throw new SrTrainException($"jpeg probability {JpegProbability}: must be in [0,1]");
+        if (NoiseSigmaMin < 0 || NoiseSigmaMax < NoiseSigmaMin) throw new SrTrainException($"noise sigma range [{NoiseSigmaMin}, {NoiseSigmaMax}]: need 0 <= min <= max");
+        if (JpegQualityMin < 1 || JpegQualityMax > 100 || JpegQualityMax < JpegQualityMin)
+            throw new SrTrainException($"jpeg quality range [{JpegQualityMin}, {JpegQualityMax}]: need 1 <= min <= max <= 100");
+    }
+}

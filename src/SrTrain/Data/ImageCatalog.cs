@@ -1,0 +1,184 @@
+using System.Collections.Concurrent;
+using Serilog;
+
+namespace SrTrain.Data;
+
+/// <summary>One usable training or validation image (or HQ/LQ pair), known from its header only.</summary>
+internal sealed class ImageEntry
+{
+    public required string Name { get; init; }
+    public required string HqPath { get; init; }
+    public string? LqPath { get; init; }
+    public required int Width { get; init; }
+    public required int Height { get; init; }
+    internal int Bad;
+}
+
+/// <summary>The decoded pixels of an entry: HQ cropped to a multiple of the scale (and padded if asked), and the
+/// paired LQ if there is one.</summary>
+internal sealed record LoadedImage(RgbImage Hq, RgbImage? Lq);
+
+/// <summary>Finds the images of a folder (recursively) at start-up by reading headers only, skipping unreadable,
+/// oversized and too-small files with one warning each. Pixels are decoded later, on demand.</summary>
+internal sealed class ImageCatalog
+{
+    static readonly HashSet<string> Extensions = new(StringComparer.OrdinalIgnoreCase)
+        { ".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif", ".tga" };
+
+    readonly ILogger _log;
+    readonly ConcurrentQueue<string> _skipped = new();
+    readonly int _scale, _minHqSize;
+    readonly bool _padSmall;
+
+    ImageCatalog(ILogger log, int scale, int minHqSize, bool padSmall)
+    {
+        _log = log;
+        _scale = scale;
+        _minHqSize = minHqSize;
+        _padSmall = padSmall;
+    }
+
+    public IReadOnlyList<ImageEntry> Entries { get; private set; } = Array.Empty<ImageEntry>();
+    public int SkippedCount => _skipped.Count;
+    public IReadOnlyList<string> SkippedFiles => _skipped.ToArray();
+
+    /// <param name="minHqSize">Smallest usable HQ side (the patch size); 0 for validation, where any size works.</param>
+    public static ImageCatalog Scan(string hqDir, string? lqDir, int scale, int minHqSize, bool padSmall, long maxPixels, ILogger log)
+    {
+        var catalog = new ImageCatalog(log, scale, minHqSize, padSmall);
+        var hqFiles = ListImages(hqDir);
+        var entries = new List<ImageEntry>();
+        if (lqDir == null)
+        {
+            foreach (var (key, path) in hqFiles)
+            {
+                var size = catalog.IdentifyOrSkip(path, maxPixels);
+                if (size == null || !catalog.LargeEnough(path, size.Value)) continue;
+                entries.Add(new ImageEntry { Name = key, HqPath = path, Width = size.Value.Width, Height = size.Value.Height });
+            }
+        }
+        else
+        {
+            var lqFiles = ListImages(lqDir).ToDictionary(f => f.Key, f => f.Path, StringComparer.Ordinal);
+            var pairs = new List<(string Key, string Hq, string Lq)>();
+            var unmatchedHq = new List<string>();
+            var usedLq = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var (key, path) in hqFiles)
+            {
+                // DIV2K names its LR files "0001x4.png" for HR "0001.png".
+                string? lqKey = lqFiles.ContainsKey(key) ? key : lqFiles.ContainsKey($"{key}x{scale}") ? $"{key}x{scale}" : null;
+                if (lqKey == null) { unmatchedHq.Add(Path.GetRelativePath(hqDir, path)); continue; }
+                usedLq.Add(lqKey);
+                pairs.Add((key, path, lqFiles[lqKey]));
+            }
+            var unmatchedLq = lqFiles.Where(kv => !usedLq.Contains(kv.Key)).Select(kv => Path.GetRelativePath(lqDir, kv.Value)).ToList();
+            if (unmatchedHq.Count > 0)
+                throw new SrTrainException($"{lqDir}: no LQ image for {unmatchedHq.Count} HQ image(s) of {hqDir} ({Examples(unmatchedHq)}); " +
+                                           $"LQ files must have the HQ file's name (any image extension) or NAME x{scale}");
+            if (unmatchedLq.Count > 0)
+                throw new SrTrainException($"{hqDir}: no HQ image for {unmatchedLq.Count} LQ image(s) of {lqDir} ({Examples(unmatchedLq)}); " +
+                                           "remove them or add their HQ counterparts");
+            foreach (var (key, hq, lq) in pairs)
+            {
+                var hqSize = catalog.IdentifyOrSkip(hq, maxPixels);
+                if (hqSize == null) continue;
+                var lqSize = catalog.IdentifyOrSkip(lq, maxPixels);
+                if (lqSize == null) continue;
+                int ew = hqSize.Value.Width / scale, eh = hqSize.Value.Height / scale;
+                if (lqSize.Value.Width != ew || lqSize.Value.Height != eh)
+                    throw new SrTrainException($"{lq}: LQ is {lqSize.Value.Width}x{lqSize.Value.Height} but its HQ {hq} is " +
+                                               $"{hqSize.Value.Width}x{hqSize.Value.Height}, so x{scale} needs {ew}x{eh}");
+                if (!catalog.LargeEnough(hq, hqSize.Value)) continue;
+                entries.Add(new ImageEntry { Name = key, HqPath = hq, LqPath = lq, Width = hqSize.Value.Width, Height = hqSize.Value.Height });
+            }
+        }
+        if (entries.Count == 0)
+            throw new SrTrainException($"{hqDir}: no usable image ({hqFiles.Count} image file(s) found, {catalog.SkippedCount} skipped); " +
+                                       "put PNG/JPEG/BMP/TIFF/WebP images there" + (minHqSize > 0 ? $" at least {minHqSize}x{minHqSize} px" : ""));
+        catalog.Entries = entries;
+        return catalog;
+    }
+
+    static string Examples(List<string> names) => string.Join(", ", names.Take(5)) + (names.Count > 5 ? ", …" : "");
+
+    /// <summary>Image files under a folder, sorted by relative path so the index of an image never depends on the
+    /// file system's listing order; key = relative path without extension, '/'-separated.</summary>
+    static List<(string Key, string Path)> ListImages(string dir)
+    {
+        if (!Directory.Exists(dir)) throw new SrTrainException($"{dir}: folder not found");
+        return Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
+            .Where(p => Extensions.Contains(Path.GetExtension(p)))
+            .Select(p =>
+            {
+                var rel = Path.GetRelativePath(dir, p).Replace('\\', '/');
+                var ext = Path.GetExtension(rel);
+                return (Key: rel[..^ext.Length], Path: p);
+            })
+            .OrderBy(f => f.Key, StringComparer.Ordinal)
+            .ThenBy(f => f.Path, StringComparer.Ordinal)
+            .ToList();
+    }
+
+    (int Width, int Height)? IdentifyOrSkip(string path, long maxPixels)
+    {
+        (int Width, int Height)? size;
+        try
+        {
+            size = ImageFile.Identify(path);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            Skip(path, $"unreadable ({FirstLine(e.Message)})");
+            return null;
+        }
+        if (size == null) { Skip(path, "not an image ImageSharp can read"); return null; }
+        if ((long)size.Value.Width * size.Value.Height > maxPixels)
+        {
+            Skip(path, $"{size.Value.Width}x{size.Value.Height} is above the limit of {maxPixels} pixels");
+            return null;
+        }
+        return size;
+    }
+
+    bool LargeEnough(string path, (int Width, int Height) size)
+    {
+        int h = size.Height / _scale * _scale, w = size.Width / _scale * _scale;
+        if (h == 0 || w == 0) { Skip(path, $"{size.Width}x{size.Height} is smaller than the scale {_scale}"); return false; }
+        if (_padSmall || (h >= _minHqSize && w >= _minHqSize)) return true;
+        Skip(path, $"{size.Width}x{size.Height} is smaller than the {_minHqSize}x{_minHqSize} patch (set pad_small to pad it)");
+        return false;
+    }
+
+    void Skip(string path, string reason)
+    {
+        _log.Warning("Skipping {File}: {Reason}", path, reason);
+        _skipped.Enqueue(path);
+    }
+
+    /// <summary>Marks an entry whose pixels failed to decode; warns only the first time.</summary>
+    public void MarkBad(ImageEntry entry, string path, Exception e)
+    {
+        if (Interlocked.Exchange(ref entry.Bad, 1) == 0) Skip(path, $"cannot be decoded ({FirstLine(e.Message)})");
+    }
+
+    /// <summary>Decodes an entry. Throws on unreadable pixels (the caller marks the entry bad).</summary>
+    public LoadedImage Load(ImageEntry entry, int padTo)
+    {
+        var hq = ImageFile.ReadRgbImage(entry.HqPath).CropToMultiple(_scale);
+        RgbImage? lq = null;
+        if (entry.LqPath != null)
+        {
+            lq = ImageFile.ReadRgbImage(entry.LqPath);
+            if (lq.Height != hq.Height / _scale || lq.Width != hq.Width / _scale)
+                throw new InvalidDataException($"decoded LQ {lq.Width}x{lq.Height} does not match HQ {hq.Width}x{hq.Height} at x{_scale}");
+        }
+        if (padTo > 0 && (hq.Height < padTo || hq.Width < padTo))
+        {
+            hq = hq.ReflectPadTo(padTo, padTo);
+            lq = lq?.ReflectPadTo(padTo / _scale, padTo / _scale);
+        }
+        return new LoadedImage(hq, lq);
+    }
+
+    static string FirstLine(string s) => s.Split('\n', 2)[0].Trim();
+}

@@ -1,0 +1,61 @@
+using Serilog;
+using Serilog.Core;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SrTrain.Data;
+
+/// <summary>A validation image: LQ (1,3,h,w) and HQ (1,3,H,W) float32 in [0,1], H = scale·h, W = scale·w.</summary>
+public sealed record ValidationPair(string Name, Tensor Lq, Tensor Hq) : IDisposable
+{
+    public void Dispose()
+    {
+        Lq.Dispose();
+        Hq.Dispose();
+    }
+}
+
+public static class ValidationSet
+{
+    /// <summary>Loads every image of <paramref name="hqDir"/> (recursively, sorted by relative path). HQ is cropped to
+    /// a multiple of <paramref name="scale"/> (top-left kept); LQ comes from <paramref name="lqDir"/> (matched by name,
+    /// as in training) or, without it, by MATLAB bicubic downscaling rounded to 8 bits, as BasicSR's benchmark LR
+    /// images are made. Unreadable files are skipped with a warning; none usable → SrTrainException. The tensors are
+    /// made outside any dispose scope: dispose the pairs when done.</summary>
+    public static IReadOnlyList<ValidationPair> LoadValidationSet(string hqDir, string? lqDir, int scale,
+        long maxImagePixels = 100_000_000, ILogger? log = null)
+    {
+        if (scale < 1) throw new SrTrainException($"scale {scale}: must be at least 1");
+        var logger = log ?? Logger.None;
+        var catalog = ImageCatalog.Scan(hqDir, lqDir, scale, 0, false, maxImagePixels, logger);
+        var pairs = new List<ValidationPair>();
+        using (torch.NewDisposeScope())
+        {
+            foreach (var entry in catalog.Entries)
+            {
+                LoadedImage image;
+                try
+                {
+                    image = catalog.Load(entry, 0);
+                }
+                catch (Exception e) when (e is not OutOfMemoryException)
+                {
+                    catalog.MarkBad(entry, entry.HqPath, e);
+                    continue;
+                }
+                var lq = image.Lq;
+                if (lq == null)
+                {
+                    lq = MatlabResize.Resize(image.Hq, 1.0 / scale);
+                    lq.QuantizeTo8Bit();
+                }
+                pairs.Add(new ValidationPair(entry.Name,
+                    lq.ToTensor().unsqueeze(0).MoveToOuterDisposeScope(),
+                    image.Hq.ToTensor().unsqueeze(0).MoveToOuterDisposeScope()));
+            }
+        }
+        if (pairs.Count == 0)
+            throw new SrTrainException($"{hqDir}: no usable validation image ({catalog.SkippedCount} file(s) skipped)");
+        return pairs;
+    }
+}
