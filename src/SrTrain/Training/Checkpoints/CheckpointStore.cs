@@ -1,0 +1,423 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using Serilog;
+
+namespace SrTrain.Training.Checkpoints;
+
+/// <summary>
+/// Checkpoint folders that survive a crash, <c>kill -9</c> or a full disk at any moment. It knows nothing about models:
+/// the caller hands <see cref="Save"/> a callback that writes whatever files it wants into a folder.
+/// <para>Layout of <c>runs/&lt;name&gt;/checkpoints</c>: one folder per step named by the plain decimal step
+/// (<c>30000/</c>, like BasicSR's <c>net_g_30000</c>), each holding the caller's files plus a <c>manifest.json</c>
+/// (size and SHA-256 of every file), and a <c>latest</c> file holding the step to resume from.</para>
+/// <para>A folder only ever gets its step name by an atomic rename after every byte in it, the manifest last, is
+/// fsynced, so a step-named folder with a valid manifest is complete. Anything an interrupted operation leaves behind
+/// carries a dot-prefixed name (<c>.tmp-*</c>, <c>.old-*</c>, <c>.del-*</c>, <c>latest.tmp</c>) that listing ignores
+/// and <see cref="CleanLeftovers"/> removes.</para>
+/// <para>One writer at a time: a training run owns its checkpoints folder.</para>
+/// </summary>
+public sealed class CheckpointStore
+{
+    public const string LatestFileName = "latest";
+    private const string LatestTempFileName = "latest.tmp";
+    private const string TempPrefix = ".tmp-";
+    // A step folder moved aside while the same step is saved again; restorable if the new one never arrived.
+    private const string ReplacedPrefix = ".old-";
+    // A step folder being deleted by retention; never restored.
+    private const string DeletingPrefix = ".del-";
+
+    /// <summary>The points in <see cref="Save"/> where a test can simulate a crash, in the order they are reached.
+    /// "moved-aside" is only reached when the step already exists.</summary>
+    internal static readonly string[] Stages =
+    [
+        "files-written", "manifest-written", "synced", "moved-aside", "renamed", "pointer-tmp-written", "pointer-updated",
+    ];
+
+    private readonly ILogger _log;
+
+    public CheckpointStore(string checkpointsDir, ILogger? log = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(checkpointsDir);
+        CheckpointsDir = Path.GetFullPath(checkpointsDir);
+        _log = (log ?? Serilog.Core.Logger.None).ForContext<CheckpointStore>();
+    }
+
+    /// <summary>The checkpoints folder (absolute).</summary>
+    public string CheckpointsDir { get; }
+
+    /// <summary>Test hook: when set to one of <see cref="Stages"/>, <see cref="Save"/> throws
+    /// <see cref="SimulatedCrashException"/> there and skips all clean-up, leaving the disk as a crash would.</summary>
+    internal string? CrashAtStage { get; set; }
+
+    /// <summary>The folder of <paramref name="step"/>: <c>&lt;dir&gt;/&lt;step&gt;</c>, plain decimal.</summary>
+    public string PathFor(long step)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        return Path.Combine(CheckpointsDir, step.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// Writes checkpoint <paramref name="step"/>: <paramref name="writeFiles"/> is called with an empty temporary folder
+    /// to fill; then the manifest is added, everything is fsynced, the folder is renamed to its step and the
+    /// <c>latest</c> pointer is moved to it. Saving an existing step replaces it; the old one is deleted only after the
+    /// new one is in place. Returns the final folder.
+    /// </summary>
+    /// <exception cref="SrTrainException">Writing failed with an I/O error (e.g. disk full); earlier checkpoints and
+    /// the <c>latest</c> pointer are unchanged.</exception>
+    public string Save(long step, Action<string> writeFiles)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        ArgumentNullException.ThrowIfNull(writeFiles);
+        Directory.CreateDirectory(CheckpointsDir);
+
+        var temp = Path.Combine(CheckpointsDir, $"{TempPrefix}{step}-{RandomSuffix()}");
+        try
+        {
+            Directory.CreateDirectory(temp);
+            writeFiles(temp);
+            CrashPoint("files-written");
+
+            if (File.Exists(Path.Combine(temp, CheckpointManifest.FileName)))
+                throw new InvalidOperationException(
+                    $"the checkpoint writer created {CheckpointManifest.FileName}, a name the checkpoint store reserves");
+            var manifest = CheckpointManifest.Build(step, temp);
+            if (manifest.Files.Count == 0)
+                throw new InvalidOperationException($"the checkpoint writer wrote no files for step {step}");
+            DurableFs.WriteAllTextDurably(Path.Combine(temp, CheckpointManifest.FileName), manifest.ToJson());
+            CrashPoint("manifest-written");
+
+            SyncTree(temp);
+            CrashPoint("synced");
+        }
+        catch (Exception ex) when (ex is not SimulatedCrashException)
+        {
+            TryDeleteDirectory(temp);
+            if (ex is IOException or UnauthorizedAccessException)
+                throw WriteFailed(step, ex);
+            throw;
+        }
+
+        var final = PathFor(step);
+        string? replaced = null;
+        try
+        {
+            if (Directory.Exists(final))
+            {
+                replaced = Path.Combine(CheckpointsDir, $"{ReplacedPrefix}{step}-{RandomSuffix()}");
+                Directory.Move(final, replaced);
+                CrashPoint("moved-aside");
+            }
+            Directory.Move(temp, final);
+            DurableFs.SyncDirectory(CheckpointsDir);
+            CrashPoint("renamed");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Put the previous copy of this step back so nothing that existed before is lost.
+            if (replaced is not null && !Directory.Exists(final))
+                TryMoveDirectory(replaced, final);
+            TryDeleteDirectory(temp);
+            throw WriteFailed(step, ex);
+        }
+
+        try
+        {
+            WriteLatestPointer(step);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            TryDeleteFile(Path.Combine(CheckpointsDir, LatestTempFileName));
+            throw new SrTrainException(
+                $"checkpoint {step} is complete in {final}, but the '{LatestFileName}' pointer in {CheckpointsDir} " +
+                $"could not be updated: {ex.Message}; resume from step {step} explicitly", ex);
+        }
+
+        if (replaced is not null)
+            TryDeleteDirectory(replaced);
+        _log.Information("Saved checkpoint {Step} to {Folder}", step, final);
+        return final;
+    }
+
+    /// <summary>Steps of the complete checkpoints (valid manifest, every listed file present at its size), ascending.
+    /// Hashes are not checked here; <see cref="Verify"/> does that.</summary>
+    public IReadOnlyList<long> ListSteps()
+    {
+        if (!Directory.Exists(CheckpointsDir))
+            return [];
+        var steps = new List<long>();
+        foreach (var folder in Directory.EnumerateDirectories(CheckpointsDir))
+        {
+            if (TryParseStep(Path.GetFileName(folder), out var step) && FindProblem(folder, step, checkHashes: false) is null)
+                steps.Add(step);
+        }
+        steps.Sort();
+        return steps;
+    }
+
+    /// <summary>The step to resume from: the one named by the <c>latest</c> pointer if that checkpoint is complete,
+    /// else the newest complete checkpoint, else null.</summary>
+    public long? LatestStep()
+    {
+        var pointer = Path.Combine(CheckpointsDir, LatestFileName);
+        string? reason;
+        if (!File.Exists(pointer))
+            reason = "is missing";
+        else
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(pointer).Trim();
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                text = "";
+            }
+            if (!TryParseStep(text, out var step))
+                reason = $"does not hold a step number ('{Truncate(text)}')";
+            else if (FindProblem(PathFor(step), step, checkHashes: false) is { } problem)
+                reason = $"names step {step}, which is not a complete checkpoint ({problem})";
+            else
+                return step;
+        }
+
+        var steps = ListSteps();
+        long? fallback = steps.Count > 0 ? steps[^1] : null;
+        if (fallback is not null)
+            _log.Warning("Checkpoint pointer {Pointer} {Reason}; using the newest complete checkpoint {Step}",
+                pointer, reason, fallback);
+        return fallback;
+    }
+
+    /// <summary>Recomputes size and SHA-256 of every file of checkpoint <paramref name="step"/>.</summary>
+    /// <exception cref="SrTrainException">The checkpoint is missing, incomplete or corrupt; the message names the file
+    /// and which earlier checkpoint to resume from instead.</exception>
+    public void Verify(long step)
+    {
+        var folder = PathFor(step);
+        if (!Directory.Exists(folder))
+            throw new SrTrainException($"checkpoint {step} not found: {folder} does not exist; {Advice(step)}");
+        if (FindProblem(folder, step, checkHashes: true) is { } problem)
+            throw new SrTrainException($"checkpoint {step} is damaged: {problem}; {Advice(step)}");
+    }
+
+    /// <summary>
+    /// Deletes complete checkpoints except the newest <paramref name="keepLast"/>, every step that is a multiple of
+    /// <paramref name="keepEvery"/> (when &gt; 0), <paramref name="protect"/> and the one <see cref="LatestStep"/> names.
+    /// Returns the deleted steps, ascending. A folder is renamed out of the step namespace before it is deleted, so a
+    /// half-deleted one is never taken for a checkpoint.
+    /// </summary>
+    public IReadOnlyList<long> ApplyRetention(int keepLast, int keepEvery, long? protect = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(keepLast);
+        ArgumentOutOfRangeException.ThrowIfNegative(keepEvery);
+        var steps = ListSteps();
+        var keep = new HashSet<long>(steps.Skip(Math.Max(0, steps.Count - keepLast)));
+        if (keepEvery > 0)
+            keep.UnionWith(steps.Where(s => s % keepEvery == 0));
+        if (protect is { } p)
+            keep.Add(p);
+        if (LatestStep() is { } latest)
+            keep.Add(latest);
+
+        var moved = new List<(long Step, string Path)>();
+        foreach (var step in steps.Where(s => !keep.Contains(s)))
+        {
+            var doomed = Path.Combine(CheckpointsDir, $"{DeletingPrefix}{step}-{RandomSuffix()}");
+            if (TryMoveDirectory(PathFor(step), doomed))
+                moved.Add((step, doomed));
+        }
+        if (moved.Count == 0)
+            return [];
+        TrySyncDirectory(CheckpointsDir);
+        foreach (var (_, path) in moved)
+            TryDeleteDirectory(path);
+        var deleted = moved.Select(m => m.Step).ToList();
+        _log.Information("Retention deleted checkpoints {Steps}", deleted);
+        return deleted;
+    }
+
+    /// <summary>Removes what interrupted saves and deletions left behind (<c>.tmp-*</c>, <c>.del-*</c>, <c>.old-*</c>,
+    /// <c>latest.tmp</c>); returns how many. A step moved aside by a re-save that never completed is put back instead
+    /// of deleted. Call it at start-up, before this run saves anything.</summary>
+    public int CleanLeftovers()
+    {
+        if (!Directory.Exists(CheckpointsDir))
+            return 0;
+        var count = 0;
+        foreach (var folder in Directory.EnumerateDirectories(CheckpointsDir).Order(StringComparer.Ordinal).ToList())
+        {
+            var name = Path.GetFileName(folder);
+            if (name.StartsWith(ReplacedPrefix, StringComparison.Ordinal)
+                && TryParseStep(name[ReplacedPrefix.Length..].Split('-')[0], out var step)
+                && !Directory.Exists(PathFor(step))
+                && FindProblem(folder, step, checkHashes: false) is null
+                && TryMoveDirectory(folder, PathFor(step)))
+            {
+                _log.Warning("Restored checkpoint {Step} from {Folder} left by an interrupted save", step, folder);
+                count++;
+            }
+            else if (name.StartsWith(TempPrefix, StringComparison.Ordinal)
+                     || name.StartsWith(ReplacedPrefix, StringComparison.Ordinal)
+                     || name.StartsWith(DeletingPrefix, StringComparison.Ordinal))
+            {
+                TryDeleteDirectory(folder);
+                count++;
+            }
+        }
+        var latestTemp = Path.Combine(CheckpointsDir, LatestTempFileName);
+        if (File.Exists(latestTemp))
+        {
+            TryDeleteFile(latestTemp);
+            count++;
+        }
+        if (count > 0)
+        {
+            TrySyncDirectory(CheckpointsDir);
+            _log.Information("Removed {Count} leftovers of interrupted checkpoint writes in {Dir}", count, CheckpointsDir);
+        }
+        return count;
+    }
+
+    private void WriteLatestPointer(long step)
+    {
+        var temp = Path.Combine(CheckpointsDir, LatestTempFileName);
+        DurableFs.WriteAllTextDurably(temp, step.ToString(CultureInfo.InvariantCulture) + "\n");
+        CrashPoint("pointer-tmp-written");
+        // rename(2) over the old pointer is atomic: a reader sees either the old step or the new one.
+        File.Move(temp, Path.Combine(CheckpointsDir, LatestFileName), overwrite: true);
+        DurableFs.SyncDirectory(CheckpointsDir);
+        CrashPoint("pointer-updated");
+    }
+
+    /// <summary>Null if <paramref name="folder"/> is a complete checkpoint of <paramref name="step"/>, else what is
+    /// wrong, naming the file.</summary>
+    private static string? FindProblem(string folder, long step, bool checkHashes)
+    {
+        if (!Directory.Exists(folder))
+            return $"{folder} does not exist";
+        var manifest = CheckpointManifest.TryRead(folder, out var problem);
+        if (manifest is null)
+            return problem;
+        if (manifest.Step != step)
+            return $"{Path.Combine(folder, CheckpointManifest.FileName)} is for step {manifest.Step}, not {step}";
+        foreach (var entry in manifest.Files)
+        {
+            var path = Path.Combine(folder, entry.Path);
+            FileInfo info = new(path);
+            if (!info.Exists)
+                return $"{path} is missing";
+            if (info.Length != entry.Size)
+                return $"{path} has {info.Length} bytes but the manifest records {entry.Size}";
+            if (checkHashes)
+            {
+                try
+                {
+                    if (!string.Equals(CheckpointManifest.HashFile(path), entry.Sha256, StringComparison.OrdinalIgnoreCase))
+                        return $"{path} is corrupt (its SHA-256 does not match the manifest)";
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    return $"{path} cannot be read: {ex.Message}";
+                }
+            }
+        }
+        return null;
+    }
+
+    private string Advice(long step)
+    {
+        var earlier = ListSteps().Where(s => s != step).ToList();
+        if (earlier.Count == 0)
+            return $"no other complete checkpoint exists in {CheckpointsDir}, so start the run again from scratch";
+        var shown = string.Join(", ", earlier.TakeLast(5));
+        return $"resume from an earlier checkpoint instead (e.g. --from {earlier[^1]}; complete checkpoints: {shown})";
+    }
+
+    private SrTrainException WriteFailed(long step, Exception ex) =>
+        new($"could not write checkpoint {step} into {CheckpointsDir}: {ex.Message}; earlier checkpoints are intact", ex);
+
+    private void CrashPoint(string stage)
+    {
+        if (CrashAtStage == stage)
+            throw new SimulatedCrashException(stage);
+    }
+
+    private static void SyncTree(string root)
+    {
+        foreach (var file in Directory.EnumerateFiles(root, "*", SearchOption.AllDirectories))
+            DurableFs.SyncFile(file);
+        // Deepest first, so each folder's entries are durable before its parent's entry for it.
+        foreach (var dir in Directory.EnumerateDirectories(root, "*", SearchOption.AllDirectories)
+                     .OrderByDescending(d => d.Length))
+            DurableFs.SyncDirectory(dir);
+        DurableFs.SyncDirectory(root);
+    }
+
+    private static bool TryParseStep(string text, out long step) =>
+        long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out step)
+        && step.ToString(CultureInfo.InvariantCulture) == text;
+
+    private static string RandomSuffix() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(4));
+
+    private static string Truncate(string text) => text.Length <= 40 ? text : text[..40] + "...";
+
+    private bool TryMoveDirectory(string from, string to)
+    {
+        try
+        {
+            Directory.Move(from, to);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning(ex, "Could not move {From} to {To}", from, to);
+            return false;
+        }
+    }
+
+    private void TryDeleteDirectory(string path)
+    {
+        try
+        {
+            if (Directory.Exists(path))
+                Directory.Delete(path, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Left for CleanLeftovers: its dot-prefixed name keeps it out of every listing meanwhile.
+            _log.Warning(ex, "Could not delete {Folder}", path);
+        }
+    }
+
+    private void TryDeleteFile(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            _log.Warning(ex, "Could not delete {File}", path);
+        }
+    }
+
+    private void TrySyncDirectory(string path)
+    {
+        try
+        {
+            DurableFs.SyncDirectory(path);
+        }
+        catch (IOException ex)
+        {
+            _log.Warning(ex, "Could not fsync {Folder}", path);
+        }
+    }
+}
+
+/// <summary>Thrown by <see cref="CheckpointStore"/>'s crash-simulation hook; <see cref="CheckpointStore.Save"/> does no
+/// clean-up for it, so the disk is left as a real crash at that point would leave it.</summary>
+internal sealed class SimulatedCrashException(string stage) : Exception($"simulated crash at stage '{stage}'")
+{
+    public string Stage { get; } = stage;
+}
