@@ -52,9 +52,8 @@ public static class ConfigValidator
         Require(l.Translational.Shift >= 1, "losses.translational.shift", "must be at least 1 (LQ pixels)");
         if (l.Translational.Weight > 0)
         {
-            int crop = d.GtSize - c.Scale * l.Translational.Shift;
-            Require(2 * crop - d.GtSize > 0, "losses.translational.shift",
-                $"is too large for gt_size {d.GtSize}: the four corner crops ({crop} px) must share a region (need scale·shift < gt_size/2)");
+            Require(d.GtSize - c.Scale * l.Translational.Shift > 0, "losses.translational.shift",
+                $"is too large for gt_size {d.GtSize}: the four corner crops must share a region (need scale·shift < gt_size)");
         }
         Require(l.Pixel.Weight + l.Perceptual.Weight + l.Gan.Weight + l.Translational.Weight > 0, "losses", "all weights are 0: nothing to train");
 

@@ -1,4 +1,5 @@
 using SrTrain.Config;
+using SrTrain.Interop;
 using static TorchSharp.torch;
 
 namespace SrTrain.Models;
@@ -8,7 +9,47 @@ public static class NetworkFactory
 {
     public static nn.Module<Tensor, Tensor> CreateGenerator(GeneratorConfig g, int scale) => g.Type switch
     {
+        GeneratorType.RRDBNet => new RrdbNet(g.NumInCh, g.NumOutCh, scale, g.NumFeat, g.NumBlock, g.NumGrowCh),
+        GeneratorType.MSRResNet => new MsrResNet(g.NumInCh, g.NumOutCh, g.NumFeat, g.NumBlock, scale),
         GeneratorType.SRVGGNetCompact => new SrVggNetCompact(g.NumInCh, g.NumOutCh, g.NumFeat, g.NumBlock, scale),
-        _ => throw new SrTrainException($"network_g.type {g.Type} is not available in this build"),
+        _ => throw new SrTrainException($"network_g.type {g.Type}: unknown generator"),
     };
+
+    /// <summary>The generator a weight file describes (architecture detected from its keys and shapes), with the
+    /// file's weights loaded.</summary>
+    public static nn.Module<Tensor, Tensor> LoadGenerator(string path, out GeneratorSpec spec)
+    {
+        var (detected, sd) = WeightFile.ReadGenerator(path);
+        spec = detected;
+        nn.Module<Tensor, Tensor> g = detected.Arch switch
+        {
+            GeneratorSpec.RrdbNet => new RrdbNet(detected.NumInCh, detected.NumOutCh, detected.Scale, detected.NumFeat, detected.NumBlock, detected.NumGrowCh),
+            GeneratorSpec.MsrResNet => new MsrResNet(detected.NumInCh, detected.NumOutCh, detected.NumFeat, detected.NumBlock, detected.Scale),
+            _ => throw new SrTrainException($"{path}: architecture {detected.Arch} cannot be built"),
+        };
+        WeightFile.LoadInto(g, sd, path);
+        return g;
+    }
+
+    /// <param name="inputSize">HQ patch size (gt_size): the VGG-style discriminator's linear layer depends on it.</param>
+    public static nn.Module<Tensor, Tensor> CreateDiscriminator(DiscriminatorConfig d, int inputSize) => d.Type switch
+    {
+        DiscriminatorType.VGGStyleDiscriminator => inputSize is 128 or 256
+            ? new VggStyleDiscriminator(d.NumInCh, d.NumFeat, inputSize)
+            : throw new SrTrainException($"network_d.type VGGStyleDiscriminator takes 128 or 256 px patches, but datasets.train.gt_size is {inputSize}; " +
+                                         "set gt_size to 128 or 256, or use UNetDiscriminatorSN (any size)"),
+        DiscriminatorType.UNetDiscriminatorSN => new UNetDiscriminatorSN(d.NumInCh, d.NumFeat),
+        _ => throw new SrTrainException($"network_d.type {d.Type}: unknown discriminator"),
+    };
+
+    /// <summary>A frozen VGG-16 with pretrained weights from a torchvision file (vgg16-397923af.pth as downloaded,
+    /// legacy format, classifier included: only the feature layers up to the deepest requested one are taken).</summary>
+    public static Vgg16Features LoadVgg16(string path, IEnumerable<string> layers)
+    {
+        var vgg = new Vgg16Features(layers);
+        var sd = WeightFile.Read(path);
+        var own = vgg.state_dict();
+        WeightFile.LoadInto(vgg, sd.Where(kv => own.ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value), path);
+        return vgg;
+    }
 }

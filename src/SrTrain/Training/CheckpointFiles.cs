@@ -26,7 +26,7 @@ public static class CheckpointFiles
         if (p.OptD != null) p.OptD.save_state_dict(Path.Combine(dir, OptimizerD));
         File.WriteAllText(Path.Combine(dir, State), JsonSerializer.Serialize(state, TrainingState.Json));
         File.WriteAllText(Path.Combine(dir, Config), ConfigWriter.ToYaml(config));
-        PthExport.WriteGeneratorEma(p.Ema.Model, Path.Combine(dir, GeneratorEmaPth));
+        Interop.WeightFile.WriteGenerator(p.Ema.Model, Path.Combine(dir, GeneratorEmaPth), Interop.PthWrapping.ParamsEma);
     }
 
     public static TrainingState Read(string dir, TrainingParts p)

@@ -1,4 +1,5 @@
 using SrTrain.Config;
+using SrTrain.Data;
 using SrTrain.Losses;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -81,7 +82,7 @@ public sealed class SrganStep
         // exactly what it would without SrTrain's term.
         if (TranslationalActive(step))
         {
-            if (!batch.HasSecondCorner)
+            if (batch.Lq2 is null || batch.Region1 is null || batch.Region2 is null)
                 throw new InvalidOperationException($"step {step}: the translational term is active but the batch has no second corner");
             var fake2 = Generate(batch.Lq2!);
             if (_losses.Translational.DetachSecond) fake2 = fake2.detach();

@@ -22,6 +22,7 @@ public sealed class Trainer
     readonly LrSchedule _lrG, _lrD;
     int _nonfiniteInARow;
     long _nonfiniteTotal;
+    bool _baselineWritten;
 
     public Trainer(SrTrainConfig config, TrainingParts parts, RunFolder run, MetricsLog metrics, ILogger log)
     {
@@ -56,7 +57,7 @@ public sealed class Trainer
             }
 
             SetLearningRates(step);
-            var batch = data.Next(step);
+            using var batch = data.Next(step);
             var losses = _p.Step.Run(step, batch);
             if (losses is null)
             {
@@ -114,6 +115,12 @@ public sealed class Trainer
     {
         if (_p.Validator is null) return;
         var sw = Stopwatch.StartNew();
+        if (!_baselineWritten)
+        {
+            _metrics.Write("val_bicubic", step, _p.Validator.Baseline);
+            _log.Information("Bicubic baseline: {Metrics}", string.Join(" ", _p.Validator.Baseline.Select(kv => $"{kv.Key} {kv.Value:F4}")));
+            _baselineWritten = true;
+        }
         var result = _p.Validator.Run(_p.Ema.Model, step, _run.ValImagesDir);
         _metrics.Write("val", step, result);
         _log.Information("Validation at step {Step} ({Seconds:F1} s): {Metrics}", step, sw.Elapsed.TotalSeconds,

@@ -1,3 +1,4 @@
+using SrTrain.Data;
 using static TorchSharp.torch;
 
 namespace SrTrain.Training;
@@ -15,6 +16,8 @@ public interface ITrainingData : IDisposable
 public interface IValidator
 {
     Dictionary<string, double> Run(nn.Module<Tensor, Tensor> generator, long step, string imagesDir);
+    /// <summary>The same metrics for plain bicubic upscaling (the row every run is compared with).</summary>
+    Dictionary<string, double> Baseline { get; }
 }
 
 /// <summary>Everything the loop trains with, built once by <see cref="TrainingSetup"/>.</summary>
@@ -23,8 +26,8 @@ public sealed class TrainingParts : IDisposable
     public required nn.Module<Tensor, Tensor> G { get; init; }
     public required Ema Ema { get; init; }
     public nn.Module<Tensor, Tensor>? D { get; init; }
-    public required optim.Optimizer OptG { get; init; }
-    public optim.Optimizer? OptD { get; init; }
+    public required TorchSharp.Modules.Adam OptG { get; init; }
+    public TorchSharp.Modules.Adam? OptD { get; init; }
     public required SrganStep Step { get; init; }
     public required ITrainingData Data { get; init; }
     public IValidator? Validator { get; init; }

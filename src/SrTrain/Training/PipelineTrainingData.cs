@@ -1,0 +1,88 @@
+using Serilog;
+using SrTrain.Config;
+using SrTrain.Data;
+
+namespace SrTrain.Training;
+
+/// <summary>Feeds the trainer from the data pipeline. gt_size is always the patch the losses and the discriminator
+/// see; while the translational term is active the pipeline instead cuts patches of gt_size + scale·shift and hands
+/// out two of their gt_size corners (the original 256 → 224 example is gt_size 224, shift 8, x4). So the main pass
+/// keeps its size when a run is branched with the term on, and a VGG-style discriminator keeps its input size.
+/// Before the term's start step (or at weight 0) no corner is cut and no second crop is made.</summary>
+public sealed class PipelineTrainingData : ITrainingData
+{
+    readonly DataPipeline _plain;
+    readonly Lazy<DataPipeline>? _corners;
+    readonly long _translationalFrom;
+    TrainingDataStream? _plainStream;
+    TrainingDataStream? _cornerStream;
+    long _start;
+
+    public PipelineTrainingData(SrTrainConfig c, ILogger log)
+    {
+        var d = c.Datasets.Train;
+        if (string.IsNullOrWhiteSpace(d.DatarootGt))
+            throw new SrTrainException("datasets.train.dataroot_gt: name the folder of training images");
+        var options = new DataPipelineOptions
+        {
+            HqDir = d.DatarootGt,
+            LqDir = string.IsNullOrWhiteSpace(d.DatarootLq) ? null : d.DatarootLq,
+            Scale = c.Scale,
+            GtSize = d.GtSize,
+            UseHFlip = d.UseHflip,
+            UseRot = d.UseRot,
+            Seed = c.Seed,
+            BatchSize = d.BatchSize,
+            NumWorkers = Math.Max(1, d.NumWorkers),
+            QueueCapacity = d.PrefetchBatches,
+            CacheImages = d.CacheImages,
+            MaxImagePixels = d.MaxImagePixels,
+            PadSmall = d.PadSmall,
+            Degradations = new DegradationOptions
+            {
+                NoiseProbability = d.NoiseProb,
+                NoiseSigmaMin = d.NoiseRange[0],
+                NoiseSigmaMax = d.NoiseRange[1],
+                JpegProbability = d.JpegProb,
+                JpegQualityMin = d.JpegRange[0],
+                JpegQualityMax = d.JpegRange[1],
+            },
+        };
+        var t = c.Losses.Translational;
+        _translationalFrom = t.Weight > 0 ? t.StartStep : long.MaxValue;
+        // The plain pipeline is needed only for steps before the term starts; building it scans the folder headers.
+        _plain = new DataPipeline(options, log);
+        if (t.Weight > 0)
+            _corners = new Lazy<DataPipeline>(() => new DataPipeline(options with
+            {
+                GtSize = d.GtSize + c.Scale * t.Shift,
+                TranslationalShift = t.Shift,
+            }, log));
+    }
+
+    public void Start(long step)
+    {
+        _start = step;
+        if (step < _translationalFrom) _plainStream = _plain.Stream(step);
+    }
+
+    public TrainingBatch Next(long step)
+    {
+        if (step < _translationalFrom)
+            return (_plainStream ??= _plain.Stream(step)).Next();
+        if (_plainStream != null)
+        {
+            // The plain workers may have run ahead past the switch; their batches are simply not needed.
+            _plainStream.Dispose();
+            _plainStream = null;
+        }
+        _cornerStream ??= _corners!.Value.Stream(Math.Max(step, _start));
+        return _cornerStream.Next();
+    }
+
+    public void Dispose()
+    {
+        _plainStream?.Dispose();
+        _cornerStream?.Dispose();
+    }
+}

@@ -1,0 +1,133 @@
+using Serilog;
+using SrTrain.Config;
+using SrTrain.Evaluation;
+using SrTrain.Losses;
+using SrTrain.Models;
+using SrTrain.Interop;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SrTrain.Training;
+
+/// <summary>Builds what the config describes: networks, optimizers, losses, data and validation. Fails fast, before any
+/// training, on everything the user must fix (missing VGG weights, a bad data folder, a weight file that does not fit).</summary>
+public static class TrainingSetup
+{
+    public static TrainingParts Build(SrTrainConfig c, Device device, ILogger log)
+    {
+        var l = c.Losses;
+        torch.manual_seed(c.Seed);
+
+        // Perceptual loss first: the most common start-up mistake is its missing weight file.
+        PerceptualLoss? perceptual = null;
+        Vgg16Features? vgg = null;
+        if (l.Perceptual.Weight > 0 || !string.IsNullOrWhiteSpace(c.Path.Vgg16))
+        {
+            vgg = LoadVgg(c, l.Perceptual.LayerWeights.Keys, device, log);
+            if (l.Perceptual.Weight > 0)
+            {
+                var extractor = vgg;
+                perceptual = new PerceptualLoss(x => extractor.call(x), l.Perceptual.LayerWeights);
+            }
+        }
+
+        var g = NetworkFactory.CreateGenerator(c.NetworkG, c.Scale);
+        if (!string.IsNullOrWhiteSpace(c.Path.PretrainNetworkG))
+        {
+            WeightFile.LoadInto(g, WeightFile.Read(c.Path.PretrainNetworkG), c.Path.PretrainNetworkG);
+            log.Information("Generator initialised from {Path}", c.Path.PretrainNetworkG);
+        }
+        g.to(device).train();
+        var gEma = NetworkFactory.CreateGenerator(c.NetworkG, c.Scale).to(device);
+        var ema = new Ema(g, gEma, c.Train.EmaDecay);
+
+        nn.Module<Tensor, Tensor>? d = null;
+        Adam? optD = null;
+        if (l.Gan.Weight > 0)
+        {
+            d = NetworkFactory.CreateDiscriminator(c.NetworkD, c.Datasets.Train.GtSize).to(device);
+            d.train();
+            optD = Adam(d, c.Train.OptimD);
+        }
+        var optG = Adam(g, c.Train.OptimG);
+        log.Information("Generator {G} ({GParams:N0} parameters){D}", c.NetworkG.Type, Count(g),
+            d is null ? "" : $", discriminator {c.NetworkD.Type} ({Count(d):N0} parameters)");
+        log.Information("Losses: {Losses}", Describe(l));
+
+        var data = new PipelineTrainingData(c, log);
+        IValidator? validator = null;
+        if (!string.IsNullOrWhiteSpace(c.Datasets.Val.DatarootGt))
+            validator = new Validator(c, vgg, device, log);
+        else
+            log.Warning("No validation folder (datasets.val.dataroot_gt): no validation metrics will be written");
+
+        return new TrainingParts
+        {
+            G = g, Ema = ema, D = d, OptG = optG, OptD = optD,
+            Step = new SrganStep(g, d, optG, optD, l, perceptual, c.Train.GradClip),
+            Data = new DeviceTrainingData(data, device),
+            Validator = validator,
+        };
+    }
+
+    static Vgg16Features LoadVgg(SrTrainConfig c, IEnumerable<string> layers, Device device, ILogger log)
+    {
+        var path = c.Path.Vgg16;
+        if (string.IsNullOrWhiteSpace(path))
+            throw new SrTrainException(
+                "losses.perceptual.weight is set but path.vgg16 is empty: the perceptual loss needs ImageNet-pretrained VGG-16 weights. " +
+                "Download torchvision's vgg16-397923af.pth (https://download.pytorch.org/models/vgg16-397923af.pth), put it e.g. in " +
+                "weights/vgg16-397923af.pth and set path.vgg16 to it; or set losses.perceptual.weight: 0");
+        if (!File.Exists(path))
+            throw new SrTrainException($"path.vgg16: {path} not found (download torchvision's vgg16-397923af.pth and point path.vgg16 at it)");
+        // Validation's perceptual distance uses relu5_3 etc. as well as the loss's layers.
+        var wanted = layers.Concat(Validator.PerceptualLayers.Keys).Distinct();
+        var vgg = NetworkFactory.LoadVgg16(path, wanted);
+        log.Information("VGG-16 weights from {Path}", path);
+        return (Vgg16Features)vgg.to(device);
+    }
+
+    static Adam Adam(nn.Module m, OptimizerConfig o) =>
+        torch.optim.Adam(m.parameters(), o.Lr, o.Betas[0], o.Betas[1], weight_decay: o.WeightDecay);
+
+    static long Count(nn.Module m) => m.parameters().Sum(p => p.numel());
+
+    static string Describe(LossesConfig l)
+    {
+        var parts = new List<string>();
+        if (l.Pixel.Weight > 0) parts.Add($"pixel {l.Pixel.Criterion} ×{l.Pixel.Weight} from {l.Pixel.StartStep}");
+        if (l.Perceptual.Weight > 0) parts.Add($"perceptual ×{l.Perceptual.Weight} from {l.Perceptual.StartStep}");
+        if (l.Gan.Weight > 0) parts.Add($"GAN {l.Gan.Type} ×{l.Gan.Weight} from {l.Gan.StartStep}");
+        if (l.Translational.Weight > 0) parts.Add($"translational ×{l.Translational.Weight} (shift {l.Translational.Shift}) from {l.Translational.StartStep}");
+        return string.Join(", ", parts);
+    }
+}
+
+/// <summary>Moves each batch to the training device (a no-op on the CPU).</summary>
+sealed class DeviceTrainingData : ITrainingData
+{
+    readonly ITrainingData _inner;
+    readonly Device _device;
+
+    public DeviceTrainingData(ITrainingData inner, Device device)
+    {
+        _inner = inner;
+        _device = device;
+    }
+
+    public void Start(long step) => _inner.Start(step);
+
+    public Data.TrainingBatch Next(long step)
+    {
+        var b = _inner.Next(step);
+        if (_device.type == DeviceType.CPU) return b;
+        return new Data.TrainingBatch
+        {
+            Step = b.Step, Lq = b.Lq.to(_device), Hq = b.Hq.to(_device), Lq2 = b.Lq2?.to(_device), Hq2 = b.Hq2?.to(_device),
+            Corner1 = b.Corner1, Corner2 = b.Corner2, Region1 = b.Region1, Region2 = b.Region2, Samples = b.Samples,
+        };
+    }
+
+    public void Dispose() => _inner.Dispose();
+}

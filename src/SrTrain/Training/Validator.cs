@@ -1,0 +1,130 @@
+using Serilog;
+using SrTrain.Config;
+using SrTrain.Data;
+using SrTrain.Evaluation;
+using SrTrain.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SrTrain.Training;
+
+/// <summary>Validation on the validation folder: PSNR/SSIM as BasicSR computes them (Y channel with the border
+/// cropped, and RGB), the VGG-16 perceptual distance when VGG weights are configured, and the shift-consistency
+/// error the translational term targets. The same metrics for plain bicubic upscaling are computed once, as the
+/// baseline row. A few outputs are saved as PNGs: LQ (nearest) | output | HQ.</summary>
+public sealed class Validator : IValidator, IDisposable
+{
+    /// <summary>Layers and weights of the perceptual distance metric. Fixed (not the loss's layers) so the metric means
+    /// the same in every run.</summary>
+    public static readonly IReadOnlyDictionary<string, double> PerceptualLayers = new Dictionary<string, double>
+    {
+        ["relu1_2"] = 0.1, ["relu2_2"] = 0.1, ["relu3_3"] = 1.0, ["relu4_3"] = 1.0, ["relu5_3"] = 1.0,
+    };
+
+    readonly IReadOnlyList<ValidationPair> _pairs;
+    readonly Vgg16Features? _vgg;
+    readonly Device _device;
+    readonly SrTrainConfig _c;
+
+    public Validator(SrTrainConfig c, Vgg16Features? vgg, Device device, ILogger log)
+    {
+        _c = c;
+        _vgg = vgg;
+        _device = device;
+        var v = c.Datasets.Val;
+        var pairs = ValidationSet.LoadValidationSet(v.DatarootGt, string.IsNullOrWhiteSpace(v.DatarootLq) ? null : v.DatarootLq,
+            c.Scale, c.Datasets.Train.MaxImagePixels, log);
+        _pairs = pairs.Select(p => CenterCrop(p, c.Val.MaxLqSize, c.Scale)).ToList();
+        if (vgg is null)
+            log.Information("Validation: {Count} image(s); no VGG-16 weights (path.vgg16), so no perceptual distance", _pairs.Count);
+        else
+            log.Information("Validation: {Count} image(s)", _pairs.Count);
+        Baseline = Measure(lq => MatlabResize.Resize(lq, c.Scale).clamp(0, 1));
+    }
+
+    /// <summary>Bicubic (MATLAB-style) upscaling's metrics on the same images.</summary>
+    public Dictionary<string, double> Baseline { get; }
+
+    public Dictionary<string, double> Run(nn.Module<Tensor, Tensor> generator, long step, string imagesDir)
+    {
+        bool wasTraining = generator.training;
+        generator.eval();
+        try
+        {
+            var saveDir = Path.Combine(imagesDir, step.ToString());
+            return Measure(lq => generator.call(lq).clamp(0, 1), saveDir);
+        }
+        finally
+        {
+            if (wasTraining) generator.train();
+        }
+    }
+
+    Dictionary<string, double> Measure(Func<Tensor, Tensor> upscale, string? saveDir = null)
+    {
+        var sums = new Dictionary<string, double>();
+        void Add(string k, double v) => sums[k] = sums.GetValueOrDefault(k) + v;
+        int border = _c.Val.CropBorder;
+        for (int i = 0; i < _pairs.Count; i++)
+        {
+            using var scope = NewDisposeScope();
+            using var noGrad = no_grad();
+            var pair = _pairs[i];
+            var lq = pair.Lq.to(_device);
+            var output = upscale(lq).cpu();
+            var hq = pair.Hq;
+            if (output.shape[2] != hq.shape[2] || output.shape[3] != hq.shape[3])
+                throw new SrTrainException($"validation image {pair.Name}: output {output.shape[2]}x{output.shape[3]} does not match HQ {hq.shape[2]}x{hq.shape[3]}");
+            Add("psnr_y", Metrics.PsnrY(output[0], hq[0], border));
+            Add("ssim_y", Metrics.SsimY(output[0], hq[0], border));
+            Add("psnr_rgb", Metrics.PsnrRgb(output[0], hq[0], 0));
+            Add("ssim_rgb", Metrics.SsimRgb(output[0], hq[0], 0));
+            if (_vgg != null) Add("vgg_dist", PerceptualDistance(output.to(_device), hq.to(_device)));
+            int k = Math.Min(_c.Val.ShiftK, (int)Math.Min(lq.shape[2], lq.shape[3]) - 1);
+            Add("shift_err", ShiftConsistency.Measure(x => upscale(x).cpu(), lq, _c.Scale, k));
+            if (saveDir != null && i < _c.Val.SaveImages)
+                SaveSideBySide(pair, output, Path.Combine(saveDir, SafeName(pair.Name) + ".png"));
+        }
+        return sums.ToDictionary(kv => kv.Key, kv => kv.Value / _pairs.Count);
+    }
+
+    /// <summary>Σ w·L1(φ(output), φ(hq)) over <see cref="PerceptualLayers"/>, as the perceptual loss computes it.</summary>
+    double PerceptualDistance(Tensor output, Tensor hq)
+    {
+        var fo = _vgg!.call(output);
+        var fh = _vgg.call(hq);
+        double d = 0;
+        foreach (var (layer, w) in PerceptualLayers)
+            d += w * nn.functional.l1_loss(fo[layer], fh[layer]).item<float>();
+        return d;
+    }
+
+    void SaveSideBySide(ValidationPair pair, Tensor output, string path)
+    {
+        var lqUp = nn.functional.interpolate(pair.Lq, scale_factor: new double[] { _c.Scale, _c.Scale }, mode: InterpolationMode.Nearest);
+        var row = cat(new[] { lqUp, output.clamp(0, 1), pair.Hq }, 3);
+        ImageFile.WriteRgb(row[0], path);
+    }
+
+    static string SafeName(string name) => string.Concat(name.Select(ch => char.IsLetterOrDigit(ch) || ch is '-' or '_' ? ch : '_'));
+
+    /// <summary>Large validation images are center-cropped (on the LQ grid, so LQ and HQ stay aligned) to bound the time a
+    /// validation takes on a CPU.</summary>
+    static ValidationPair CenterCrop(ValidationPair p, int maxLq, int scale)
+    {
+        long h = p.Lq.shape[2], w = p.Lq.shape[3];
+        if (h <= maxLq && w <= maxLq) return p;
+        long ch = Math.Min(h, maxLq), cw = Math.Min(w, maxLq);
+        long top = (h - ch) / 2, left = (w - cw) / 2;
+        var lq = p.Lq[.., .., TensorIndex.Slice(top, top + ch), TensorIndex.Slice(left, left + cw)].contiguous();
+        var hq = p.Hq[.., .., TensorIndex.Slice(top * scale, (top + ch) * scale), TensorIndex.Slice(left * scale, (left + cw) * scale)].contiguous();
+        var cropped = new ValidationPair(p.Name, lq.DetachFromDisposeScope(), hq.DetachFromDisposeScope());
+        p.Dispose();
+        return cropped;
+    }
+
+    public void Dispose()
+    {
+        foreach (var p in _pairs) p.Dispose();
+    }
+}
