@@ -52,7 +52,7 @@ public static class WeightFile
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or System.Text.Json.JsonException
                                       or KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            throw new SrTrainException($"{path} is not a readable weight file: {e.Message}.");
+            throw new SrTrainException($"{path} is not a readable weight file (cut off or corrupt?): {e.Message.TrimEnd('.')}.");
         }
 
         var result = new OrderedDictionary<string, Tensor>();
@@ -103,6 +103,8 @@ public static class WeightFile
         string tmp = path + ".tmp";
         try
         {
+            var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+            if (dir != null) Directory.CreateDirectory(dir);
             using (var f = new FileStream(tmp, FileMode.Create, FileAccess.Write))
             {
                 if (ext == ".safetensors") SafetensorsFile.Write(stateDict, f);

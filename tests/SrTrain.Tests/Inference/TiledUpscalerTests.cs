@@ -76,6 +76,20 @@ public class TiledUpscalerTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void Upscale_LeavesOnlyTheResult_InTheCallersDisposeScope()
+    {
+        // Per-tile tensors and the weight accumulator must not pile up: memory is meant to be bounded by the tile.
+        var g = SmallConvNet(7, out var net);
+        using var _ = net;
+        using var scope = torch.NewDisposeScope();
+        var lq = torch.rand(1, 3, 50, 70, generator: new torch.Generator(11));
+        long before = scope.DisposablesCount;
+        var tiled = new TiledUpscaler(g, 4, tile: 16, overlap: 8).Upscale(lq);
+        Assert.Equal(before + 1, scope.DisposablesCount);
+        Assert.False(tiled.IsInvalid);
+    }
+
+    [Fact]
     public void Tiled_StaysWithinOneLevel_OfUntiled_ForDeeperNetOnAPhoto()
     {
         // Eight 3x3 convolutions reach 8 LQ px, beyond the exact range (overlap/2 = 4), as real generators do.

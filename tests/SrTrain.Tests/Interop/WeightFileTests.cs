@@ -296,6 +296,33 @@ public class WeightFileTests : IDisposable
     }
 
     [Fact]
+    public void Read_FollowsViewsIntoSharedStorages_AndConvertsToFloat32_InFilesFromPyTorch()
+    {
+        // Written by torch 1.13 from base = arange(24).reshape(4, 6): a = base.double()[1:3, 2:5], t = base.t(),
+        // n = tensor(7), wrapped as {'state_dict': {'module.' + k: v}, 'iter': 5, 'lr': 0.1} (zip format); and
+        // {'params_ema': {h: base.half()[1:3, 2:5], ht: base.half().t(), bf: base.bfloat16()[3]}} (legacy format),
+        // where h and ht are views of one storage.
+        using var scope = torch.NewDisposeScope();
+        var baseT = torch.arange(24, dtype: ScalarType.Float32).reshape(4, 6);
+        var window = baseT[TensorIndex.Slice(1, 3), TensorIndex.Slice(2, 5)];
+
+        var zip = WeightFile.Read(Data("py_nested_dp_views.pth"));
+        Assert.Equal(["a", "t", "n"], zip.Keys);
+        Assert.Equal(ScalarType.Float32, zip["a"].dtype);
+        Assert.True(Same(zip["a"], window));
+        Assert.True(Same(zip["t"], baseT.t()));
+        Assert.Equal(ScalarType.Int64, zip["n"].dtype);
+        Assert.Equal(7L, zip["n"].item<long>());
+
+        var legacy = WeightFile.Read(Data("py_half_bf16_views.legacy.pth"));
+        Assert.Equal(["h", "ht", "bf"], legacy.Keys);
+        Assert.All(legacy.Values, t => Assert.Equal(ScalarType.Float32, t.dtype));
+        Assert.True(Same(legacy["h"], window));
+        Assert.True(Same(legacy["ht"], baseT.t()));
+        Assert.True(Same(legacy["bf"], baseT[3]));
+    }
+
+    [Fact]
     public void Read_UnwrapsContainersAndStripsModulePrefix()
     {
         // {'params': state_dict} with DataParallel's 'module.' prefix on every key.

@@ -1,5 +1,6 @@
 using SrTrain.Models;
 using SrTrain.Runtime;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SrTrain.Tests.Models;
@@ -19,6 +20,19 @@ public class Vgg16FeaturesTests
             "features.5.bias", "features.5.weight", "features.7.bias", "features.7.weight",
         }, keys);
         Assert.Equal(new long[] { 128, 128, 3, 3 }, vgg.state_dict()["features.7.weight"].shape);
+    }
+
+    [Fact]
+    public void ModuleTo_KeepsNormalisationOutOfStateDict_AndFollowsTheDtype()
+    {
+        using var vgg = new Vgg16Features(new[] { "relu1_1" });
+        var x = rand(1, 3, 6, 6);
+        var expected = vgg.call(x)["relu1_1"];
+        vgg.to(ScalarType.Float64);
+        Assert.Equal(new[] { "features.0.bias", "features.0.weight" }, vgg.state_dict().Keys.OrderBy(k => k, StringComparer.Ordinal));
+        var y = vgg.call(x.to(ScalarType.Float64))["relu1_1"];
+        Assert.Equal(ScalarType.Float64, y.dtype);
+        Assert.True((y.to(ScalarType.Float32) - expected).abs().max().item<float>() < 1e-5);
     }
 
     [Fact]

@@ -1,0 +1,262 @@
+using Serilog;
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.Formats.Png;
+using SixLabors.ImageSharp.PixelFormats;
+using SrTrain.Data;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SrTrain.Inference;
+
+/// <summary>How the alpha channel of an image with transparency is upscaled.</summary>
+public enum AlphaUpscale
+{
+    /// <summary>Run the generator on alpha replicated to three channels and take the BT.601 grey of its output —
+    /// Real-ESRGAN's default (<c>--alpha_upsampler realesrgan</c>): edges of masks stay as sharp as the image's.</summary>
+    Generator,
+
+    /// <summary>Bicubic interpolation (PyTorch <c>interpolate</c>, <c>align_corners=False</c>), clamped to [0,1]:
+    /// cheaper and never invents texture in the mask.</summary>
+    Bicubic,
+}
+
+/// <summary>What must survive an upscale round trip: grey stays grey, alpha stays, 16 bits stay 16 bits.</summary>
+/// <param name="Grey">The file holds one luminance channel (PNG grey colour types, JPEG luminance).</param>
+/// <param name="HasAlpha">The file holds transparency (an alpha channel, or a PNG tRNS entry).</param>
+/// <param name="SixteenBit">The file holds 16 bits per channel (PNG bit depth 16).</param>
+public sealed record ImageLayout(bool Grey, bool HasAlpha, bool SixteenBit);
+
+/// <summary>An image read for upscaling: colour always as three channels (grey replicated), alpha apart.</summary>
+public sealed class UpscaleInput : IDisposable
+{
+    internal UpscaleInput(Tensor rgb, Tensor? alpha, ImageLayout layout)
+    {
+        Rgb = rgb;
+        Alpha = alpha;
+        Layout = layout;
+    }
+
+    /// <summary>(1,3,H,W) float32 in [0,1].</summary>
+    public Tensor Rgb { get; }
+
+    /// <summary>(1,1,H,W) float32 in [0,1], or null when the file has no transparency.</summary>
+    public Tensor? Alpha { get; }
+
+    public ImageLayout Layout { get; }
+
+    public void Dispose()
+    {
+        Rgb.Dispose();
+        Alpha?.Dispose();
+    }
+}
+
+/// <summary>Reading and writing for the <c>upscale</c> command. The network always sees RGB in [0,1]; what the file
+/// was (grey, alpha, 16-bit) is restored on output, following Real-ESRGAN's <c>RealESRGANer.enhance</c>: grey goes
+/// in replicated to RGB and comes back as BT.601 grey (0.299 R + 0.587 G + 0.114 B, as cv2 RGB2GRAY); alpha is
+/// upscaled on its own (<see cref="AlphaUpscale"/>) and recombined. The output format follows the output file's
+/// extension; 16 bits per channel are written when the input had them and the output is PNG.</summary>
+public static class UpscaleImageIO
+{
+    /// <summary>JPEG output quality; cv2.imwrite's default, which Real-ESRGAN's script relies on.</summary>
+    public const int JpegQuality = 95;
+
+    /// <summary>Upscales one image file into another. <paramref name="upscale"/> maps (1,3,h,w) in [0,1] to
+    /// (1,3,h·s,w·s) for an integer s (e.g. <see cref="TiledUpscaler.Upscale"/>). Returns the input's layout, which
+    /// the output keeps as far as its format allows.</summary>
+    public static ImageLayout UpscaleFile(string inputPath, string outputPath, Func<Tensor, Tensor> upscale,
+        AlphaUpscale alphaMode = AlphaUpscale.Generator, ILogger? log = null)
+    {
+        using var input = Read(inputPath);
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var rgb = upscale(input.Rgb);
+        int scale = CheckScale(input.Rgb, rgb, inputPath);
+        Tensor? alpha = null;
+        if (input.Alpha is not null)
+            alpha = alphaMode switch
+            {
+                AlphaUpscale.Generator => ToGrey(upscale(input.Alpha.expand(-1, 3, -1, -1).contiguous())),
+                AlphaUpscale.Bicubic => nn.functional.interpolate(input.Alpha, size: new long[] { rgb.shape[2], rgb.shape[3] },
+                    mode: InterpolationMode.Bicubic, align_corners: false),
+                _ => throw new ArgumentOutOfRangeException(nameof(alphaMode), alphaMode, null),
+            };
+        log?.Debug("Upscaled {Input} x{Scale} ({Layout}); alpha by {AlphaMode}", inputPath, scale, input.Layout, alphaMode);
+        Write(rgb, alpha, input.Layout, outputPath);
+        return input.Layout;
+    }
+
+    /// <summary>Reads the layout of an image file from its header, without decoding pixels.</summary>
+    public static ImageLayout Identify(string path)
+    {
+        if (!File.Exists(path)) throw new SrTrainException($"{path}: file not found");
+        IImageInfo? info;
+        IImageFormat? format;
+        try
+        {
+            info = Image.Identify(path, out format);
+        }
+        catch (Exception e) when (e is InvalidImageContentException or ImageFormatException or NotSupportedException)
+        {
+            throw new SrTrainException($"{path}: not a readable image ({e.Message.Split('\n')[0]})");
+        }
+        if (info is null || format is null) throw new SrTrainException($"{path}: not a readable image (unknown format)");
+        return Describe(info, format);
+    }
+
+    static ImageLayout Describe(IImageInfo info, IImageFormat format)
+    {
+        if (format == PngFormat.Instance)
+        {
+            var png = info.Metadata.GetPngMetadata();
+            bool grey = png.ColorType is PngColorType.Grayscale or PngColorType.GrayscaleWithAlpha;
+            bool alpha = png.ColorType is PngColorType.GrayscaleWithAlpha or PngColorType.RgbWithAlpha || png.HasTransparency;
+            return new ImageLayout(grey, alpha, png.BitDepth == PngBitDepth.Bit16);
+        }
+        if (format == JpegFormat.Instance)
+            return new ImageLayout(info.Metadata.GetJpegMetadata().ColorType == JpegColorType.Luminance, false, false);
+        // Other formats: colour, 8-bit, alpha as the decoder reports it.
+        var representation = info.PixelType?.AlphaRepresentation;
+        return new ImageLayout(false, representation is PixelAlphaRepresentation.Associated or PixelAlphaRepresentation.Unassociated, false);
+    }
+
+    /// <summary>Reads an image for upscaling (see <see cref="UpscaleInput"/>). Decoding goes through 16 bits per
+    /// channel, so 16-bit values arrive exactly and an 8-bit value v arrives as v/255.</summary>
+    public static UpscaleInput Read(string path)
+    {
+        var layout = Identify(path);
+        using var image = ImageFile.LoadRgba64(path);
+        int h = image.Height, w = image.Width, plane = h * w;
+        var rgb = new float[3 * plane];
+        var alpha = layout.HasAlpha ? new float[plane] : null;
+        image.ProcessPixelRows(rows =>
+        {
+            for (int y = 0; y < h; y++)
+            {
+                var row = rows.GetRowSpan(y);
+                for (int x = 0; x < w; x++)
+                {
+                    var p = row[x];
+                    int i = y * w + x;
+                    rgb[i] = p.R / 65535f;
+                    rgb[plane + i] = p.G / 65535f;
+                    rgb[2 * plane + i] = p.B / 65535f;
+                    if (alpha != null) alpha[i] = p.A / 65535f;
+                }
+            }
+        });
+        var rgbTensor = torch.tensor(rgb, new long[] { 1, 3, h, w });
+        var alphaTensor = alpha is null ? null : torch.tensor(alpha, new long[] { 1, 1, h, w });
+        return new UpscaleInput(rgbTensor, alphaTensor, layout);
+    }
+
+    /// <summary>Writes (1,3,H,W) colour and optional (1,1,H,W) alpha, both in [0,1], in the given layout: grey layouts
+    /// store BT.601 grey of the colour; 16 bits are kept for PNG. The format follows <paramref name="path"/>'s
+    /// extension. Values are clamped to [0,1] and rounded to the nearest level.</summary>
+    public static void Write(Tensor rgb, Tensor? alpha, ImageLayout layout, string path)
+    {
+        var format = Configuration.Default.ImageFormatsManager.FindFormatByFileExtension(Path.GetExtension(path).TrimStart('.'));
+        if (format is null)
+            throw new SrTrainException($"{path}: unknown image extension (use .png, .jpg, .bmp, .tga, .tiff, .webp or .gif)");
+        bool isPng = format == PngFormat.Instance;
+        bool sixteen = layout.SixteenBit && isPng;
+        bool hasAlpha = layout.HasAlpha && alpha is not null;
+        int max = sixteen ? 65535 : 255;
+
+        using var scope = torch.NewDisposeScope();
+        var colour = rgb.dim() == 4 ? rgb[0] : rgb;
+        if (colour.dim() != 3 || colour.shape[0] != 3)
+            throw new ArgumentException($"expected a (1,3,H,W) colour tensor, got shape [{string.Join(",", rgb.shape)}]");
+        int h = (int)colour.shape[1], w = (int)colour.shape[2];
+        var planes = layout.Grey ? ToGrey(colour.unsqueeze(0))[0] : colour;
+        var levels = ToLevels(planes, max);
+        int[]? alphaLevels = null;
+        if (hasAlpha)
+        {
+            var a = alpha!.dim() == 4 ? alpha[0] : alpha;
+            if (a.shape[^2] != h || a.shape[^1] != w)
+                throw new ArgumentException($"alpha shape [{string.Join(",", alpha.shape)}] does not match the {h}x{w} colour image");
+            alphaLevels = ToLevels(a, max);
+        }
+
+        using var image = Build(levels, alphaLevels, layout.Grey, sixteen, w, h);
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir != null) Directory.CreateDirectory(dir);
+        if (isPng)
+        {
+            image.Save(path, new PngEncoder
+            {
+                ColorType = (layout.Grey, hasAlpha) switch
+                {
+                    (true, true) => PngColorType.GrayscaleWithAlpha,
+                    (true, false) => PngColorType.Grayscale,
+                    (false, true) => PngColorType.RgbWithAlpha,
+                    (false, false) => PngColorType.Rgb,
+                },
+                BitDepth = sixteen ? PngBitDepth.Bit16 : PngBitDepth.Bit8,
+            });
+        }
+        else if (format == JpegFormat.Instance)
+        {
+            image.Save(path, new JpegEncoder
+            {
+                Quality = JpegQuality,
+                ColorType = layout.Grey ? JpegColorType.Luminance : JpegColorType.YCbCrRatio420,
+            });
+        }
+        else
+        {
+            image.Save(path);
+        }
+    }
+
+    /// <summary>BT.601 luma of (1,3,H,W) → (1,1,H,W), the weights of cv2's RGB2GRAY that Real-ESRGAN uses for grey
+    /// images and model-upscaled alpha. Computed in float64 so a grey input (R=G=B) comes back unchanged.</summary>
+    static Tensor ToGrey(Tensor rgb)
+    {
+        var weights = torch.tensor(new[] { 0.299, 0.587, 0.114 }, dtype: ScalarType.Float64, device: rgb.device).view(1, 3, 1, 1);
+        return (rgb.to(ScalarType.Float64) * weights).sum(1, keepdim: true);
+    }
+
+    static int[] ToLevels(Tensor chw, int max) =>
+        chw.detach().to(torch.CPU).to(ScalarType.Float64).clamp(0, 1).mul(max).round().to(ScalarType.Int32).contiguous().data<int>().ToArray();
+
+    static Image Build(int[] levels, int[]? alpha, bool grey, bool sixteen, int w, int h)
+    {
+        int plane = w * h;
+        // Levels are already clamped to [0, max], so the narrowing casts below are exact.
+        return (grey, alpha is not null, sixteen) switch
+        {
+            (true, false, true) => Image.LoadPixelData(Pixels(plane, i => new L16((ushort)levels[i])), w, h),
+            (true, false, false) => Image.LoadPixelData(Pixels(plane, i => new L8((byte)levels[i])), w, h),
+            (true, true, true) => Image.LoadPixelData(Pixels(plane, i => new La32((ushort)levels[i], (ushort)alpha![i])), w, h),
+            (true, true, false) => Image.LoadPixelData(Pixels(plane, i => new La16((byte)levels[i], (byte)alpha![i])), w, h),
+            (false, false, true) => Image.LoadPixelData(Pixels(plane,
+                i => new Rgb48((ushort)levels[i], (ushort)levels[plane + i], (ushort)levels[2 * plane + i])), w, h),
+            (false, false, false) => Image.LoadPixelData(Pixels(plane,
+                i => new Rgb24((byte)levels[i], (byte)levels[plane + i], (byte)levels[2 * plane + i])), w, h),
+            (false, true, true) => Image.LoadPixelData(Pixels(plane,
+                i => new Rgba64((ushort)levels[i], (ushort)levels[plane + i], (ushort)levels[2 * plane + i], (ushort)alpha![i])), w, h),
+            (false, true, false) => (Image)Image.LoadPixelData(Pixels(plane,
+                i => new Rgba32((byte)levels[i], (byte)levels[plane + i], (byte)levels[2 * plane + i], (byte)alpha![i])), w, h),
+        };
+    }
+
+    static T[] Pixels<T>(int n, Func<int, T> pixel)
+    {
+        var result = new T[n];
+        for (int i = 0; i < n; i++) result[i] = pixel(i);
+        return result;
+    }
+
+    static int CheckScale(Tensor lq, Tensor sr, string path)
+    {
+        long h = lq.shape[2], w = lq.shape[3];
+        if (sr.dim() != 4 || sr.shape[0] != 1 || sr.shape[1] != 3 || sr.shape[2] % h != 0 || sr.shape[2] / h != sr.shape[3] / w || sr.shape[3] % w != 0)
+            throw new InvalidOperationException(
+                $"{path}: the upscaler turned a {h}x{w} image into shape [{string.Join(",", sr.shape)}], not (1,3,s·{h},s·{w})");
+        return (int)(sr.shape[2] / h);
+    }
+}
