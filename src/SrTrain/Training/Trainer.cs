@@ -131,10 +131,11 @@ public sealed class Trainer
     /// counters, config) plus the EMA generator as a BasicSR `.pth` for PyTorch tools and `upscale`.</summary>
     public void SaveCheckpoint(long step)
     {
-        var dir = _checkpoints.Save(step, tmp => CheckpointFiles.Write(tmp, _p, new TrainingState(step, _nonfiniteInARow, _nonfiniteTotal), _c));
+        _checkpoints.Save(step, tmp => CheckpointFiles.Write(tmp, _p, new TrainingState(step, _nonfiniteInARow, _nonfiniteTotal), _c));
         var deleted = _checkpoints.ApplyRetention(_c.Checkpoint.KeepLast, _c.Checkpoint.KeepEvery, protect: step);
-        _log.Information("Checkpoint {Step} saved to {Dir}{Deleted}", step, dir,
-            deleted.Count > 0 ? $" (removed {string.Join(", ", deleted)} by retention)" : "");
+        if (deleted.Count > 0)
+            _log.Information("Removed checkpoint(s) {Steps} (checkpoint.keep_last {KeepLast}, keep_every {KeepEvery})",
+                string.Join(", ", deleted), _c.Checkpoint.KeepLast, _c.Checkpoint.KeepEvery);
     }
 
     public void Restore(string checkpointDir)
