@@ -51,8 +51,11 @@ public class DataPipelineTests
             for (long step = 0; step < 6; step++)
                 AssertSameBatch(a.GetBatch(step), stream.Next());
         // A resumed run (stream starting at step 4) sees the same step 4.
-        using (var resumed = b.Stream(4))
-            AssertSameBatch(a.GetBatch(4), resumed.Next());
+        var resumed = b.Stream(4);
+        AssertSameBatch(a.GetBatch(4), resumed.Next());
+        Assert.Equal(5, resumed.NextStep);
+        resumed.Dispose();   // joins the workers
+        Assert.Throws<ObjectDisposedException>(() => resumed.Next());
         // Different steps and different seeds give different data.
         Assert.False(Same(a.GetBatch(0).Hq, a.GetBatch(1).Hq));
         Assert.False(Same(a.GetBatch(0).Hq, new DataPipeline(opts with { Seed = 8 }).GetBatch(0).Hq));
@@ -233,5 +236,47 @@ public class DataPipelineTests
         Assert.InRange(jpegErr, 0.5, 20);
         // Values stay on the 8-bit grid.
         Assert.True(torch.allclose(noisy.Lq * 255, (noisy.Lq * 255).round(), rtol: 0, atol: 1e-3));
+    }
+}
+
+public class DecodeFailureTests
+{
+    public DecodeFailureTests() => DataTestUtil.EnsureTorch();
+
+    [Fact]
+    public void FileThatPassesTheScanButFailsToDecode_IsSkippedOnce_AndDrawsStayDeterministic()
+    {
+        using var dir = new DataTestUtil.TempDir();
+        File.Copy(DataTestUtil.TestFile("chelsea_hq.png"), dir.File("a_good.png"));
+        // Header and IEND intact, compressed pixel data scrambled: only a full decode can tell.
+        var bytes = File.ReadAllBytes(DataTestUtil.TestFile("camera.png"));
+        for (int i = 200; i < 8000; i += 7) bytes[i] ^= 0x5A;  // inside the first IDAT chunk (data 62..8254)
+        // Fix that chunk's CRC so the header scan (which checks CRCs) accepts the file.
+        uint crc = Crc32(bytes.AsSpan(58, 4 + 8192));
+        bytes[8254] = (byte)(crc >> 24); bytes[8255] = (byte)(crc >> 16); bytes[8256] = (byte)(crc >> 8); bytes[8257] = (byte)crc;
+        File.WriteAllBytes(dir.File("b_scrambled.png"), bytes);
+        var sink = new CollectingSink();
+        var opts = new DataPipelineOptions { HqDir = dir.Path, GtSize = 64, BatchSize = 4, Seed = 3 };
+        var p = new DataPipeline(opts, sink.CreateLogger());
+        Assert.Equal(2, p.ImageCount);
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var first = Enumerable.Range(0, 4).Select(s => p.GetBatch(s)).ToList();
+        Assert.Equal(1, p.SkippedFileCount);
+        Assert.Single(sink.Warnings, w => w.Contains("b_scrambled.png"));
+        Assert.All(first.SelectMany(b => b.Samples), s => Assert.Equal("a_good", s.Image));
+        // A fresh pipeline that meets the bad file at a different time still draws the same data.
+        var again = new DataPipeline(opts);
+        for (int s = 3; s >= 0; s--) Assert.True(DataTestUtil.Same(first[s].Hq, again.GetBatch(s).Hq));
+    }
+
+    static uint Crc32(ReadOnlySpan<byte> data)
+    {
+        uint c = 0xFFFFFFFF;
+        foreach (var b in data)
+        {
+            c ^= b;
+            for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320 ^ (c >> 1) : c >> 1;
+        }
+        return ~c;
     }
 }
