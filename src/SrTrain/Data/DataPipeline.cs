@@ -94,7 +94,7 @@ public sealed class DataPipeline
             lq = MatlabResize.ResizeWindow(image.Hq, 1.0 / s, lqTop, lqLeft, lqGt, lqGt);
             lq.QuantizeTo8Bit();
         }
-        Degradations.Apply(lq, o.Degradations, rng);
+        Degradations.Apply(lq, o.Degradations, rng.Fork());
         bool hflip = rng.NextDouble() < 0.5 && o.UseHFlip;
         bool vflip = rng.NextDouble() < 0.5 && o.UseRot;
         bool transpose = rng.NextDouble() < 0.5 && o.UseRot;

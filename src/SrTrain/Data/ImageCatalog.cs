@@ -132,12 +132,35 @@ internal sealed class ImageCatalog
             return null;
         }
         if (size == null) { Skip(path, "not an image ImageSharp can read"); return null; }
+        if (TruncationReason(path) is string truncated) { Skip(path, truncated); return null; }
         if ((long)size.Value.Width * size.Value.Height > maxPixels)
         {
             Skip(path, $"{size.Value.Width}x{size.Value.Height} is above the limit of {maxPixels} pixels");
             return null;
         }
         return size;
+    }
+
+    /// <summary>ImageSharp decodes a cut-off PNG or JPEG without complaint (the missing rows come out blank), so a
+    /// truncated file would train on garbage. Their end markers are checked instead: PNG must end with its IEND
+    /// chunk, JPEG must have its EOI marker near the end (some writers append a few bytes after it).</summary>
+    static string? TruncationReason(string path)
+    {
+        var ext = Path.GetExtension(path).ToLowerInvariant();
+        if (ext is not (".png" or ".jpg" or ".jpeg")) return null;
+        using var f = File.OpenRead(path);
+        int n = (int)Math.Min(f.Length, ext == ".png" ? 12 : 4096);
+        var tail = new byte[n];
+        f.Seek(-n, SeekOrigin.End);
+        f.ReadExactly(tail);
+        if (ext == ".png")
+        {
+            ReadOnlySpan<byte> iend = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82];
+            return tail.AsSpan().SequenceEqual(iend) ? null : "truncated (the PNG does not end with its IEND chunk)";
+        }
+        for (int i = n - 2; i >= 0; i--)
+            if (tail[i] == 0xFF && tail[i + 1] == 0xD9) return null;
+        return "truncated (no JPEG end-of-image marker)";
     }
 
     bool LargeEnough(string path, (int Width, int Height) size)

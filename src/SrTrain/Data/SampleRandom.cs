@@ -38,6 +38,10 @@ internal sealed class SampleRandom
         return z ^ (z >> 31);
     }
 
+    /// <summary>An independent stream seeded from this one (one draw), for a step whose number of draws varies
+    /// (noise draws one value per pixel), so that the draws after it do not depend on whether it ran.</summary>
+    public SampleRandom Fork() => new(Mix(NextUInt64()));
+
     /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
     public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
 

@@ -29,6 +29,13 @@ static class DataTestUtil
         return t.clamp(0, 1).mul(255).round().to(ScalarType.Byte).contiguous().data<byte>().ToArray();
     }
 
+    /// <summary>Same shape and bit-identical values.</summary>
+    public static bool Same(Tensor a, Tensor b)
+    {
+        using var scope = torch.NewDisposeScope();
+        return a.shape.SequenceEqual(b.shape) && (a == b).all().item<bool>();
+    }
+
     public static (int MaxDiff, double FractionDiffering) CompareBytes(byte[] a, byte[] b)
     {
         Assert.Equal(a.Length, b.Length);
