@@ -327,11 +327,12 @@ public sealed class CheckpointStore
 
     private string Advice(long step)
     {
-        var earlier = ListSteps().Where(s => s != step).ToList();
-        if (earlier.Count == 0)
+        var others = ListSteps().Where(s => s != step).ToList();
+        if (others.Count == 0)
             return $"no other complete checkpoint exists in {CheckpointsDir}, so start the run again from scratch";
-        var shown = string.Join(", ", earlier.TakeLast(5));
-        return $"resume from an earlier checkpoint instead (e.g. --from {earlier[^1]}; complete checkpoints: {shown})";
+        var suggestion = others.LastOrDefault(s => s < step, others[^1]);
+        var shown = string.Join(", ", others.TakeLast(5));
+        return $"resume from another checkpoint instead (e.g. --from {suggestion}; complete checkpoints: {shown})";
     }
 
     private SrTrainException WriteFailed(long step, Exception ex) =>

@@ -211,7 +211,8 @@ public sealed class CheckpointStoreTests : IDisposable
 
         var missing = Assert.Throws<SrTrainException>(() => store.Verify(15));
         Assert.Contains(store.PathFor(15), missing.Message);
-        Assert.Contains("--from 20", missing.Message);
+        Assert.Contains("--from 10", missing.Message); // the newest one before the asked-for step
+        Assert.Contains("--from 20", Assert.Throws<SrTrainException>(() => store.Verify(5)).Message); // none before: newest
 
         var manifest = Path.Combine(store.PathFor(20), "manifest.json");
         File.WriteAllText(manifest, "{ \"step\": 20, \"files\": [ trunc");
