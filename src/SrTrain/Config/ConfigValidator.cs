@@ -53,7 +53,8 @@ public static class ConfigValidator
         if (l.Translational.Weight > 0)
         {
             Require(d.GtSize - c.Scale * l.Translational.Shift > 0, "losses.translational.shift",
-                $"is too large for gt_size {d.GtSize}: the four corner crops must share a region (need scale·shift < gt_size)");
+                $"{l.Translational.Shift} is too large for gt_size {d.GtSize} at x{c.Scale}: the four corner crops must share a region " +
+                $"(need scale·shift < gt_size, i.e. shift below {(d.GtSize + c.Scale - 1) / c.Scale})");
         }
         Require(l.Pixel.Weight + l.Perceptual.Weight + l.Gan.Weight + l.Translational.Weight > 0, "losses", "all weights are 0: nothing to train");
 

@@ -23,6 +23,8 @@ public sealed class Trainer
     int _nonfiniteInARow;
     long _nonfiniteTotal;
     bool _baselineWritten;
+    readonly Dictionary<string, double> _lossSums = new();
+    int _lossCount;
 
     public Trainer(SrTrainConfig config, TrainingParts parts, RunFolder run, MetricsLog metrics, ILogger log)
     {
@@ -66,11 +68,13 @@ public sealed class Trainer
             }
             _nonfiniteInARow = 0;
             _p.Ema.Update();
+            foreach (var (k, v) in losses) _lossSums[k] = _lossSums.GetValueOrDefault(k) + v;
+            _lossCount++;
 
             long done = step + 1;
             progress.Tick(done);
             if (done % _c.Logger.PrintFreq == 0 || done == total)
-                LogProgress(done, losses, progress);
+                LogProgress(done, progress);
             if ((_c.Val.ValFreq > 0 && done % _c.Val.ValFreq == 0) || done == total)
                 Validate(done);
             if (done % _c.Checkpoint.SaveFreq == 0 || done == total)
@@ -98,8 +102,13 @@ public sealed class Trainer
                 "Lower the learning rate or the GAN weight, or resume from an earlier checkpoint; the checkpoints already written are intact.");
     }
 
-    void LogProgress(long done, Dictionary<string, double> losses, ProgressMeter progress)
+    /// <summary>Logs the mean of each loss over the steps since the last log line (single-step values of a GAN are
+    /// too noisy to read a trend from).</summary>
+    void LogProgress(long done, ProgressMeter progress)
     {
+        var losses = _lossSums.ToDictionary(kv => kv.Key, kv => kv.Value / _lossCount);
+        _lossSums.Clear();
+        _lossCount = 0;
         var values = new Dictionary<string, double>(losses)
         {
             ["lr_g"] = _lrG.At(done - 1),

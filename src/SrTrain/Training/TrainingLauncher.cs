@@ -39,6 +39,11 @@ public static class TrainingLauncher
                                            "or --name to start a new run");
             var store = new CheckpointStore(run.CheckpointsDir, ctx.Log);
             var latest = store.LatestStep();
+            if (latest != null && latest >= config.Train.TotalSteps)
+            {
+                ctx.Log.Information("--auto-resume: {Run} already finished at step {Step}; nothing to do", run.Dir, latest);
+                return new TrainResult(run.Dir, latest.Value, Interrupted: false);
+            }
             if (latest != null)
             {
                 ctx.Log.Information("--auto-resume: {Run} exists, resuming from its latest checkpoint {Step}", run.Dir, latest);
@@ -89,6 +94,7 @@ public static class TrainingLauncher
         }
         else if (request.TranslationalWeight != null)
             throw new SrTrainException("--translational-weight goes with --translational");
+        ConfigValidator.Validate(config, request.Translational ? "--translational with " + parent.ConfigPath : parent.ConfigPath);
         if (config.Train.TotalSteps <= from)
             throw new SrTrainException($"{parent.Dir}: the checkpoint is at step {from} and train.total_steps is {config.Train.TotalSteps}: nothing left to train (raise train.total_steps with --config overrides.yaml)");
 
