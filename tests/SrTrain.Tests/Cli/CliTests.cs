@@ -1,0 +1,105 @@
+using SrTrain.Tests.Support;
+using SrTrain.Training;
+using SrTrain.Training.Checkpoints;
+
+namespace SrTrain.Tests.Cli;
+
+/// <summary>The real program, as a user runs it: help, user errors as one line with exit code 2, and Ctrl+C.</summary>
+public class CliTests
+{
+    static void AssertNoStackTrace(string output) => Assert.DoesNotContain("   at ", output);
+
+    [Fact]
+    public void Help_ListsTheCommandsAndCommonOptions()
+    {
+        var (code, output) = CliProcess.Run(Path.GetTempPath(), "--help");
+        Assert.Equal(0, code);
+        foreach (var word in new[] { "train", "resume", "upscale", "--device", "--threads", "--log-level" })
+            Assert.Contains(word, output);
+
+        (code, output) = CliProcess.Run(Path.GetTempPath(), "resume", "--help");
+        Assert.Equal(0, code);
+        foreach (var word in new[] { "--from", "--translational", "--run", "--name" })
+            Assert.Contains(word, output);
+    }
+
+    [Fact]
+    public void MissingConfigFile_IsOneLine_ExitCode2()
+    {
+        var (code, output) = CliProcess.Run(Path.GetTempPath(), "train", "--config", "/nonexistent/x.yaml");
+        Assert.Equal(2, code);
+        Assert.Contains("/nonexistent/x.yaml: config file not found", output);
+        Assert.Single(output.Trim().Split('\n'));
+        AssertNoStackTrace(output);
+    }
+
+    [Fact]
+    public void UnknownConfigKey_IsOneLine_ExitCode2()
+    {
+        using var t = new TrainingTestRun();
+        var path = Path.Combine(t.Dir, "bad.yaml");
+        File.WriteAllText(path, "trian:\n  total_steps: 5\n");
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", path);
+        Assert.Equal(2, code);
+        Assert.Contains("unknown key 'trian'", output);
+        AssertNoStackTrace(output);
+    }
+
+    [Theory]
+    [InlineData("train")]                                  // --config is required
+    [InlineData("train", "--config", "x.yaml", "--device", "gpu")]
+    [InlineData("frobnicate")]
+    public void BadCommandLine_IsRejected_NonZero(params string[] args)
+    {
+        var (code, output) = CliProcess.Run(Path.GetTempPath(), args);
+        Assert.NotEqual(0, code);
+        AssertNoStackTrace(output);
+    }
+
+    [Fact]
+    public void CudaOnACpuBuild_IsAClearError()
+    {
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("cuda", "", totalSteps: 5);
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--device", "cuda");
+        Assert.Equal(2, code);
+        Assert.Contains("CUDA is not available", output);
+    }
+
+    [Fact]
+    public void CtrlC_SavesACheckpointAtTheCurrentStep_ThenExits()
+    {
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("sigint", "checkpoint: {save_freq: 100000}\nval: {val_freq: 0}\n", totalSteps: 100000);
+        using var p = new CliProcess(t.Dir, "train", "--config", cfg);
+        Assert.True(p.WaitForOutput("Step 20/", TimeSpan.FromMinutes(2)), p.Output);
+        p.Signal("INT");
+        int code = p.WaitForExit(TimeSpan.FromMinutes(1));
+        Assert.Equal(130, code);
+        Assert.Contains("saving a checkpoint", p.Output);
+
+        var store = new CheckpointStore(Path.Combine(t.RunsDir, "sigint", "checkpoints"));
+        var latest = store.LatestStep();
+        Assert.NotNull(latest);
+        Assert.True(latest >= 20 && latest < 100000, $"latest {latest}");
+        store.Verify(latest!.Value);
+        Assert.Contains($"Stopped at step {latest}", p.Output);
+    }
+
+    [Fact]
+    public void SecondCtrlC_ExitsAtOnce_LeavingEarlierCheckpointsIntact()
+    {
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("sigint2", "checkpoint: {save_freq: 10}\nval: {val_freq: 0}\n", totalSteps: 100000);
+        using var p = new CliProcess(t.Dir, "train", "--config", cfg);
+        Assert.True(p.WaitForOutput("Step 30/", TimeSpan.FromMinutes(2)), p.Output);
+        p.Signal("INT");
+        p.Signal("INT");
+        int code = p.WaitForExit(TimeSpan.FromSeconds(30));
+        Assert.NotEqual(0, code);
+        var store = new CheckpointStore(Path.Combine(t.RunsDir, "sigint2", "checkpoints"));
+        store.CleanLeftovers();
+        Assert.NotEmpty(store.ListSteps());
+        foreach (var s in store.ListSteps()) store.Verify(s);
+    }
+}

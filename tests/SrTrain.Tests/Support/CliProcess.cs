@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace SrTrain.Tests.Support;
+
+/// <summary>Runs the real `srtrain` program (the apphost built next to the tests) as a child process.</summary>
+public sealed class CliProcess : IDisposable
+{
+    readonly Process _p;
+    readonly StringBuilder _out = new();
+    readonly object _gate = new();
+
+    public CliProcess(string workingDir, params string[] args)
+    {
+        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "SrTrain.Cli"))
+        {
+            WorkingDirectory = workingDir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        _p = new Process { StartInfo = psi };
+        _p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_gate) _out.AppendLine(e.Data); };
+        _p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_gate) _out.AppendLine(e.Data); };
+        _p.Start();
+        _p.BeginOutputReadLine();
+        _p.BeginErrorReadLine();
+    }
+
+    public int Pid => _p.Id;
+
+    public string Output { get { lock (_gate) return _out.ToString(); } }
+
+    public static (int ExitCode, string Output) Run(string workingDir, params string[] args)
+    {
+        using var p = new CliProcess(workingDir, args);
+        int code = p.WaitForExit(TimeSpan.FromMinutes(3));
+        return (code, p.Output);
+    }
+
+    public int WaitForExit(TimeSpan timeout)
+    {
+        if (!_p.WaitForExit(timeout))
+        {
+            _p.Kill(entireProcessTree: true);
+            throw new TimeoutException($"srtrain did not exit within {timeout}:\n{Output}");
+        }
+        _p.WaitForExit(); // flushes the async output readers
+        return _p.ExitCode;
+    }
+
+    public bool WaitForOutput(string text, TimeSpan timeout)
+    {
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < timeout)
+        {
+            if (Output.Contains(text)) return true;
+            if (_p.HasExited) return Output.Contains(text);
+            Thread.Sleep(50);
+        }
+        return false;
+    }
+
+    public void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", $"-{signal} {_p.Id}");
+        kill.WaitForExit();
+    }
+
+    public void Dispose()
+    {
+        if (!_p.HasExited) _p.Kill(entireProcessTree: true);
+        _p.Dispose();
+    }
+}
