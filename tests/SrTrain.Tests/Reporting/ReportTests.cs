@@ -7,14 +7,21 @@ using SrTrain.Reporting;
 using SrTrain.Runtime;
 using SrTrain.Training;
 using Xunit;
+using static SrTrain.Tests.Reporting.TrainedRunsFixture;
 using static TorchSharp.torch;
 
 namespace SrTrain.Tests.Reporting;
 
-/// <summary>Three real, tiny runs made once by the training library: "alpha" and "beta" from scratch (40 steps,
-/// validation and checkpoint every 20) and "alpha-from20-translational", a branch of alpha at step 20.</summary>
+/// <summary>Three real, tiny runs made once by the training library: "alpha" and "beta" from scratch (<see cref="Total"/>
+/// steps, validation and checkpoint every <see cref="Mid"/>) and "alpha-from10-translational", a branch of alpha at
+/// step <see cref="Mid"/>.</summary>
 public sealed class TrainedRunsFixture : IDisposable
 {
+    public const int Mid = 10;
+    public const int Total = 20;
+    public const int PrintFreq = 2;
+    public const int GanStart = 4;
+
     public string Root { get; }
     public string Alpha { get; }
     public string Beta { get; }
@@ -26,10 +33,10 @@ public sealed class TrainedRunsFixture : IDisposable
         NativeRuntime.EnsureLoaded();
         Root = Path.Combine(Path.GetTempPath(), "srtrain-report-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(Root);
-        var ctx = new LaunchContext("cpu", 2, Serilog.Core.Logger.None, _ => { });
+        var ctx = new LaunchContext("cpu", 1, Serilog.Core.Logger.None, _ => { });
         Alpha = TrainingLauncher.Train(new TrainRequest(WriteConfig("alpha", seed: 0, lr: 1e-3), null, false), ctx, CancellationToken.None).RunDir;
         Beta = TrainingLauncher.Train(new TrainRequest(WriteConfig("beta", seed: 1, lr: 3e-4), null, false), ctx, CancellationToken.None).RunDir;
-        Branch = TrainingLauncher.Resume(new ResumeRequest(Alpha, 20, true, null, Array.Empty<string>(), null), ctx, CancellationToken.None).RunDir;
+        Branch = TrainingLauncher.Resume(new ResumeRequest(Alpha, Mid, true, null, Array.Empty<string>(), null), ctx, CancellationToken.None).RunDir;
     }
 
     string WriteConfig(string name, int seed, double lr)
@@ -62,21 +69,21 @@ public sealed class TrainedRunsFixture : IDisposable
               gan:
                 type: RaGAN
                 weight: 0.01
-                start_step: 10
+                start_step: {GanStart}
               translational:
                 shift: 2
             train:
-              total_steps: 40
+              total_steps: {Total}
               optim_g:
                 lr: {lr.ToString(CultureInfo.InvariantCulture)}
             val:
-              val_freq: 20
+              val_freq: {Mid}
               save_images: 0
             logger:
-              print_freq: 5
+              print_freq: {PrintFreq}
               use_tensorboard: false
             checkpoint:
-              save_freq: 20
+              save_freq: {Mid}
             """;
         var path = Path.Combine(Root, name + ".yml");
         File.WriteAllText(path, yaml);
@@ -128,17 +135,17 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
             foreach (var m in data.ValMetrics)
             {
                 var expected = FromJsonl(lines, "val", m);
-                Assert.Equal([20L, 40L], expected.Select(p => p.Step));
+                Assert.Equal([(long)Mid, Total], expected.Select(p => p.Step));
                 Assert.Equal(expected, run.Series("val", m));
             }
             foreach (var l in data.Losses)
             {
                 var expected = FromJsonl(lines, "train", l);
-                // Logged every 5 steps; the GAN terms from their start step (10) on.
-                Assert.Equal(l is "l_g_gan" or "l_d" ? 6 : 8, expected.Count);
+                // Logged every PrintFreq steps; the GAN terms from their start step on.
+                Assert.Equal(l is "l_g_gan" or "l_d" ? (Total - GanStart) / PrintFreq : Total / PrintFreq, expected.Count);
                 Assert.Equal(expected, run.Series("train", l));
             }
-            Assert.Equal(lines[("val_bicubic", 20)], run.Bicubic);
+            Assert.Equal(lines[("val_bicubic", Mid)], run.Bicubic);
         }
     }
 
@@ -148,21 +155,21 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
         var data = ReportData.Load([_runs.Branch]);
         var branch = data.Runs[0];
         Assert.True(branch.IsBranch);
-        Assert.Equal(20, branch.ParentStep);
+        Assert.Equal(Mid, branch.ParentStep);
         Assert.Equal(Path.GetFullPath(_runs.Alpha), branch.ParentDir);
         var parent = ReadJsonl(_runs.Alpha);
         var own = ReadJsonl(_runs.Branch);
         foreach (var m in data.ValMetrics)
         {
             var s = branch.Series("val", m);
-            Assert.Equal(new SeriesPoint(20, parent[("val", 20)][m]), s[0]);
+            Assert.Equal(new SeriesPoint(Mid, parent[("val", Mid)][m]), s[0]);
             Assert.Equal(FromJsonl(own, "val", m), s.Skip(1));
-            Assert.Equal([40L], s.Skip(1).Select(p => p.Step));
+            Assert.Equal([(long)Total], s.Skip(1).Select(p => p.Step));
             // Final and best come from the branch's own validations only.
-            Assert.Equal(new SeriesPoint(40, own[("val", 40)][m]), data.Summaries(m)[0].Final);
+            Assert.Equal(new SeriesPoint(Total, own[("val", Total)][m]), data.Summaries(m)[0].Final);
         }
         Assert.Contains("l_g_trans", data.Losses);
-        Assert.Equal(new SeriesPoint(20, parent[("train", 20)]["l_g_pix"]), branch.Series("train", "l_g_pix")[0]);
+        Assert.Equal(new SeriesPoint(Mid, parent[("train", Mid)]["l_g_pix"]), branch.Series("train", "l_g_pix")[0]);
     }
 
     [Fact]
@@ -172,18 +179,18 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
         var a = ReadJsonl(_runs.Alpha);
         var b = ReadJsonl(_runs.Beta);
         var psnr = data.Summaries("psnr_y");
-        double aBest = Math.Max(a[("val", 20)]["psnr_y"], a[("val", 40)]["psnr_y"]);
-        double bBest = Math.Max(b[("val", 20)]["psnr_y"], b[("val", 40)]["psnr_y"]);
-        Assert.Equal(a[("val", 40)]["psnr_y"], psnr[0].Final.Value);
+        double aBest = Math.Max(a[("val", Mid)]["psnr_y"], a[("val", Total)]["psnr_y"]);
+        double bBest = Math.Max(b[("val", Mid)]["psnr_y"], b[("val", Total)]["psnr_y"]);
+        Assert.Equal(a[("val", Total)]["psnr_y"], psnr[0].Final.Value);
         Assert.Equal(aBest, psnr[0].Best.Value);
         Assert.Null(psnr[0].DeltaFinal);
-        Assert.Equal(b[("val", 40)]["psnr_y"] - a[("val", 40)]["psnr_y"], psnr[1].DeltaFinal!.Value, 12);
+        Assert.Equal(b[("val", Total)]["psnr_y"] - a[("val", Total)]["psnr_y"], psnr[1].DeltaFinal!.Value, 12);
         Assert.Equal(bBest - aBest, psnr[1].DeltaBest!.Value, 12);
         // shift_err: lower is better.
         var shift = data.Summaries("shift_err");
-        Assert.Equal(Math.Min(a[("val", 20)]["shift_err"], a[("val", 40)]["shift_err"]), shift[0].Best.Value);
+        Assert.Equal(Math.Min(a[("val", Mid)]["shift_err"], a[("val", Total)]["shift_err"]), shift[0].Best.Value);
         // Same validation image for both runs: one bicubic baseline.
-        Assert.Equal(a[("val_bicubic", 20)]["psnr_y"], Assert.Single(data.Baselines("psnr_y")).Value);
+        Assert.Equal(a[("val_bicubic", Mid)]["psnr_y"], Assert.Single(data.Baselines("psnr_y")).Value);
     }
 
     [Fact]
@@ -219,7 +226,7 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
 
         // Grid: LQ, bicubic, three runs, HQ; the 96×96 validation image's LQ is 24 px (under the 48 px crop), so each
         // cell is the whole image and the last column is the HQ image itself, pixel for pixel.
-        Assert.Equal(["LQ (nearest)", "bicubic", "alpha", "beta", "alpha-from20-translational", "HQ"], result.Grid.Columns);
+        Assert.Equal(["LQ (nearest)", "bicubic", "alpha", "beta", "alpha-from10-translational", "HQ"], result.Grid.Columns);
         Assert.Equal(["chelsea_val"], result.Grid.Rows);
         using (var grid = Image.Load<Rgb24>(Path.Combine(outDir, "grid.png")))
         using (var hq = Image.Load<Rgb24>(_runs.ValImage))
@@ -238,7 +245,7 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
         }
 
         var md = File.ReadAllText(result.MarkdownPath);
-        foreach (var run in new[] { "alpha", "beta", "alpha-from20-translational" }) Assert.Contains($"| {run} |", md);
+        foreach (var run in new[] { "alpha", "beta", "alpha-from10-translational" }) Assert.Contains($"| {run} |", md);
         foreach (var m in result.Data.ValMetrics)
         {
             Assert.Contains($"### {m} ", md);
@@ -247,7 +254,7 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
         Assert.Contains("![outputs](grid.png)", md);
         Assert.Contains("| bicubic |", md);
         var s = result.Data.Summaries("psnr_y");
-        Assert.Contains($"| beta | {s[1].Final.Value.ToString("F3", CultureInfo.InvariantCulture)} (40) | ", md);
+        Assert.Contains($"| beta | {s[1].Final.Value.ToString("F3", CultureInfo.InvariantCulture)} ({Total}) | ", md);
         Assert.Contains((s[1].DeltaFinal >= 0 ? "+" : "") + s[1].DeltaFinal!.Value.ToString("F3", CultureInfo.InvariantCulture), md);
     }
 
@@ -277,7 +284,7 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
     public async Task Cli_ReportCommand_WritesReport_AndDefaultsOutputToReportFolder()
     {
         var outDir = NewOutDir();
-        Assert.Equal(CliApp.ExitOk, await CliApp.RunAsync(["report", _runs.Alpha, "-o", outDir, "--device", "cpu"]));
+        Assert.Equal(CliApp.ExitOk, await CliApp.RunAsync(["report", _runs.Alpha, "-o", outDir, "--device", "cpu", "--threads", "1"]));
         Assert.True(File.Exists(Path.Combine(outDir, "report.md")));
         Assert.Equal(CliApp.ExitUserError, await CliApp.RunAsync(["report", Path.Combine(_runs.Root, "missing"), "-o", outDir]));
 
