@@ -20,7 +20,8 @@ public sealed record GridResult(string? Path, IReadOnlyList<string> Columns, IRe
 public static class ComparisonGrid
 {
     const int Gap = 4;
-    const int HeaderHeight = 24;
+    const float FontSize = 13;
+    const int LineHeight = 16;
 
     public static GridResult Write(ReportData data, string path, int maxImages, int cropLq, Device device, ILogger log)
     {
@@ -135,16 +136,21 @@ public static class ComparisonGrid
         return (lq, hq);
     }
 
-    /// <summary>Lays the (3,h,w) cells out on white with a label above each column and writes a PNG.</summary>
+    /// <summary>Lays the (3,h,w) cells out on white with a label above each column (two lines when a name does not
+    /// fit) and writes a PNG.</summary>
     static void Compose(List<List<Tensor>> cells, IReadOnlyList<string> columns, string path)
     {
         int cellW = cells.SelectMany(r => r).Max(t => (int)t.shape[2]);
         int[] rowH = cells.Select(r => r.Max(t => (int)t.shape[1])).ToArray();
+        using var typeface = SKTypeface.FromFamilyName("DejaVu Sans") ?? SKTypeface.Default;
+        using var font = new SKFont(typeface, FontSize);
+        var labels = columns.Select(c => Wrap(c, font, cellW - 4)).ToList();
+        int header = 6 + LineHeight * labels.Max(l => l.Count);
         int width = Gap + columns.Count * (cellW + Gap);
-        int height = HeaderHeight + rowH.Sum(h => h + Gap);
+        int height = header + rowH.Sum(h => h + Gap);
         var rgba = new byte[width * height * 4];
         Array.Fill(rgba, (byte)255);
-        int y0 = HeaderHeight;
+        int y0 = header;
         for (int r = 0; r < cells.Count; r++)
         {
             for (int c = 0; c < cells[r].Count; c++)
@@ -156,20 +162,35 @@ public static class ComparisonGrid
         using var bitmap = new SKBitmap(info);
         Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
         using (var canvas = new SKCanvas(bitmap))
-        using (var font = new SKFont(SKTypeface.FromFamilyName("DejaVu Sans") ?? SKTypeface.Default, 13))
         using (var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true })
         {
             for (int c = 0; c < columns.Count; c++)
-            {
-                var text = Fit(columns[c], font, cellW);
-                canvas.DrawText(text, Gap + c * (cellW + Gap) + cellW / 2f, HeaderHeight - 7, SKTextAlign.Center, font, paint);
-            }
+                for (int l = 0; l < labels[c].Count; l++)
+                    canvas.DrawText(labels[c][l], Gap + c * (cellW + Gap) + cellW / 2f, LineHeight * (l + 1), SKTextAlign.Center, font, paint);
         }
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir != null) Directory.CreateDirectory(dir);
         using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
         using var file = File.Create(path);
         png.SaveTo(file);
+    }
+
+    /// <summary>The label in one line, or two split after a '-', '_', '/' or space, the rest shortened with an
+    /// ellipsis to fit.</summary>
+    static List<string> Wrap(string text, SKFont font, int maxWidth)
+    {
+        if (font.MeasureText(text) <= maxWidth) return [text];
+        for (int i = text.Length - 1; i > 0; i--)
+            if (text[i - 1] is '-' or '_' or '/' or ' ' && font.MeasureText(text[..i]) <= maxWidth)
+                return [text[..i].TrimEnd(), Shorten(text[i..], font, maxWidth)];
+        return [Shorten(text, font, maxWidth)];
+    }
+
+    static string Shorten(string text, SKFont font, int maxWidth)
+    {
+        if (font.MeasureText(text) <= maxWidth) return text;
+        while (text.Length > 1 && font.MeasureText(text + "…") > maxWidth) text = text[..^1];
+        return text + "…";
     }
 
     static void Blit(Tensor chw, byte[] rgba, int width, int x0, int y0)
@@ -186,13 +207,5 @@ public static class ComparisonGrid
                 rgba[d + 1] = src[s + 1];
                 rgba[d + 2] = src[s + 2];
             }
-    }
-
-    /// <summary>The label, shortened with an ellipsis to fit the column.</summary>
-    static string Fit(string text, SKFont font, int maxWidth)
-    {
-        if (font.MeasureText(text) <= maxWidth - 4) return text;
-        while (text.Length > 1 && font.MeasureText(text + "…") > maxWidth - 4) text = text[..^1];
-        return text + "…";
     }
 }

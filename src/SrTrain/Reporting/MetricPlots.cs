@@ -48,7 +48,7 @@ public static class MetricPlots
             var xs = raw.Select(p => (double)p.Step).ToArray();
             var faint = plot.Add.ScatterLine(xs, raw.Select(p => p.Value).ToArray(), color.WithAlpha(0.25));
             faint.LineWidth = 1;
-            var smooth = plot.Add.ScatterLine(xs, ReportData.Smooth(raw, smoothing).Select(p => p.Value).ToArray(), color);
+            var smooth = plot.Add.ScatterLine(xs, run.SmoothedSeries(ReportData.TrainKind, loss, smoothing).Select(p => p.Value).ToArray(), color);
             smooth.LineWidth = 2;
             smooth.LegendText = run.Label;
             AddBranchMark(plot, run, color);
@@ -61,17 +61,14 @@ public static class MetricPlots
     {
         if (!run.IsBranch) return;
         var v = plot.Add.VerticalLine(run.ParentStep!.Value, 1.5f, color, LinePattern.Dotted);
-        v.LabelText = $"{run.Label} branches at {run.ParentStep}";
-        v.LabelFontSize = 11;
-        v.LabelBackgroundColor = color;
-        v.LabelFontColor = Colors.White;
-        v.ExcludeFromLegend = true;
+        // Labelled in the legend: a label on the line itself would cover the axis ticks or the title.
+        v.LegendText = $"{run.Label} branches at {run.ParentStep}";
     }
 
     static void Finish(Plot plot, string path, int width, int height)
     {
         plot.XLabel("step");
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(Edge.Bottom);
         plot.SavePng(path, width, height);
     }
 }

@@ -48,6 +48,19 @@ public sealed class ReportRun
         return own.Prepend(new SeriesPoint(from, v)).ToList();
     }
 
+    /// <summary><see cref="Series"/> smoothed by <see cref="ReportData.Smooth"/>. A branch's average carries on from
+    /// its parent's history up to the branch step, so the smoothed curve continues the parent's instead of restarting.</summary>
+    public IReadOnlyList<SeriesPoint> SmoothedSeries(string kind, string key, double weight)
+    {
+        var series = Series(kind, key);
+        if (!IsBranch || series.Count == 0) return ReportData.Smooth(series, weight);
+        long from = series[0].Step;
+        var history = ParentRecords
+            .Where(r => r.Kind == kind && r.Step < from && r.Values.TryGetValue(key, out var v) && double.IsFinite(v))
+            .Select(r => new SeriesPoint(r.Step, r.Values[key]));
+        return ReportData.Smooth(history.Concat(series).ToList(), weight).Where(p => p.Step >= from).ToList();
+    }
+
     /// <summary>Only what this run logged itself (no parent point): the basis of its final and best values.</summary>
     public IReadOnlyList<SeriesPoint> OwnSeries(string kind, string key) =>
         Records.Where(r => r.Kind == kind && r.Values.TryGetValue(key, out var v) && double.IsFinite(v))

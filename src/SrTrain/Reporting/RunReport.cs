@@ -16,7 +16,7 @@ public sealed record ReportOptions
     /// <summary>Side of the grid's center crops, in LQ pixels, so the grid stays small.</summary>
     public int GridCropLq { get; init; } = 48;
     public int PlotWidth { get; init; } = 800;
-    public int PlotHeight { get; init; } = 450;
+    public int PlotHeight { get; init; } = 520;
 }
 
 /// <summary>The files a report wrote, and the data they were drawn from.</summary>

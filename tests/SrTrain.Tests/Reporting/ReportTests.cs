@@ -169,6 +169,12 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
             Assert.Equal(new SeriesPoint(Total, own[("val", Total)][m]), data.Summaries(m)[0].Final);
         }
         Assert.Contains("l_g_trans", data.Losses);
+        // The smoothed loss continues the parent's average: at the branch step it equals the parent's smoothed value.
+        var parentRun = ReportData.Load([_runs.Alpha]).Runs[0];
+        var parentSmoothed = parentRun.SmoothedSeries("train", "l_g_pix", 0.6).Single(p => p.Step == Mid);
+        var branchSmoothed = branch.SmoothedSeries("train", "l_g_pix", 0.6);
+        Assert.Equal(parentSmoothed.Value, branchSmoothed[0].Value, 12);
+        Assert.Equal(branch.Series("train", "l_g_pix").Select(p => p.Step), branchSmoothed.Select(p => p.Step));
         Assert.Equal(new SeriesPoint(Mid, parent[("train", Mid)]["l_g_pix"]), branch.Series("train", "l_g_pix")[0]);
     }
 
@@ -220,7 +226,7 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
             var path = Path.Combine(outDir, name);
             Assert.True(new FileInfo(path).Length > 10_000, $"{name} is suspiciously small");
             using var image = Image.Load<Rgb24>(path);
-            Assert.Equal((800, 450), (image.Width, image.Height));
+            Assert.Equal((new ReportOptions().PlotWidth, new ReportOptions().PlotHeight), (image.Width, image.Height));
         }
         Assert.False(File.Exists(Path.Combine(outDir, "val_vgg_dist.png")));
 
@@ -231,14 +237,17 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
         using (var grid = Image.Load<Rgb24>(Path.Combine(outDir, "grid.png")))
         using (var hq = Image.Load<Rgb24>(_runs.ValImage))
         {
-            Assert.Equal((4 + 6 * (96 + 4), 24 + 96 + 4), (grid.Width, grid.Height));
-            int x0 = 4 + 5 * (96 + 4), y0 = 24;
+            // Below the label strip (one or two lines of text): one row of 96-px cells and a 4-px gap.
+            int header = grid.Height - (96 + 4);
+            Assert.Contains(header, new[] { 6 + 16, 6 + 2 * 16 });
+            Assert.Equal(4 + 6 * (96 + 4), grid.Width);
+            int x0 = 4 + 5 * (96 + 4);
             for (int y = 0; y < 96; y += 7)
                 for (int x = 0; x < 96; x += 5)
-                    Assert.Equal(hq[x, y], grid[x0 + x, y0 + y]);
+                    Assert.Equal(hq[x, y], grid[x0 + x, header + y]);
             // The label strip has dark text pixels on white.
             int dark = 0;
-            for (int y = 0; y < 24; y++)
+            for (int y = 0; y < header; y++)
                 for (int x = 0; x < grid.Width; x++)
                     if (grid[x, y].R < 100) dark++;
             Assert.True(dark > 50, $"only {dark} dark pixels in the label strip: no font?");
