@@ -30,6 +30,10 @@ public static class RunReport
     public const string MarkdownName = "report.md";
     public const string GridName = "grid.png";
 
+    /// <summary>Whether SkiaSharp finds any font to draw text with (on Linux it scans /usr/share/fonts; without one,
+    /// ScottPlot draws the plots with no text at all).</summary>
+    public static bool HasFonts => SkiaSharp.SKTypeface.Default.GlyphCount > 0;
+
     public static string ValidationPlotName(string metric) => $"val_{metric}.png";
     public static string LossPlotName(string loss) => $"train_{loss}.png";
 
@@ -40,6 +44,9 @@ public static class RunReport
         if (o.Smoothing is < 0 or >= 1) throw new SrTrainException($"--smoothing {o.Smoothing}: must be in [0, 1)");
         var data = ReportData.Load(runDirs);
         Directory.CreateDirectory(outDir);
+        if (!HasFonts)
+            logger.Warning("No fonts found (SkiaSharp looks under /usr/share/fonts): the plots and the grid will have no text. " +
+                           "Install one, e.g. `apt-get install -y fonts-dejavu-core`");
 
         var valPlots = new List<string>();
         foreach (var metric in data.ValMetrics)

@@ -245,7 +245,7 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
             for (int y = 0; y < 96; y += 7)
                 for (int x = 0; x < 96; x += 5)
                     Assert.Equal(hq[x, y], grid[x0 + x, header + y]);
-            // The label strip has dark text pixels on white.
+            // The label strip has dark text pixels on white (needs a font under /usr/share/fonts: fonts-dejavu-core).
             int dark = 0;
             for (int y = 0; y < header; y++)
                 for (int x = 0; x < grid.Width; x++)
