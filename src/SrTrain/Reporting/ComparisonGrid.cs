@@ -1,0 +1,211 @@
+using System.Runtime.InteropServices;
+using Serilog;
+using SkiaSharp;
+using SrTrain.Config;
+using SrTrain.Data;
+using SrTrain.Models;
+using SrTrain.Training;
+using SrTrain.Training.Checkpoints;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SrTrain.Reporting;
+
+/// <summary>What the grid shows: its file (null when it could not be made), column and row names, and why runs or
+/// the whole grid were left out.</summary>
+public sealed record GridResult(string? Path, IReadOnlyList<string> Columns, IReadOnlyList<string> Rows, IReadOnlyList<string> Notes);
+
+/// <summary>The same validation crops side by side: LQ (nearest), bicubic, each run's latest EMA generator, HQ; one row
+/// per validation image. The validation images and scale come from the first run's config.yml.</summary>
+public static class ComparisonGrid
+{
+    const int Gap = 4;
+    const float FontSize = 13;
+    const int LineHeight = 16;
+
+    public static GridResult Write(ReportData data, string path, int maxImages, int cropLq, Device device, ILogger log)
+    {
+        // Everything made here (images, crops, outputs) lives in this scope and is freed on return.
+        using var scope = NewDisposeScope();
+        var notes = new List<string>();
+        var first = data.Runs[0];
+        var firstConfigPath = Path.Combine(first.Dir, "config.yml");
+        if (!File.Exists(firstConfigPath))
+            return Skipped($"{first.Label} has no config.yml, so the validation images are unknown");
+        SrTrainConfig baseConfig;
+        IReadOnlyList<ValidationPair> pairs;
+        try
+        {
+            baseConfig = ConfigLoader.LoadFile(firstConfigPath);
+            var v = baseConfig.Datasets.Val;
+            if (string.IsNullOrWhiteSpace(v.DatarootGt)) return Skipped($"{first.Label} has no validation folder (datasets.val.dataroot_gt)");
+            if (!Directory.Exists(v.DatarootGt)) return Skipped($"validation folder {v.DatarootGt} (datasets.val.dataroot_gt of {first.Label}) not found from {Environment.CurrentDirectory}");
+            pairs = ValidationSet.LoadValidationSet(v.DatarootGt, string.IsNullOrWhiteSpace(v.DatarootLq) ? null : v.DatarootLq,
+                baseConfig.Scale, baseConfig.Datasets.Train.MaxImagePixels, log);
+        }
+        catch (SrTrainException e)
+        {
+            return Skipped(e.Message);
+        }
+
+        int scale = baseConfig.Scale;
+        var columns = new List<string> { "LQ (nearest)", "bicubic" };
+        var cells = new List<List<Tensor>>();
+        var rows = new List<string>();
+        var crops = pairs.Take(maxImages).Select(p => CenterCrop(p, cropLq, scale)).ToList();
+        rows.AddRange(pairs.Take(maxImages).Select(p => p.Name));
+        foreach (var (lq, _) in crops)
+        {
+            var nearest = nn.functional.interpolate(lq, scale_factor: [scale, scale], mode: InterpolationMode.Nearest)[0];
+            var bicubic = MatlabResize.Resize(lq, scale).clamp(0, 1)[0];
+            cells.Add([nearest, bicubic]);
+        }
+        foreach (var run in data.Runs)
+        {
+            var outputs = RunOutputs(run, crops.Select(c => c.Lq).ToList(), scale, device, notes, log);
+            if (outputs == null) continue;
+            columns.Add(run.Label);
+            for (int i = 0; i < crops.Count; i++) cells[i].Add(outputs[i]);
+        }
+        columns.Add("HQ");
+        for (int i = 0; i < crops.Count; i++) cells[i].Add(crops[i].Hq[0]);
+        Compose(cells, columns, path);
+        return new GridResult(path, columns, rows, notes);
+
+        GridResult Skipped(string why)
+        {
+            log.Warning("No image grid: {Why}", why);
+            return new GridResult(null, [], [], [why]);
+        }
+    }
+
+    /// <summary>The run's latest EMA generator applied to each crop, or null (with a note) when the run cannot take
+    /// part: no config, another scale, no checkpoint.</summary>
+    static List<Tensor>? RunOutputs(ReportRun run, IReadOnlyList<Tensor> lqs, int scale, Device device, List<string> notes, ILogger log)
+    {
+        var configPath = Path.Combine(run.Dir, "config.yml");
+        if (!File.Exists(configPath))
+            return Note($"{run.Label}: no config.yml, so its generator is unknown");
+        SrTrainConfig config;
+        try
+        {
+            config = ConfigLoader.LoadFile(configPath);
+        }
+        catch (SrTrainException e)
+        {
+            return Note($"{run.Label}: {e.Message}");
+        }
+        if (config.Scale != scale)
+            return Note($"{run.Label}: scale {config.Scale} differs from the first run's {scale}");
+        var store = new CheckpointStore(Path.Combine(run.Dir, "checkpoints"), log);
+        var step = store.LatestStep();
+        if (step == null)
+            return Note($"{run.Label}: no complete checkpoint yet");
+        var weights = Path.Combine(store.PathFor(step.Value), CheckpointFiles.GeneratorEma);
+        using var generator = NetworkFactory.CreateGenerator(config.NetworkG, config.Scale);
+        generator.load(weights);
+        generator.to(device);
+        generator.eval();
+        var outputs = new List<Tensor>();
+        using var noGrad = no_grad();
+        foreach (var lq in lqs)
+        {
+            using var imageScope = NewDisposeScope();
+            outputs.Add(generator.call(lq.to(device)).clamp(0, 1).cpu()[0].MoveToOuterDisposeScope());
+        }
+        log.Information("Grid: {Run} at checkpoint {Step}", run.Label, step);
+        return outputs;
+
+        List<Tensor>? Note(string why)
+        {
+            log.Warning("Grid leaves out {Why}", why);
+            notes.Add(why);
+            return null;
+        }
+    }
+
+    /// <summary>Center crop of at most <paramref name="cropLq"/> LQ pixels per side, cut on the LQ grid so LQ and HQ stay
+    /// aligned.</summary>
+    static (Tensor Lq, Tensor Hq) CenterCrop(ValidationPair p, int cropLq, int scale)
+    {
+        long h = p.Lq.shape[2], w = p.Lq.shape[3];
+        long ch = Math.Min(h, cropLq), cw = Math.Min(w, cropLq);
+        long top = (h - ch) / 2, left = (w - cw) / 2;
+        var lq = p.Lq[.., .., TensorIndex.Slice(top, top + ch), TensorIndex.Slice(left, left + cw)];
+        var hq = p.Hq[.., .., TensorIndex.Slice(top * scale, (top + ch) * scale), TensorIndex.Slice(left * scale, (left + cw) * scale)];
+        return (lq, hq);
+    }
+
+    /// <summary>Lays the (3,h,w) cells out on white with a label above each column (two lines when a name does not
+    /// fit) and writes a PNG.</summary>
+    static void Compose(List<List<Tensor>> cells, IReadOnlyList<string> columns, string path)
+    {
+        int cellW = cells.SelectMany(r => r).Max(t => (int)t.shape[2]);
+        int[] rowH = cells.Select(r => r.Max(t => (int)t.shape[1])).ToArray();
+        using var typeface = SKTypeface.FromFamilyName("DejaVu Sans") ?? SKTypeface.Default;
+        using var font = new SKFont(typeface, FontSize);
+        var labels = columns.Select(c => Wrap(c, font, cellW - 4)).ToList();
+        int header = 6 + LineHeight * labels.Max(l => l.Count);
+        int width = Gap + columns.Count * (cellW + Gap);
+        int height = header + rowH.Sum(h => h + Gap);
+        var rgba = new byte[width * height * 4];
+        Array.Fill(rgba, (byte)255);
+        int y0 = header;
+        for (int r = 0; r < cells.Count; r++)
+        {
+            for (int c = 0; c < cells[r].Count; c++)
+                Blit(cells[r][c], rgba, width, Gap + c * (cellW + Gap), y0);
+            y0 += rowH[r] + Gap;
+        }
+
+        var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Opaque);
+        using var bitmap = new SKBitmap(info);
+        Marshal.Copy(rgba, 0, bitmap.GetPixels(), rgba.Length);
+        using (var canvas = new SKCanvas(bitmap))
+        using (var paint = new SKPaint { Color = SKColors.Black, IsAntialias = true })
+        {
+            for (int c = 0; c < columns.Count; c++)
+                for (int l = 0; l < labels[c].Count; l++)
+                    canvas.DrawText(labels[c][l], Gap + c * (cellW + Gap) + cellW / 2f, LineHeight * (l + 1), SKTextAlign.Center, font, paint);
+        }
+        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (dir != null) Directory.CreateDirectory(dir);
+        using var png = bitmap.Encode(SKEncodedImageFormat.Png, 100);
+        using var file = File.Create(path);
+        png.SaveTo(file);
+    }
+
+    /// <summary>The label in one line, or two split after a '-', '_', '/' or space, the rest shortened with an
+    /// ellipsis to fit.</summary>
+    static List<string> Wrap(string text, SKFont font, int maxWidth)
+    {
+        if (font.MeasureText(text) <= maxWidth) return [text];
+        for (int i = text.Length - 1; i > 0; i--)
+            if (text[i - 1] is '-' or '_' or '/' or ' ' && font.MeasureText(text[..i]) <= maxWidth)
+                return [text[..i].TrimEnd(), Shorten(text[i..], font, maxWidth)];
+        return [Shorten(text, font, maxWidth)];
+    }
+
+    static string Shorten(string text, SKFont font, int maxWidth)
+    {
+        if (font.MeasureText(text) <= maxWidth) return text;
+        while (text.Length > 1 && font.MeasureText(text + "…") > maxWidth) text = text[..^1];
+        return text + "…";
+    }
+
+    static void Blit(Tensor chw, byte[] rgba, int width, int x0, int y0)
+    {
+        using var scope = NewDisposeScope();
+        var hwc = chw.clamp(0, 1).mul(255).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous();
+        int h = (int)hwc.shape[0], w = (int)hwc.shape[1];
+        var src = hwc.data<byte>().ToArray();
+        for (int y = 0; y < h; y++)
+            for (int x = 0; x < w; x++)
+            {
+                int s = (y * w + x) * 3, d = ((y0 + y) * width + x0 + x) * 4;
+                rgba[d] = src[s];
+                rgba[d + 1] = src[s + 1];
+                rgba[d + 2] = src[s + 2];
+            }
+    }
+}

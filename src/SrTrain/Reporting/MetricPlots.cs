@@ -1,0 +1,74 @@
+using ScottPlot;
+
+namespace SrTrain.Reporting;
+
+/// <summary>PNG line plots of the report's series (ScottPlot, rendered off-screen by SkiaSharp; text needs a system
+/// font such as Debian's fonts-dejavu-core).</summary>
+public static class MetricPlots
+{
+    static readonly IPalette Palette = new ScottPlot.Palettes.Category10();
+
+    /// <summary>One validation metric over steps: a curve per run (a branch's curve starts at its parent's value at
+    /// the branch step, marked by a dotted vertical line), and the bicubic baseline dashed.</summary>
+    public static void WriteValidationPlot(ReportData data, string metric, string path, int width, int height)
+    {
+        var plot = new Plot();
+        for (int i = 0; i < data.Runs.Count; i++)
+        {
+            var run = data.Runs[i];
+            var series = run.Series(ReportData.ValKind, metric);
+            if (series.Count == 0) continue;
+            var color = Palette.GetColor(i);
+            var line = plot.Add.Scatter(series.Select(p => (double)p.Step).ToArray(), series.Select(p => p.Value).ToArray(), color);
+            line.LegendText = run.Label;
+            line.LineWidth = 2;
+            line.MarkerSize = 6;
+            AddBranchMark(plot, run, color);
+        }
+        foreach (var (value, runs) in data.Baselines(metric))
+        {
+            var h = plot.Add.HorizontalLine(value, 1.5f, Colors.Gray, LinePattern.Dashed);
+            h.LegendText = data.Baselines(metric).Count == 1 ? "bicubic" : $"bicubic ({string.Join(", ", runs)})";
+        }
+        plot.Title($"{metric} ({(ReportData.HigherIsBetter(metric) ? "higher" : "lower")} is better)");
+        Finish(plot, path, width, height);
+    }
+
+    /// <summary>One training loss over steps: per run the raw values as a faint line and the smoothed values
+    /// (<see cref="ReportData.Smooth"/>) on top.</summary>
+    public static void WriteLossPlot(ReportData data, string loss, double smoothing, string path, int width, int height)
+    {
+        var plot = new Plot();
+        for (int i = 0; i < data.Runs.Count; i++)
+        {
+            var run = data.Runs[i];
+            var raw = run.Series(ReportData.TrainKind, loss);
+            if (raw.Count == 0) continue;
+            var color = Palette.GetColor(i);
+            var xs = raw.Select(p => (double)p.Step).ToArray();
+            var faint = plot.Add.ScatterLine(xs, raw.Select(p => p.Value).ToArray(), color.WithAlpha(0.25));
+            faint.LineWidth = 1;
+            var smooth = plot.Add.ScatterLine(xs, run.SmoothedSeries(ReportData.TrainKind, loss, smoothing).Select(p => p.Value).ToArray(), color);
+            smooth.LineWidth = 2;
+            smooth.LegendText = run.Label;
+            AddBranchMark(plot, run, color);
+        }
+        plot.Title($"{loss} (smoothing {smoothing:0.##}; raw values faint)");
+        Finish(plot, path, width, height);
+    }
+
+    static void AddBranchMark(Plot plot, ReportRun run, Color color)
+    {
+        if (!run.IsBranch) return;
+        var v = plot.Add.VerticalLine(run.ParentStep!.Value, 1.5f, color, LinePattern.Dotted);
+        // Labelled in the legend: a label on the line itself would cover the axis ticks or the title.
+        v.LegendText = $"{run.Label} branches at {run.ParentStep}";
+    }
+
+    static void Finish(Plot plot, string path, int width, int height)
+    {
+        plot.XLabel("step");
+        plot.ShowLegend(Edge.Bottom);
+        plot.SavePng(path, width, height);
+    }
+}
