@@ -6,7 +6,7 @@ using YamlDotNet.RepresentationModel;
 
 namespace SrTrain.Training;
 
-public sealed record TrainRequest(string ConfigPath, string? Name, bool AutoResume);
+public sealed record TrainRequest(string ConfigPath, string? Name, bool AutoResume, int? Seed = null);
 
 public sealed record ResumeRequest(
     string? RunDir,
@@ -30,6 +30,7 @@ public static class TrainingLauncher
     {
         var config = ConfigLoader.LoadFile(request.ConfigPath);
         if (request.Name != null) config = config with { Name = request.Name };
+        if (request.Seed != null) config = config with { Seed = request.Seed.Value };
         ConfigValidator.Validate(config, "--name");
         var run = new RunFolder(Path.Combine(config.RunsDir, config.Name));
         if (run.Exists && Directory.EnumerateFileSystemEntries(run.Dir).Any())
