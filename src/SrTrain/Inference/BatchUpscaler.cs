@@ -86,7 +86,9 @@ public static class BatchUpscaler
             if (pass == 1) size = new Size((int)lq.shape[3], (int)lq.shape[2]);
             tilesDone = 0;
             tilesTotal = TileCount((int)lq.shape[2], o.Tile, o.Overlap) * TileCount((int)lq.shape[3], o.Tile, o.Overlap);
-            return tiled.Upscale(lq);
+            // Clamped before UpscaleImageIO makes grey or alpha from it, as Real-ESRGAN's post_process clamps before
+            // its RGB2GRAY: an overshoot in one channel must not leak into the grey value.
+            return tiled.Upscale(lq).clamp_(0, 1);
         }
 
         // Written under a temporary name in the same folder (same extension, so the same format) and moved into place,
