@@ -22,6 +22,10 @@ internal static class UpscaleCliHarness
     public static string RrdbX4 => TestFile("rrdbnet_x4_nf16_nb2_gc8.pth");
     public static string RrdbX2 => TestFile("rrdbnet_x2_nf16_nb1_gc8.pth");
 
+    /// <summary>SRVGGNetCompact (16 features, 4 body convs, x4) trained with the quickstart recipe for 600 steps: a
+    /// real model whose output looks like the photo.</summary>
+    public const string TrainedSrVgg = "srvgg_x4_nf16_nc4_quickstart.pth";
+
     public static (int Code, string Output) Run(params string[] args)
     {
         var original = Console.Out;

@@ -77,7 +77,7 @@ public sealed class UpscaleCliTests : IDisposable
     [Fact]
     public void Photo_ThroughUpscale_MatchesGeneratorApplied_Directly()
     {
-        File.Copy(TestFile("chelsea_lqx4.png"), P("chelsea.png"));
+        using (var crop = PhotoCrop(56, 40)) crop.Save(P("chelsea.png"));
         var (code, log) = Run("upscale", P("chelsea.png"), "-o", P("out"), "--model", RrdbX4, "--tile", "0", "--device", "cpu");
         Assert.True(code == CliApp.ExitOk, log);
         using var scope = torch.NewDisposeScope();
@@ -85,7 +85,25 @@ public sealed class UpscaleCliTests : IDisposable
         var got = Levels(P("out/chelsea_x4.png"), out int channels, out int depth);
         Assert.Equal((3, 8), (channels, depth));
         Assert.True(MaxAbsDiff(got, expected) <= 0.5 + 1e-3, "output differs from the generator's rounded output");
-        Assert.Contains("chelsea.png 112x75", log);
+        Assert.Contains("chelsea.png 56x40", log);
+    }
+
+    [Fact]
+    public void RunFolder_AsModel_UsesItsLatestCheckpoint_OfATrainedCompactModel()
+    {
+        // A run folder as training lays it out; checkpoint 100 holds another network, so using it would show.
+        var store = new SrTrain.Training.Checkpoints.CheckpointStore(P("runs/quick/checkpoints"));
+        store.Save(100, d => File.Copy(RrdbX4, Path.Combine(d, "net_g_ema.pth")));
+        store.Save(200, d => File.Copy(TestFile(TrainedSrVgg), Path.Combine(d, "net_g_ema.pth")));
+        File.Copy(TestFile("chelsea_lqx4.png"), P("chelsea.png"));
+
+        var (code, log) = Run("upscale", P("chelsea.png"), "--model", P("runs/quick"), "--device", "cpu");
+        Assert.True(code == CliApp.ExitOk, log);
+        Assert.Contains("run quick, checkpoint 200", log);
+        Assert.Contains("SRVGGNetCompact x4", log);
+        using var scope = torch.NewDisposeScope();
+        var expected = ToLevels(Direct(TestFile(TrainedSrVgg), ImageFile.ReadRgb(P("chelsea.png")).unsqueeze(0)), 255);
+        Assert.True(MaxAbsDiff(Levels(P("chelsea_x4.png"), out _, out _), expected) <= 0.5 + 1e-3);
     }
 
     [Fact]

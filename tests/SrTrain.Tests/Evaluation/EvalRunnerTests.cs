@@ -27,7 +27,7 @@ public sealed class EvalRunnerTests : IDisposable
     static string EvalData(string file) => Path.Combine(AppContext.BaseDirectory, "TestData", "Evaluation", file);
 
     /// <summary>The reference cases (name → BasicSR metric → value) and a folder holding just their HQ images.</summary>
-    internal static Dictionary<string, Dictionary<string, double>> ReferenceCases(string hqDir)
+    internal static Dictionary<string, Dictionary<string, double>> ReferenceCases(string hqDir, string? only = null)
     {
         Directory.CreateDirectory(hqDir);
         using var doc = JsonDocument.Parse(File.ReadAllText(EvalData("basicsr_metrics.json")));
@@ -35,6 +35,7 @@ public sealed class EvalRunnerTests : IDisposable
         foreach (var c in doc.RootElement.GetProperty("cases").EnumerateArray())
         {
             var hq = c.GetProperty("hq").GetString()!;
+            if (only != null && c.GetProperty("name").GetString() != only) continue;
             File.Copy(EvalData(hq), Path.Combine(hqDir, hq));
             cases[Path.GetFileNameWithoutExtension(hq)] = c.EnumerateObject().Where(p => p.Value.ValueKind == JsonValueKind.Number)
                 .ToDictionary(p => p.Name, p => p.Value.GetDouble());
