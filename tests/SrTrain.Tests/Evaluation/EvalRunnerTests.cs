@@ -83,4 +83,26 @@ public sealed class EvalRunnerTests : IDisposable
             foreach (var p in pairs) p.Dispose();
         }
     }
+
+    [Fact]
+    public void ModelRow_EqualsBicubicRow_ForABicubicModel_IncludingVggDistance()
+    {
+        // A "model" that is the bicubic baseline itself must score exactly like the bicubic row; the perceptual
+        // distance (random-init VGG-16: only the plumbing is tested here) is positive against HQ.
+        using var scope = torch.NewDisposeScope();
+        var hq = ImageFile.ReadRgb(EvalData("chelsea_hq.png"))[.., 100..164, 200..264].unsqueeze(0).contiguous();
+        var lq = MatlabResize.Resize(hq, 0.25);
+        lq = lq.mul(255).round().div(255);
+        var pairs = new[] { new ValidationPair("crop", lq, hq) };
+        torch.manual_seed(0);
+        using var vgg = new SrTrain.Models.Vgg16Features(SrTrain.Training.Validator.PerceptualLayers.Keys);
+        vgg.eval();
+        var report = EvalRunner.Run(pairs, x => MatlabResize.Resize(x, 4), new EvalOptions(4, 4), vgg, torch.CPU, Logger.None);
+        Assert.Contains("vgg_dist", report.MetricNames);
+        var model = report.Mean(EvalReport.ModelMethod).Metrics;
+        var bicubic = report.Mean(EvalReport.BicubicMethod).Metrics;
+        foreach (var m in report.MetricNames) Assert.Equal(bicubic[m], model[m], 12);
+        Assert.True(bicubic["vgg_dist"] > 0);
+        Assert.Matches(@"(?m)^crop\s+model\s+\d", report.FormatTable());
+    }
 }
