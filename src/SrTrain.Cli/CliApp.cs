@@ -46,6 +46,7 @@ public static class CliApp
         root.Subcommands.Add(ResumeCommand.Build());
         root.Subcommands.Add(UpscaleCommand.Build());
         root.Subcommands.Add(ReportCommand.Build());
+        root.Subcommands.Add(EvalCommand.Build());
         return root;
     }
 

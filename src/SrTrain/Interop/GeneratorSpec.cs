@@ -9,6 +9,7 @@ public sealed record GeneratorSpec(string Arch, int Scale, int NumInCh, int NumO
 {
     public const string RrdbNet = "RRDBNet";
     public const string MsrResNet = "MSRResNet";
+    public const string SrVggNetCompact = "SRVGGNetCompact";
 
     /// <summary>Detects the architecture from key names and tensor shapes alone, as chaiNNer's model loader does, so a
     /// downloaded file can be used without knowing its options. Expects BasicSR key names (run
@@ -20,9 +21,11 @@ public sealed record GeneratorSpec(string Arch, int Scale, int NumInCh, int NumO
             return DetectRrdbNet(sd, sourceName);
         if (sd.ContainsKey("conv_first.weight") && sd.ContainsKey("upconv1.weight"))
             return DetectMsrResNet(sd, sourceName);
+        if (SrVggNetCompactLayout.Matches(sd))
+            return SrVggNetCompactLayout.Detect(sd, sourceName);
         throw new SrTrainException(
             $"cannot tell the architecture of {sourceName}: its keys ({Sample(sd)}) match none of the supported generators " +
-            "(RRDBNet/ESRGAN/Real-ESRGAN in BasicSR or old ESRGAN key layout, MSRResNet/SRResNet).");
+            "(RRDBNet/ESRGAN/Real-ESRGAN in BasicSR or old ESRGAN key layout, MSRResNet/SRResNet, Real-ESRGAN SRVGGNetCompact).");
     }
 
     static GeneratorSpec DetectRrdbNet(IReadOnlyDictionary<string, Tensor> sd, string sourceName)

@@ -25,6 +25,7 @@ public static class NetworkFactory
         {
             GeneratorSpec.RrdbNet => new RrdbNet(detected.NumInCh, detected.NumOutCh, detected.Scale, detected.NumFeat, detected.NumBlock, detected.NumGrowCh),
             GeneratorSpec.MsrResNet => new MsrResNet(detected.NumInCh, detected.NumOutCh, detected.NumFeat, detected.NumBlock, detected.Scale),
+            GeneratorSpec.SrVggNetCompact => new SrVggNetCompact(detected.NumInCh, detected.NumOutCh, detected.NumFeat, detected.NumBlock, detected.Scale),
             _ => throw new SrTrainException($"{path}: architecture {detected.Arch} cannot be built"),
         };
         WeightFile.LoadInto(g, sd, path);

@@ -11,12 +11,18 @@ public sealed class Ema
     readonly nn.Module _model;
     readonly nn.Module<Tensor, Tensor> _ema;
     readonly double _decay;
+    // Held in fields so they live as long as the EMA: a Scalar made implicitly from a double for each call can be
+    // finalised while libtorch still reads it (seen once as a "Scalar toDouble" error inside mul_).
+    readonly Scalar _decayScalar;
+    readonly Scalar _oneMinusDecay;
 
     public Ema(nn.Module model, nn.Module<Tensor, Tensor> ema, double decay)
     {
         _model = model;
         _ema = ema;
         _decay = decay;
+        _decayScalar = decay.ToScalar();
+        _oneMinusDecay = (1 - decay).ToScalar();
         CopyAll();
         foreach (var p in _ema.parameters()) p.requires_grad = false;
         _ema.eval();
@@ -38,7 +44,7 @@ public sealed class Ema
         using var _ = no_grad();
         var src = _model.named_parameters().ToDictionary(p => p.name, p => p.parameter);
         foreach (var (name, p) in _ema.named_parameters())
-            p.mul_(_decay).add_(src[name], alpha: 1 - _decay);
+            p.mul_(_decayScalar).add_(src[name], alpha: _oneMinusDecay);
         var srcBuffers = _model.named_buffers().ToDictionary(b => b.name, b => b.buffer);
         foreach (var (name, b) in _ema.named_buffers()) b.copy_(srcBuffers[name]);
     }

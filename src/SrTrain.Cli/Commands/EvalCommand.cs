@@ -1,0 +1,89 @@
+using System.CommandLine;
+using SrTrain.Data;
+using SrTrain.Evaluation;
+using SrTrain.Inference;
+using SrTrain.Models;
+using SrTrain.Runtime;
+using SrTrain.Training;
+using TorchSharp;
+
+namespace SrTrain.Cli.Commands;
+
+public static class EvalCommand
+{
+    public static Command Build()
+    {
+        var model = new Option<string?>("--model", "-m")
+        {
+            Description = "A run folder (its latest checkpoint), a checkpoint folder, or a .pth/.safetensors generator file. " +
+                          "Default: the most recent run under runs/",
+        };
+        var data = new Option<DirectoryInfo>("--data") { Description = "Folder of HQ images (searched recursively)", Required = true };
+        var lq = new Option<DirectoryInfo?>("--lq")
+        {
+            Description = "Folder of matching LQ images (same names); default: made from HQ by MATLAB bicubic downscaling, rounded to 8 bits",
+        };
+        var scale = new Option<int?>("--scale") { Description = "Upscaling factor; must match the model's (default: the model's)" };
+        var vgg16 = new Option<FileInfo?>("--vgg16") { Description = "torchvision VGG-16 weights (vgg16-397923af.pth) for the perceptual distance" };
+        var csv = new Option<FileInfo?>("--csv") { Description = "Also write the table as CSV" };
+        var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON" };
+        var cropBorder = new Option<int?>("--crop-border") { Description = "Border cropped before PSNR-Y/SSIM-Y (default: the scale); RGB metrics use the whole image" };
+        var shiftK = new Option<int>("--shift-k") { Description = "Shift (LQ pixels) of the shift-consistency error", DefaultValueFactory = _ => 3 };
+        var cmd = new Command("eval",
+            "Measure a model on a folder of images: PSNR/SSIM on Y (border cropped) and RGB as BasicSR computes them, the VGG " +
+            "perceptual distance (with --vgg16) and the shift-consistency error, per image and on average, beside bicubic " +
+            "upscaling. Prints a table; --csv/--json write files. Exit code 0, or 2 on a usage error")
+        {
+            model, data, lq, scale, vgg16, csv, json, cropBorder, shiftK,
+        };
+        cmd.SetAction(parse => CliApp.Run(parse, ctx =>
+        {
+            using var interrupt = new Interrupt(ctx.Log);
+            var resolved = ModelResolver.Resolve(parse.GetValue(model), "runs", ctx.Log);
+            ctx.Log.Information("Model: {Model}", resolved.Description);
+            var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
+            using var upscaler = Upscaler.Load(resolved.WeightsPath, device, ctx.Log);
+            int s = parse.GetValue(scale) ?? upscaler.Scale;
+            if (s != upscaler.Scale)
+                throw new SrTrainException($"--scale {s}: the model upscales x{upscaler.Scale}; leave --scale out or give {upscaler.Scale}");
+            int border = parse.GetValue(cropBorder) ?? s;
+            if (border < 0) throw new SrTrainException($"--crop-border {border}: must be 0 or more");
+            int k = parse.GetValue(shiftK);
+            if (k < 1) throw new SrTrainException($"--shift-k {k}: must be at least 1");
+
+            using var vgg = parse.GetValue(vgg16) is { } vggFile ? NetworkFactory.LoadVgg16(vggFile.FullName, Validator.PerceptualLayers.Keys) : null;
+            vgg?.to(device);
+            var dataDir = parse.GetValue(data)!.FullName;
+            var pairs = ValidationSet.LoadValidationSet(dataDir, parse.GetValue(lq)?.FullName, s, log: ctx.Log);
+            try
+            {
+                var report = EvalRunner.Run(pairs, upscaler.Run, new EvalOptions(s, border, k), vgg, device, ctx.Log, interrupt.Token);
+                Console.Out.Write(report.FormatTable());
+                Console.Out.Flush();
+                if (parse.GetValue(csv) is { } csvFile) Write(csvFile.FullName, report.ToCsv(), ctx);
+                if (parse.GetValue(json) is { } jsonFile) Write(jsonFile.FullName, report.ToJson(resolved.WeightsPath, dataDir), ctx);
+            }
+            finally
+            {
+                foreach (var p in pairs) p.Dispose();
+            }
+            return CliApp.ExitOk;
+        }));
+        return cmd;
+    }
+
+    static void Write(string path, string text, CommandContext ctx)
+    {
+        try
+        {
+            var dir = Path.GetDirectoryName(path);
+            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
+            File.WriteAllText(path, text);
+            ctx.Log.Information("Wrote {Path}", path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SrTrainException($"cannot write {path}: {e.Message}");
+        }
+    }
+}

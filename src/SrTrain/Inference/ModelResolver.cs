@@ -1,0 +1,59 @@
+using Serilog;
+using SrTrain.Training;
+using SrTrain.Training.Checkpoints;
+
+namespace SrTrain.Inference;
+
+/// <summary>Where a generator's weights come from, and how the user named it (for log lines).</summary>
+/// <param name="WeightsPath">A .pth/.safetensors generator file.</param>
+/// <param name="Description">"run X, checkpoint N", "checkpoint folder F" or the file name.</param>
+public sealed record ResolvedModel(string WeightsPath, string Description);
+
+/// <summary>Turns <c>--model</c> into a weight file. Accepted: a run folder (its latest complete checkpoint's
+/// <c>net_g_ema.pth</c>), a checkpoint folder (<c>runs/&lt;name&gt;/checkpoints/&lt;step&gt;</c>), or any generator
+/// weight file (.pth/.pt/.safetensors, e.g. a Real-ESRGAN or ESRGAN release file). Without <c>--model</c>, the run
+/// most recently written under <c>runs/</c>.</summary>
+public static class ModelResolver
+{
+    public static ResolvedModel Resolve(string? model, string runsDir, ILogger log)
+    {
+        if (string.IsNullOrWhiteSpace(model))
+        {
+            string run;
+            try
+            {
+                run = TrainingLauncher.MostRecentRun(runsDir, log);
+            }
+            catch (SrTrainException)
+            {
+                throw new SrTrainException($"no --model given and no run under {Path.GetFullPath(runsDir)} to default to; " +
+                                           "give --model runs/<name>, a checkpoint folder or a .pth/.safetensors generator file");
+            }
+            return FromRunFolder(run);
+        }
+        if (File.Exists(model)) return new ResolvedModel(Path.GetFullPath(model), Path.GetFileName(model));
+        if (Directory.Exists(model))
+        {
+            if (File.Exists(Path.Combine(model, CheckpointFiles.GeneratorEmaPth)))
+                return new ResolvedModel(Path.GetFullPath(Path.Combine(model, CheckpointFiles.GeneratorEmaPth)),
+                    $"checkpoint folder {Path.GetFullPath(model)}");
+            if (Directory.Exists(new RunFolder(model).CheckpointsDir)) return FromRunFolder(model);
+            throw new SrTrainException($"--model {model}: a folder that is neither a run folder (no checkpoints/) nor a checkpoint " +
+                                       $"folder (no {CheckpointFiles.GeneratorEmaPth}); give runs/<name>, runs/<name>/checkpoints/<step> or a weight file");
+        }
+        throw new SrTrainException($"--model {model}: no such file or folder; give runs/<name>, runs/<name>/checkpoints/<step> " +
+                                   "or a .pth/.safetensors generator file");
+    }
+
+    static ResolvedModel FromRunFolder(string dir)
+    {
+        var run = new RunFolder(dir);
+        var store = new CheckpointStore(run.CheckpointsDir);
+        long step = store.LatestStep()
+                    ?? throw new SrTrainException($"--model {run.Dir}: the run has no complete checkpoint yet; train it longer or give a weight file");
+        var path = Path.Combine(store.PathFor(step), CheckpointFiles.GeneratorEmaPth);
+        if (!File.Exists(path))
+            throw new SrTrainException($"--model {run.Dir}: checkpoint {step} has no {CheckpointFiles.GeneratorEmaPth}");
+        return new ResolvedModel(path, $"run {run.Name}, checkpoint {step}");
+    }
+}

@@ -1,0 +1,113 @@
+using System.Text.RegularExpressions;
+
+namespace SrTrain.Inference;
+
+/// <summary>One image to upscale and where its result goes.</summary>
+public sealed record UpscaleJob(string Input, string Output);
+
+/// <summary>What the <c>upscale</c> command's arguments name: the jobs, and arguments that name no image (reported and
+/// counted as failures, so one typo does not stop a batch).</summary>
+public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<string> Problems)
+{
+    /// <summary>Extensions taken from folders and globs (ImageSharp's decoders). A file named directly is tried whatever
+    /// its extension.</summary>
+    public static readonly IReadOnlySet<string> ImageExtensions = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tga", ".tif", ".tiff", ".webp",
+    };
+
+    /// <summary>Expands the inputs and names the outputs.
+    /// <list type="bullet">
+    /// <item>An existing file is taken as is.</item>
+    /// <item>A folder contributes its image files (not those in subfolders), sorted by name, except files named like an
+    /// earlier result of this command (<c>a_x4.png</c> beside <c>a.png</c>), so running twice does not upscale outputs.</item>
+    /// <item>An argument with <c>*</c> or <c>?</c> in its file name part is a glob over that folder (the shell may not
+    /// have expanded it, e.g. on Windows or when quoted); matching image files are taken, sorted.</item>
+    /// </list>
+    /// Results are named <c>&lt;stem&gt;_x&lt;scale&gt;&lt;ext&gt;</c> beside the input, or inside <paramref name="output"/>
+    /// if given. A single input file with an <paramref name="output"/> that has an image extension and is not an
+    /// existing folder writes exactly that file.</summary>
+    public static UpscalePlan Build(IReadOnlyList<string> inputs, string? output, int scale)
+    {
+        var problems = new List<string>();
+        var files = new List<string>();
+        bool singleFile = inputs.Count == 1 && File.Exists(inputs[0]);
+        foreach (var arg in inputs)
+        {
+            if (File.Exists(arg)) files.Add(arg);
+            else if (Directory.Exists(arg))
+            {
+                var found = FolderImages(arg, scale);
+                if (found.Count == 0) problems.Add($"{arg}: folder has no image files ({string.Join(", ", ImageExtensions)})");
+                files.AddRange(found);
+            }
+            else if (IsGlob(Path.GetFileName(arg)))
+            {
+                var found = Glob(arg, out var problem);
+                if (problem != null) problems.Add(problem);
+                else if (found.Count == 0) problems.Add($"{arg}: matches no image file");
+                files.AddRange(found);
+            }
+            else problems.Add($"{arg}: no such file or folder");
+        }
+
+        bool toFile = singleFile && output != null && !Directory.Exists(output) && ImageExtensions.Contains(Path.GetExtension(output));
+        var jobs = new List<UpscaleJob>();
+        var claimed = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in files)
+        {
+            string name = $"{Path.GetFileNameWithoutExtension(file)}_x{scale}{Path.GetExtension(file)}";
+            string target = toFile ? output! : Path.Combine(output ?? Path.GetDirectoryName(Path.GetFullPath(file))!, name);
+            string full = Path.GetFullPath(target), input = Path.GetFullPath(file);
+            if (full == input)
+                problems.Add($"{file}: the output would replace the input; choose another -o");
+            else if (claimed.TryGetValue(full, out var other))
+            {
+                if (other != input) problems.Add($"{file}: its output {target} is already the output of {other}; upscale them into different folders");
+            }
+            else
+            {
+                claimed[full] = input;
+                jobs.Add(new UpscaleJob(file, target));
+            }
+        }
+        return new UpscalePlan(jobs, problems);
+    }
+
+    static bool IsGlob(string s) => s.IndexOfAny(['*', '?']) >= 0;
+
+    static List<string> FolderImages(string dir, int scale)
+    {
+        var all = Directory.EnumerateFiles(dir).Where(f => ImageExtensions.Contains(Path.GetExtension(f)))
+            .OrderBy(f => f, StringComparer.Ordinal).ToList();
+        var names = new HashSet<string>(all.Select(Path.GetFileName)!, StringComparer.Ordinal);
+        string suffix = $"_x{scale}";
+        return all.Where(f =>
+        {
+            var stem = Path.GetFileNameWithoutExtension(f);
+            return !(stem.EndsWith(suffix, StringComparison.Ordinal) && names.Contains(stem[..^suffix.Length] + Path.GetExtension(f)));
+        }).ToList();
+    }
+
+    static List<string> Glob(string pattern, out string? problem)
+    {
+        problem = null;
+        var dir = Path.GetDirectoryName(pattern);
+        if (string.IsNullOrEmpty(dir)) dir = ".";
+        if (IsGlob(dir))
+        {
+            problem = $"{pattern}: wildcards are only supported in the file name, not in folder names";
+            return [];
+        }
+        if (!Directory.Exists(dir))
+        {
+            problem = $"{pattern}: folder {dir} does not exist";
+            return [];
+        }
+        var regex = new Regex("^" + Regex.Escape(Path.GetFileName(pattern)).Replace(@"\*", ".*").Replace(@"\?", ".") + "$",
+            OperatingSystem.IsWindows() ? RegexOptions.IgnoreCase : RegexOptions.None);
+        return Directory.EnumerateFiles(dir)
+            .Where(f => regex.IsMatch(Path.GetFileName(f)) && ImageExtensions.Contains(Path.GetExtension(f)))
+            .OrderBy(f => f, StringComparer.Ordinal).ToList();
+    }
+}

@@ -1,0 +1,70 @@
+using Serilog;
+using SrTrain.Interop;
+using SrTrain.Models;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SrTrain.Inference;
+
+/// <summary>A loaded generator ready for inference: eval mode, no gradients, on the chosen device. Takes (1,3,h,w) CPU
+/// tensors of any size and returns (1,3,h·s,w·s) CPU tensors, padding inputs the network cannot take as they are.</summary>
+public sealed class Upscaler : IDisposable
+{
+    readonly nn.Module<Tensor, Tensor> _net;
+    readonly Device _device;
+
+    public Upscaler(nn.Module<Tensor, Tensor> generator, GeneratorSpec spec, Device device)
+    {
+        _net = generator;
+        _net.eval();
+        _net.to(device);
+        _device = device;
+        Spec = spec;
+        Multiple = RequiredMultiple(spec);
+    }
+
+    /// <summary>Loads a generator file (architecture detected from its keys) onto <paramref name="device"/>.</summary>
+    public static Upscaler Load(string weightsPath, Device device, ILogger? log = null)
+    {
+        var net = NetworkFactory.LoadGenerator(weightsPath, out var spec);
+        log?.Information("Model {Path}: {Arch} x{Scale}, {Feat} features, {Blocks} blocks", weightsPath, spec.Arch, spec.Scale, spec.NumFeat, spec.NumBlock);
+        return new Upscaler(net, spec, device);
+    }
+
+    public GeneratorSpec Spec { get; }
+    public int Scale => Spec.Scale;
+
+    /// <summary>Input sides must be multiples of this: RRDBNet x2 and x1 pixel-unshuffle their input by 2 and 4.</summary>
+    public int Multiple { get; }
+
+    static int RequiredMultiple(GeneratorSpec spec) => spec.Arch == GeneratorSpec.RrdbNet
+        ? spec.Scale switch { 2 => 2, 1 => 4, _ => 1 }
+        : 1;
+
+    /// <summary>Upscales (1,3,h,w) in [0,1] to (1,3,h·s,w·s) on the CPU (not clamped). Sides that are not a multiple of
+    /// <see cref="Multiple"/> are reflect-padded at the bottom/right and the output cropped back, as Real-ESRGAN's
+    /// <c>RealESRGANer.pre_process</c> does (reflection rather than zeros, so the border sees image-like content).</summary>
+    public Tensor Run(Tensor lq)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        long h = lq.shape[2], w = lq.shape[3];
+        long padH = (Multiple - h % Multiple) % Multiple, padW = (Multiple - w % Multiple) % Multiple;
+        var x = lq.to(_device);
+        if (padH > 0 || padW > 0)
+        {
+            // Reflection needs the pad to be shorter than the side; tiny images fall back to repeating the edge.
+            var mode = padH < h && padW < w ? PaddingModes.Reflect : PaddingModes.Replicate;
+            x = nn.functional.pad(x, new[] { 0, padW, 0, padH }, mode);
+        }
+        var y = _net.call(x);
+        if (padH > 0 || padW > 0)
+            y = y[TensorIndex.Ellipsis, TensorIndex.Slice(0, h * Scale), TensorIndex.Slice(0, w * Scale)];
+        return y.cpu().contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>A tiled upscaler over <see cref="Run"/> (<paramref name="tile"/> 0 = whole image).</summary>
+    public TiledUpscaler Tiled(int tile, int overlap, ILogger? log = null) => new(Run, Scale, tile, overlap, log);
+
+    public void Dispose() => _net.Dispose();
+}

@@ -1,0 +1,90 @@
+using Serilog.Core;
+using SrTrain.Inference;
+using SrTrain.Interop;
+using SrTrain.Models;
+using SrTrain.Runtime;
+using SrTrain.Training;
+using SrTrain.Training.Checkpoints;
+using TorchSharp;
+
+namespace SrTrain.Tests.Inference;
+
+public sealed class UpscalePlanTests : IDisposable
+{
+    static UpscalePlanTests() => NativeRuntime.EnsureLoaded();
+
+    readonly string _dir = Path.Combine(Path.GetTempPath(), $"srtrain-plan-{Guid.NewGuid():N}");
+
+    public UpscalePlanTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    string P(string name) => Path.Combine(_dir, name);
+
+    void Touch(params string[] names)
+    {
+        foreach (var n in names)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(P(n))!);
+            File.WriteAllText(P(n), "");
+        }
+    }
+
+    [Fact]
+    public void Folder_TakesItsImages_NotSubfolders_NorEarlierOutputs()
+    {
+        Touch("in/b.png", "in/a.jpg", "in/a_x4.jpg", "in/lone_x4.png", "in/notes.txt", "in/sub/c.png");
+        var plan = UpscalePlan.Build([P("in")], null, 4);
+        Assert.Empty(plan.Problems);
+        Assert.Equal(new[] { "a.jpg", "b.png", "lone_x4.png" }, plan.Jobs.Select(j => Path.GetFileName(j.Input)));
+        Assert.Equal(P("in/a_x4.jpg"), plan.Jobs[0].Output);
+        Assert.Equal(P("in/lone_x4_x4.png"), plan.Jobs[2].Output);
+    }
+
+    [Fact]
+    public void OutputOption_IsAFileForOneInputFile_AndAFolderOtherwise()
+    {
+        Touch("a.png", "b.png");
+        Assert.Equal(P("out.png"), UpscalePlan.Build([P("a.png")], P("out.png"), 2).Jobs.Single().Output);
+        Assert.Equal(P("o/a_x2.png"), UpscalePlan.Build([P("a.png")], P("o"), 2).Jobs.Single().Output);
+        var two = UpscalePlan.Build([P("a.png"), P("b.png")], P("out.png"), 2);
+        Assert.Equal(new[] { P("out.png/a_x2.png"), P("out.png/b_x2.png") }, two.Jobs.Select(j => j.Output));
+    }
+
+    [Fact]
+    public void MissingArguments_AndCollidingOutputs_AreProblems_NotJobs()
+    {
+        Touch("x/a.png", "y/a.png");
+        var plan = UpscalePlan.Build([P("x/a.png"), P("y/a.png"), P("nope.png"), P("z*.png")], P("out"), 4);
+        Assert.Single(plan.Jobs);
+        Assert.Equal(3, plan.Problems.Count);
+        Assert.Contains(plan.Problems, p => p.Contains("nope.png: no such file"));
+        Assert.Contains(plan.Problems, p => p.Contains("z*.png: matches no image"));
+        Assert.Contains(plan.Problems, p => p.Contains("already the output of"));
+    }
+
+    [Fact]
+    public void ModelResolver_TakesTheRunsLatestCheckpoint_OrACheckpointFolder_OrAFile()
+    {
+        var run = new RunFolder(P("runs/r1"));
+        var store = new CheckpointStore(run.CheckpointsDir);
+        using var net = new SrVggNetCompact(3, 3, 4, 1, 2);
+        foreach (long step in new long[] { 100, 200 })
+            store.Save(step, d => WeightFile.WriteGenerator(net, Path.Combine(d, CheckpointFiles.GeneratorEmaPth)));
+
+        var fromRun = ModelResolver.Resolve(run.Dir, P("runs"), Logger.None);
+        Assert.Equal(Path.Combine(store.PathFor(200), CheckpointFiles.GeneratorEmaPth), fromRun.WeightsPath);
+        Assert.Equal("run r1, checkpoint 200", fromRun.Description);
+        Assert.Equal(Path.Combine(store.PathFor(100), CheckpointFiles.GeneratorEmaPth),
+            ModelResolver.Resolve(store.PathFor(100), P("runs"), Logger.None).WeightsPath);
+        var file = Path.Combine(store.PathFor(100), CheckpointFiles.GeneratorEmaPth);
+        Assert.Equal(file, ModelResolver.Resolve(file, P("runs"), Logger.None).WeightsPath);
+
+        // No --model: the most recent run (one with a config.yml) under runs/.
+        File.WriteAllText(run.ConfigPath, "name: r1\n");
+        Assert.Equal(fromRun.WeightsPath, ModelResolver.Resolve(null, P("runs"), Logger.None).WeightsPath);
+        var e = Assert.Throws<SrTrainException>(() => ModelResolver.Resolve(null, P("elsewhere"), Logger.None));
+        Assert.Contains("--model", e.Message);
+        Assert.Throws<SrTrainException>(() => ModelResolver.Resolve(P("runs"), P("runs"), Logger.None));
+    }
+}
