@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using Serilog;
 using Serilog.Events;
 using SrTrain.Cli.Commands;
@@ -34,11 +35,15 @@ public static class CliApp
         Recursive = true,
     };
 
-    public static RootCommand BuildRoot()
+    public static Command BuildRoot()
     {
         Device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
         LogLevel.AcceptOnlyFromAmong("verbose", "debug", "information", "warning", "error");
-        var root = new RootCommand("SrTrain: train and use image super-resolution GANs (ESRGAN-style) with translational regularization.");
+        // A plain Command named "srtrain" rather than RootCommand: RootCommand names itself after the entry assembly
+        // (SrTrain.Cli), but the program people type is `srtrain`.
+        var root = new Command("srtrain", "SrTrain: train and use image super-resolution GANs (ESRGAN-style) with translational regularization.");
+        root.Options.Add(new HelpOption());
+        root.Options.Add(new VersionOption());
         root.Options.Add(Device);
         root.Options.Add(Threads);
         root.Options.Add(LogLevel);

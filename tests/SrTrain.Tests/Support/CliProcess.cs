@@ -12,13 +12,17 @@ public sealed class CliProcess : IDisposable
 
     public CliProcess(string workingDir, params string[] args)
     {
-        var psi = new ProcessStartInfo(Path.Combine(AppContext.BaseDirectory, "SrTrain.Cli"))
+        // Through `env --default-signal=INT`: a test host started from a background job inherits SIGINT as ignored,
+        // and .NET keeps an inherited "ignore", so Ctrl+C tests would never see their signal.
+        var psi = new ProcessStartInfo("env")
         {
             WorkingDirectory = workingDir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        psi.ArgumentList.Add("--default-signal=INT");
+        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SrTrain.Cli"));
         foreach (var a in args) psi.ArgumentList.Add(a);
         _p = new Process { StartInfo = psi };
         _p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_gate) _out.AppendLine(e.Data); };
