@@ -79,24 +79,13 @@ public sealed class Validator : IValidator, IDisposable
             Add("ssim_y", Metrics.SsimY(output[0], hq[0], border));
             Add("psnr_rgb", Metrics.PsnrRgb(output[0], hq[0], 0));
             Add("ssim_rgb", Metrics.SsimRgb(output[0], hq[0], 0));
-            if (_vgg != null) Add("vgg_dist", PerceptualDistance(output.to(_device), hq.to(_device)));
+            if (_vgg != null) Add("vgg_dist", PerceptualDistance.Measure(_vgg, output.to(_device), hq.to(_device), PerceptualLayers));
             int k = Math.Min(_c.Val.ShiftK, (int)Math.Min(lq.shape[2], lq.shape[3]) - 1);
             Add("shift_err", ShiftConsistency.Measure(x => upscale(x).cpu(), lq, _c.Scale, k));
             if (saveDir != null && i < _c.Val.SaveImages)
                 SaveSideBySide(pair, output, Path.Combine(saveDir, SafeName(pair.Name) + ".png"));
         }
         return sums.ToDictionary(kv => kv.Key, kv => kv.Value / _pairs.Count);
-    }
-
-    /// <summary>Σ w·L1(φ(output), φ(hq)) over <see cref="PerceptualLayers"/>, as the perceptual loss computes it.</summary>
-    double PerceptualDistance(Tensor output, Tensor hq)
-    {
-        var fo = _vgg!.call(output);
-        var fh = _vgg.call(hq);
-        double d = 0;
-        foreach (var (layer, w) in PerceptualLayers)
-            d += w * nn.functional.l1_loss(fo[layer], fh[layer]).item<float>();
-        return d;
     }
 
     void SaveSideBySide(ValidationPair pair, Tensor output, string path)
