@@ -62,7 +62,9 @@ public static class ImageFile
         return torch.tensor(data, new long[] { 3, image.Height, image.Width });
     }
 
-    static void Fill(Image<Rgba64> image, float[] data)
+    /// <summary>Copies the pixels into planar float arrays in [0,1]: R, G, B planes one after the other in
+    /// <paramref name="data"/>, and alpha into <paramref name="alpha"/> when given.</summary>
+    internal static void Fill(Image<Rgba64> image, float[] data, float[]? alpha = null)
     {
         int h = image.Height, w = image.Width;
         int plane = h * w;
@@ -78,6 +80,7 @@ public static class ImageFile
                     data[i] = p.R / 65535f;
                     data[plane + i] = p.G / 65535f;
                     data[2 * plane + i] = p.B / 65535f;
+                    if (alpha != null) alpha[i] = p.A / 65535f;
                 }
             }
         });

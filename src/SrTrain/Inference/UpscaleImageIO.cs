@@ -131,22 +131,7 @@ public static class UpscaleImageIO
         int h = image.Height, w = image.Width, plane = h * w;
         var rgb = new float[3 * plane];
         var alpha = layout.HasAlpha ? new float[plane] : null;
-        image.ProcessPixelRows(rows =>
-        {
-            for (int y = 0; y < h; y++)
-            {
-                var row = rows.GetRowSpan(y);
-                for (int x = 0; x < w; x++)
-                {
-                    var p = row[x];
-                    int i = y * w + x;
-                    rgb[i] = p.R / 65535f;
-                    rgb[plane + i] = p.G / 65535f;
-                    rgb[2 * plane + i] = p.B / 65535f;
-                    if (alpha != null) alpha[i] = p.A / 65535f;
-                }
-            }
-        });
+        ImageFile.Fill(image, rgb, alpha);
         var rgbTensor = torch.tensor(rgb, new long[] { 1, 3, h, w });
         var alphaTensor = alpha is null ? null : torch.tensor(alpha, new long[] { 1, 1, h, w });
         return new UpscaleInput(rgbTensor, alphaTensor, layout);
