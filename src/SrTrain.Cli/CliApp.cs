@@ -45,6 +45,7 @@ public static class CliApp
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(ResumeCommand.Build());
         root.Subcommands.Add(UpscaleCommand.Build());
+        root.Subcommands.Add(BenchCommand.Build());
         return root;
     }
 
