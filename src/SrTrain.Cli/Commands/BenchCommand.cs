@@ -20,10 +20,13 @@ public static class BenchCommand
         var dataDir = new Option<string>("--data-dir") { Description = "HQ image folder for --data", DefaultValueFactory = _ => "datasets/sample/train" };
         var steps = new Option<int>("--steps") { Description = "Timed steps", DefaultValueFactory = _ => 8 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps first", DefaultValueFactory = _ => 2 };
+        var memory = new Option<bool>("--memory") { Description = "Instead: run the real training parts of --config for --memory-steps steps and check that memory stays flat" };
+        var config = new Option<string>("--config") { Description = "Config for --memory", DefaultValueFactory = _ => "configs/quickstart.yaml" };
+        var memorySteps = new Option<int>("--memory-steps") { Description = "Steps for --memory (resident memory is compared between step 100 and the last)", DefaultValueFactory = _ => 1000 };
         var noPeaks = new Option<bool>("--no-peaks") { Description = "Skip the matmul/conv peak probes" };
         var cmd = new Command("bench", "Time the training step, inference or the data pipeline on a fixed preset (compare with scripts/bench-vs-peer.sh)")
         {
-            preset, translational, infer, data, dataDir, steps, warmup, noPeaks,
+            preset, translational, infer, data, dataDir, steps, warmup, memory, config, memorySteps, noPeaks,
         };
         cmd.SetAction(parse => CliApp.Run(parse, ctx =>
         {
@@ -35,6 +38,8 @@ public static class BenchCommand
             if (device.type != DeviceType.CPU) throw new SrTrainException("bench: only --device cpu is supported (the peer runs on the CPU)");
             Out($"srtrain bench preset {p.Name}: threads {torch.get_num_threads()}{(ctx.Threads > 0 ? "" : " (all cores)")}, " +
                 $"interop threads {torch.get_num_interop_threads()}, {Environment.ProcessorCount} cores");
+            if (parse.GetValue(memory))
+                return RunMemory(parse.GetValue(config)!, parse.GetValue(memorySteps), device, ctx);
             bool trans = parse.GetValue(translational);
             double? stepMs;
             if (parse.GetValue(infer))
@@ -101,6 +106,25 @@ public static class BenchCommand
         double consumed = p.BatchSize * 1000 / stepMs;
         Out($"data {dir}: {produced:F1} patches/s with {options.NumWorkers} workers; training consumes {consumed:F2} patches/s; " +
             $"ratio {produced / consumed:F1}x (target >= 4x)");
+    }
+
+    static int RunMemory(string configPath, int steps, torch.Device device, CommandContext ctx)
+    {
+        if (steps < 200) throw new SrTrainException($"--memory-steps {steps}: use at least 200 (the first 100 steps are the warm-up)");
+        var config = Config.ConfigLoader.LoadFile(configPath);
+        var at = Enumerable.Range(1, steps / 100).Select(i => (long)i * 100).ToList();
+        if (at[^1] != steps) at.Add(steps);
+        var samples = MemorySoak.Run(config, device, steps, at, ctx.Log);
+        foreach (var s in samples)
+            Out($"memory step {s.Step} RSS {Mib(s.ResidentBytes)} live tensors {s.LiveTensors}");
+        var first = samples[0];
+        var last = samples[^1];
+        double growth = (double)(last.ResidentBytes - first.ResidentBytes) / first.ResidentBytes;
+        long tensorGrowth = last.LiveTensors - first.LiveTensors;
+        bool ok = growth < 0.05 && tensorGrowth <= 0;
+        Out($"memory {configPath}: RSS {growth * 100:+0.0;-0.0}% from step {first.Step} to {last.Step} (limit +5%), live tensors {tensorGrowth:+0;-0;0} " +
+            $"-> {(ok ? "FLAT" : "GROWING")}");
+        return ok ? CliApp.ExitOk : 1;
     }
 
     static string Mib(long? bytes) => bytes is null ? "n/a" : (bytes.Value / 1048576.0).ToString("F0", CultureInfo.InvariantCulture) + " MiB";
