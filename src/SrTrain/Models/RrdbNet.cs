@@ -49,6 +49,7 @@ public sealed class RrdbNet : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
+        x = ChannelsLast.Of(x);
         var feat = Scale switch
         {
             2 => PixelUnshuffle(x, 2),
@@ -63,7 +64,8 @@ public sealed class RrdbNet : Module<Tensor, Tensor>
         if (conv_up3 is not null)
             feat = lrelu.call(conv_up3.call(UpNearest2(feat)));
         var @out = conv_last.call(lrelu.call(conv_hr.call(feat)));
-        return @out.MoveToOuterDisposeScope();
+        // Callers (image writers, losses on raw data) get the usual contiguous NCHW tensor.
+        return @out.contiguous().MoveToOuterDisposeScope();
     }
 
     static Tensor UpNearest2(Tensor x) =>
