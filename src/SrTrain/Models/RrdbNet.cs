@@ -42,7 +42,7 @@ public sealed class RrdbNet : Module<Tensor, Tensor>
             conv_up3 = Conv2d(numFeat, numFeat, 3, 1, 1);
         conv_hr = Conv2d(numFeat, numFeat, 3, 1, 1);
         conv_last = Conv2d(numFeat, numOutCh, 3, 1, 1);
-        lrelu = LeakyReLU(0.2);
+        lrelu = LeakyReLU(0.2, inplace: true); // as BasicSR: only ever applied to fresh conv outputs
         RegisterComponents();
     }
 
@@ -58,7 +58,7 @@ public sealed class RrdbNet : Module<Tensor, Tensor>
         };
         feat = conv_first.call(feat);
         var bodyFeat = conv_body.call(body.call(feat));
-        feat = feat + bodyFeat;
+        feat = bodyFeat.add_(feat); // not feat.add_: conv_first's output is body's saved input
         feat = lrelu.call(conv_up1.call(UpNearest2(feat)));
         feat = lrelu.call(conv_up2.call(UpNearest2(feat)));
         if (conv_up3 is not null)
