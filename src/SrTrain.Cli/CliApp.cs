@@ -52,6 +52,7 @@ public static class CliApp
         root.Subcommands.Add(UpscaleCommand.Build());
         root.Subcommands.Add(ReportCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(BenchCommand.Build());
         return root;
     }
 

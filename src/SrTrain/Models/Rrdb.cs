@@ -22,6 +22,7 @@ public sealed class Rrdb : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var @out = rdb3.call(rdb2.call(rdb1.call(x)));
-        return (@out * 0.2 + x).MoveToOuterDisposeScope();
+        // In place on rdb3's fresh output (nothing keeps it for backward); same roundings as out * 0.2 + x.
+        return @out.mul_(0.2).add_(x).MoveToOuterDisposeScope();
     }
 }

@@ -42,13 +42,14 @@ public sealed class RrdbNet : Module<Tensor, Tensor>
             conv_up3 = Conv2d(numFeat, numFeat, 3, 1, 1);
         conv_hr = Conv2d(numFeat, numFeat, 3, 1, 1);
         conv_last = Conv2d(numFeat, numOutCh, 3, 1, 1);
-        lrelu = LeakyReLU(0.2);
+        lrelu = LeakyReLU(0.2, inplace: true); // as BasicSR: only ever applied to fresh conv outputs
         RegisterComponents();
     }
 
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
+        x = ChannelsLast.Of(x);
         var feat = Scale switch
         {
             2 => PixelUnshuffle(x, 2),
@@ -57,13 +58,14 @@ public sealed class RrdbNet : Module<Tensor, Tensor>
         };
         feat = conv_first.call(feat);
         var bodyFeat = conv_body.call(body.call(feat));
-        feat = feat + bodyFeat;
+        feat = bodyFeat.add_(feat); // not feat.add_: conv_first's output is body's saved input
         feat = lrelu.call(conv_up1.call(UpNearest2(feat)));
         feat = lrelu.call(conv_up2.call(UpNearest2(feat)));
         if (conv_up3 is not null)
             feat = lrelu.call(conv_up3.call(UpNearest2(feat)));
         var @out = conv_last.call(lrelu.call(conv_hr.call(feat)));
-        return @out.MoveToOuterDisposeScope();
+        // Callers (image writers, losses on raw data) get the usual contiguous NCHW tensor.
+        return @out.contiguous().MoveToOuterDisposeScope();
     }
 
     static Tensor UpNearest2(Tensor x) =>

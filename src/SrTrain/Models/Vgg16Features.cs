@@ -80,6 +80,7 @@ public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
             x = (x + 1) / 2;
         if (useInputNorm)
             x = (x - mean) / std;
+        x = ChannelsLast.Of(x);
         for (int i = 0; i < layers.Length; i++)
         {
             x = layers[i].call(x);

@@ -88,7 +88,7 @@ public sealed class VggStyleDiscriminator : Module<Tensor, Tensor>
             throw new ArgumentException(
                 $"VGGStyleDiscriminator built for {InputSize}x{InputSize} input got {x.shape[2]}x{x.shape[3]}; set the GT crop size to {InputSize}");
         using var scope = NewDisposeScope();
-        var feat = lrelu.call(conv0_0.call(x));
+        var feat = lrelu.call(conv0_0.call(ChannelsLast.Of(x)));
         feat = lrelu.call(bn0_1.call(conv0_1.call(feat))); // /2
         feat = lrelu.call(bn1_0.call(conv1_0.call(feat)));
         feat = lrelu.call(bn1_1.call(conv1_1.call(feat))); // /4
@@ -103,7 +103,7 @@ public sealed class VggStyleDiscriminator : Module<Tensor, Tensor>
             feat = lrelu.call(bn5_0!.call(conv5_0.call(feat)));
             feat = lrelu.call(bn5_1!.call(conv5_1!.call(feat))); // /64
         }
-        feat = feat.view(feat.shape[0], -1); // 4x4 spatial is left
+        feat = feat.contiguous().view(feat.shape[0], -1); // 4x4 spatial is left; flatten in NCHW order as PyTorch does
         feat = lrelu.call(linear1.call(feat));
         return linear2.call(feat).MoveToOuterDisposeScope();
     }

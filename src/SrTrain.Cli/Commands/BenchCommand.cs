@@ -1,0 +1,134 @@
+using System.CommandLine;
+using System.Globalization;
+using SrTrain.Benchmarks;
+using SrTrain.Data;
+using SrTrain.Runtime;
+using TorchSharp;
+
+namespace SrTrain.Cli.Commands;
+
+/// <summary>`srtrain bench`: times SrTrain's real training step (or inference, or the data pipeline) on a fixed preset
+/// that scripts/peer_srgan_step.py runs op for op in PyTorch, and prints the numbers to compare.</summary>
+public static class BenchCommand
+{
+    public static Command Build()
+    {
+        var preset = new Option<string>("--preset") { Description = "Benchmark preset (same name as the peer script's)", DefaultValueFactory = _ => "cpu-small" };
+        var translational = new Option<bool>("--translational") { Description = "Train with the translational term (144-pixel full patch, two corner passes)" };
+        var infer = new Option<bool>("--infer") { Description = "Time the generator alone without gradients on one 128x128 image" };
+        var data = new Option<bool>("--data") { Description = "Also measure the data pipeline's patches/s against what the training step consumes" };
+        var dataDir = new Option<string>("--data-dir") { Description = "HQ image folder for --data", DefaultValueFactory = _ => "datasets/sample/train" };
+        var steps = new Option<int>("--steps") { Description = "Timed steps", DefaultValueFactory = _ => 8 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps first", DefaultValueFactory = _ => 2 };
+        var memory = new Option<bool>("--memory") { Description = "Instead: run the real training parts of --config for --memory-steps steps and check that memory stays flat" };
+        var config = new Option<string>("--config") { Description = "Config for --memory", DefaultValueFactory = _ => "configs/quickstart.yaml" };
+        var memorySteps = new Option<int>("--memory-steps") { Description = "Steps for --memory (resident memory is compared between step 100 and the last)", DefaultValueFactory = _ => 1000 };
+        var noPeaks = new Option<bool>("--no-peaks") { Description = "Skip the matmul/conv peak probes" };
+        var cmd = new Command("bench", "Time the training step, inference or the data pipeline on a fixed preset (compare with scripts/bench-vs-peer.sh)")
+        {
+            preset, translational, infer, data, dataDir, steps, warmup, memory, config, memorySteps, noPeaks,
+        };
+        cmd.SetAction(parse => CliApp.Run(parse, ctx =>
+        {
+            var p = BenchPreset.Find(parse.GetValue(preset)!);
+            int n = parse.GetValue(steps), w = parse.GetValue(warmup);
+            if (n < 1) throw new SrTrainException($"--steps {n}: must be at least 1");
+            if (w < 0) throw new SrTrainException($"--warmup {w}: must be 0 or more");
+            var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
+            if (device.type != DeviceType.CPU) throw new SrTrainException("bench: only --device cpu is supported (the peer runs on the CPU)");
+            Out($"srtrain bench preset {p.Name}: threads {torch.get_num_threads()}{(ctx.Threads > 0 ? "" : " (all cores)")}, " +
+                $"interop threads {torch.get_num_interop_threads()}, {Environment.ProcessorCount} cores");
+            if (parse.GetValue(memory))
+                return RunMemory(parse.GetValue(config)!, parse.GetValue(memorySteps), device, ctx);
+            bool trans = parse.GetValue(translational);
+            double? stepMs;
+            if (parse.GetValue(infer))
+            {
+                RunInfer(p, n, w);
+                stepMs = null;
+            }
+            else
+            {
+                stepMs = RunTrain(p, trans, n, w);
+            }
+            if (!parse.GetValue(noPeaks))
+                Out($"peaks: matmul 2048x2048 {PeakProbe.MatmulGflops():F1} GFLOP/s, conv3x3 64->64 on 1x64x128x128 {PeakProbe.Conv3x3Gflops():F1} GFLOP/s");
+            Out($"peak RSS {Mib(ProcessMemory.PeakResidentBytes())}");
+            if (parse.GetValue(data))
+            {
+                if (stepMs is null) throw new SrTrainException("--data compares with the training step: drop --infer");
+                RunData(p, trans, parse.GetValue(dataDir)!, stepMs.Value, ctx);
+            }
+            return CliApp.ExitOk;
+        }));
+        return cmd;
+    }
+
+    static double RunTrain(BenchPreset p, bool translational, int steps, int warmup)
+    {
+        using var bench = new SrganBench(p, translational);
+        Out($"params: G {SrganBench.CountParameters(bench.Generator):N0}, D {SrganBench.CountParameters(bench.Discriminator):N0}, " +
+            $"VGG-16 to relu5_3 {SrganBench.CountParameters(bench.Vgg):N0}");
+        var flops = bench.CountStepFlops();
+        var stats = TimingStats.Of(bench.Time(steps, warmup).ToArray());
+        string what = translational ? "train +translational" : "train";
+        Out($"{what} median_ms {stats.Median:F1} p10 {stats.P10:F1} p90 {stats.P90:F1} min {stats.Min:F1} max {stats.Max:F1} " +
+            $"(steps {steps}, warmup {warmup}) images/s {p.BatchSize * 1000 / stats.Median:F2}");
+        Out($"flops/step {flops.Total / 1e9:F1} GFLOP (G {flops.Generator / 1e9:F1}, VGG {flops.Vgg / 1e9:F1}, D {flops.Discriminator / 1e9:F1}), " +
+            $"achieved {flops.Total / 1e6 / stats.Median:F1} GFLOP/s");
+        return stats.Median;
+    }
+
+    static void RunInfer(BenchPreset p, int steps, int warmup)
+    {
+        using var bench = new InferenceBench(p);
+        Out($"params: G {SrganBench.CountParameters(bench.Generator):N0}");
+        double flops = bench.CountFlops();
+        var stats = TimingStats.Of(bench.Time(steps, warmup).ToArray());
+        int outSize = p.InferSize * p.Scale;
+        Out($"infer {p.InferSize}->{outSize} median_ms {stats.Median:F1} p10 {stats.P10:F1} p90 {stats.P90:F1} min {stats.Min:F1} max {stats.Max:F1} " +
+            $"(steps {steps}, warmup {warmup}) images/s {1000 / stats.Median:F2}");
+        Out($"flops/image {flops / 1e9:F1} GFLOP, achieved {flops / 1e6 / stats.Median:F1} GFLOP/s");
+    }
+
+    static void RunData(BenchPreset p, bool translational, string dir, double stepMs, CommandContext ctx)
+    {
+        if (!Directory.Exists(dir)) throw new SrTrainException($"--data-dir {dir}: folder not found (run from the repository root or pass --data-dir)");
+        var options = new DataPipelineOptions
+        {
+            HqDir = dir,
+            Scale = p.Scale,
+            GtSize = translational ? p.HqSize + p.Scale * p.TranslationalShift : p.HqSize,
+            BatchSize = p.BatchSize,
+            TranslationalShift = translational ? p.TranslationalShift : 0,
+        };
+        double produced = DataThroughput.Measure(options, 5.0, ctx.Log);
+        double consumed = p.BatchSize * 1000 / stepMs;
+        Out($"data {dir}: {produced:F1} patches/s with {options.NumWorkers} workers; training consumes {consumed:F2} patches/s; " +
+            $"ratio {produced / consumed:F1}x (target >= 4x)");
+    }
+
+    static int RunMemory(string configPath, int steps, torch.Device device, CommandContext ctx)
+    {
+        if (steps < 200) throw new SrTrainException($"--memory-steps {steps}: use at least 200 (the first 100 steps are the warm-up)");
+        var config = Config.ConfigLoader.LoadFile(configPath);
+        var at = Enumerable.Range(1, steps / 100).Select(i => (long)i * 100).ToList();
+        if (at[^1] != steps) at.Add(steps);
+        var samples = MemorySoak.Run(config, device, steps, at, ctx.Log);
+        foreach (var s in samples)
+            Out($"memory step {s.Step} RSS {Mib(s.ResidentBytes)} live tensors {s.LiveTensors}");
+        var first = samples[0];
+        var last = samples[^1];
+        double growth = (double)(last.ResidentBytes - first.ResidentBytes) / first.ResidentBytes;
+        long tensorGrowth = last.LiveTensors - first.LiveTensors;
+        bool ok = growth < 0.05 && tensorGrowth <= 0;
+        Out($"memory {configPath}: RSS {growth * 100:+0.0;-0.0}% from step {first.Step} to {last.Step} (limit +5%), live tensors {tensorGrowth:+0;-0;0} " +
+            $"-> {(ok ? "FLAT" : "GROWING")}");
+        return ok ? CliApp.ExitOk : 1;
+    }
+
+    static string Mib(long? bytes) => bytes is null ? "n/a" : (bytes.Value / 1048576.0).ToString("F0", CultureInfo.InvariantCulture) + " MiB";
+
+    // The bench's result lines are its output (for scripts/bench-vs-peer.sh), not log events.
+    static void Out(string line) => Console.WriteLine(line);
+}

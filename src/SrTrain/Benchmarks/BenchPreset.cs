@@ -1,0 +1,49 @@
+using SrTrain.Config;
+
+namespace SrTrain.Benchmarks;
+
+/// <summary>The work one benchmark step does, op for op the same as scripts/peer_srgan_step.py's preset of the same
+/// name, so that SrTrain's time can be set against PyTorch's.</summary>
+public sealed record BenchPreset
+{
+    public required string Name { get; init; }
+    /// <summary>Generator: RRDBNet x<see cref="Scale"/> with these feature, block and growth counts.</summary>
+    public int Scale { get; init; } = 4;
+    public int NumFeat { get; init; } = 32;
+    public int NumBlock { get; init; } = 4;
+    public int NumGrowCh { get; init; } = 16;
+    /// <summary>VGG-style discriminator's feature count; its input is <see cref="HqSize"/>.</summary>
+    public int DNumFeat { get; init; } = 32;
+    public int BatchSize { get; init; } = 4;
+    /// <summary>HQ side of the main pass (the discriminator's and the losses' input); LQ side is HqSize / Scale.</summary>
+    public int HqSize { get; init; } = 128;
+    /// <summary>Translational shift in LQ pixels: the full patch is HqSize + Scale·shift.</summary>
+    public int TranslationalShift { get; init; } = 4;
+    /// <summary>Inference input side (one image, no gradients).</summary>
+    public int InferSize { get; init; } = 128;
+
+    public int LqSize => HqSize / Scale;
+
+    /// <summary>The peer's preset: RRDBNet x4 nf32 nb4 gc16, D nf32 at 128, batch 4, LQ 32 → HQ 128.</summary>
+    public static readonly BenchPreset CpuSmall = new() { Name = "cpu-small" };
+
+    public static IReadOnlyList<BenchPreset> All { get; } = new[] { CpuSmall };
+
+    public static BenchPreset Find(string name) =>
+        All.FirstOrDefault(p => p.Name == name)
+        ?? throw new SrTrainException($"--preset '{name}': unknown; use one of {string.Join(", ", All.Select(p => p.Name))}");
+
+    /// <summary>The peer's losses: 0.01·L1 + 1.0·perceptual (VGG-16 relu1_2 … relu5_3 weighted .1, .1, 1, 1, 1) +
+    /// 0.005·RaGAN, and with the translational term L1 weight 1 at this preset's shift.</summary>
+    public LossesConfig Losses(bool translational) => new()
+    {
+        Pixel = new PixelLossConfig { Criterion = PixelCriterion.L1, Weight = 0.01 },
+        Perceptual = new PerceptualLossConfig
+        {
+            Weight = 1.0,
+            LayerWeights = new() { ["relu1_2"] = 0.1, ["relu2_2"] = 0.1, ["relu3_3"] = 1.0, ["relu4_3"] = 1.0, ["relu5_3"] = 1.0 },
+        },
+        Gan = new GanLossConfig { Type = GanType.RaGAN, Weight = 0.005 },
+        Translational = new TranslationalLossConfig { Weight = translational ? 1.0 : 0.0, Shift = TranslationalShift },
+    };
+}

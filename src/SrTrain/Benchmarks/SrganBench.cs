@@ -1,0 +1,150 @@
+using System.Diagnostics;
+using SrTrain.Data;
+using SrTrain.Losses;
+using SrTrain.Models;
+using SrTrain.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SrTrain.Benchmarks;
+
+/// <summary>The FLOPs of one benchmark step, by where they occur (see <see cref="SrganBench.StepFlops"/> for the
+/// counting convention).</summary>
+public sealed record StepFlops(double Generator, double Vgg, double Discriminator)
+{
+    public double Total => Generator + Vgg + Discriminator;
+}
+
+/// <summary>SrTrain's real training step on the benchmark preset: RrdbNet, VggStyleDiscriminator, Vgg16Features (random
+/// weights: timing does not depend on them), PerceptualLoss, Adam and SrganStep, fed with synthetic batches shaped like
+/// the peer script's (a fixed random HQ batch and its bicubic LQ; with the translational term a 144-pixel full patch
+/// and two different random corners per step).</summary>
+public sealed class SrganBench : IDisposable
+{
+    readonly BenchPreset _preset;
+    readonly bool _translational;
+    readonly Tensor _hqFull;
+    readonly Tensor _lqFull;
+    readonly Random _corners;
+    readonly optim.Optimizer _optG;
+    readonly optim.Optimizer _optD;
+    readonly SrganStep _step;
+
+    public RrdbNet Generator { get; }
+    public VggStyleDiscriminator Discriminator { get; }
+    public Vgg16Features Vgg { get; }
+
+    /// <summary>HQ side of the full patch the batches are cut from (HqSize, or HqSize + scale·shift when translational).</summary>
+    public int FullHqSize { get; }
+
+    public SrganBench(BenchPreset preset, bool translational, int seed = 0)
+    {
+        _preset = preset;
+        _translational = translational;
+        torch.manual_seed(seed);
+        _corners = new Random(seed);
+        Generator = new RrdbNet(3, 3, preset.Scale, preset.NumFeat, preset.NumBlock, preset.NumGrowCh);
+        Discriminator = new VggStyleDiscriminator(3, preset.DNumFeat, preset.HqSize);
+        var losses = preset.Losses(translational);
+        Vgg = new Vgg16Features(losses.Perceptual.LayerWeights.Keys);
+        Generator.train();
+        Discriminator.train();
+        var vgg = Vgg;
+        var perceptual = new PerceptualLoss(x => vgg.call(x), losses.Perceptual.LayerWeights);
+        _optG = optim.Adam(Generator.parameters(), 1e-4, 0.9, 0.99);
+        _optD = optim.Adam(Discriminator.parameters(), 1e-4, 0.9, 0.99);
+        _step = new SrganStep(Generator, Discriminator, _optG, _optD, losses, perceptual, gradClip: 0);
+
+        FullHqSize = translational ? preset.HqSize + preset.Scale * preset.TranslationalShift : preset.HqSize;
+        _hqFull = rand(preset.BatchSize, 3, FullHqSize, FullHqSize);
+        _lqFull = nn.functional.interpolate(_hqFull, scale_factor: new[] { 1.0 / preset.Scale, 1.0 / preset.Scale },
+            mode: InterpolationMode.Bicubic, align_corners: false);
+    }
+
+    /// <summary>The batch of step <paramref name="step"/>: the whole synthetic batch, or with the translational term two
+    /// different random corners of it, with the shared regions from <see cref="TranslationalCrops.Compute"/>.</summary>
+    public TrainingBatch MakeBatch(long step)
+    {
+        if (!_translational)
+            return new TrainingBatch { Step = step, Lq = _lqFull.alias(), Hq = _hqFull.alias(), Samples = Array.Empty<SampleInfo>() };
+        int a = _corners.Next(4), b = _corners.Next(3);
+        if (b >= a) b++;
+        var c1 = TranslationalCrops.Compute(FullHqSize, _preset.Scale, _preset.TranslationalShift, Corner.All[a]);
+        var c2 = TranslationalCrops.Compute(FullHqSize, _preset.Scale, _preset.TranslationalShift, Corner.All[b]);
+        return new TrainingBatch
+        {
+            Step = step,
+            Lq = Crop(_lqFull, c1.LqTop, c1.LqLeft, c1.LqSize),
+            Hq = Crop(_hqFull, c1.HqTop, c1.HqLeft, c1.HqSize),
+            Lq2 = Crop(_lqFull, c2.LqTop, c2.LqLeft, c2.LqSize),
+            Hq2 = Crop(_hqFull, c2.HqTop, c2.HqLeft, c2.HqSize),
+            Corner1 = c1.Corner,
+            Corner2 = c2.Corner,
+            Region1 = c1.Shared,
+            Region2 = c2.Shared,
+            Samples = Array.Empty<SampleInfo>(),
+        };
+    }
+
+    static Tensor Crop(Tensor t, int top, int left, int size) =>
+        t[.., .., TensorIndex.Slice(top, top + size), TensorIndex.Slice(left, left + size)];
+
+    /// <summary>Runs one full step (G update then D update) and returns its losses.</summary>
+    public Dictionary<string, double> Step(long step)
+    {
+        using var batch = MakeBatch(step);
+        return _step.Run(step, batch) ?? throw new InvalidOperationException($"benchmark step {step}: loss not finite");
+    }
+
+    /// <summary>Times <paramref name="steps"/> steps after <paramref name="warmup"/> untimed ones; milliseconds each.</summary>
+    public IReadOnlyList<double> Time(int steps, int warmup, Action<long, double>? onStep = null)
+    {
+        var ms = new List<double>(steps);
+        for (int i = 0; i < warmup + steps; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            Step(i);
+            double t = clock.Elapsed.TotalMilliseconds;
+            if (i >= warmup) ms.Add(t);
+            onStep?.Invoke(i, t);
+        }
+        return ms;
+    }
+
+    /// <summary>FLOPs of one step. Forward: 2·weights·output positions per Conv2d/Linear (<see cref="FlopCounter"/>).
+    /// Backward per layer: one forward's worth for the input gradient (when the input needs one) plus one for the weight
+    /// gradient (when the layer is trained); so 2× forward for trained layers, 1× for frozen ones that pass a gradient
+    /// on, and the first layer of a network whose input needs no gradient counts only its weight gradient.
+    /// G step: G forward+backward; VGG forward on fake and on HQ, backward (input gradients) on fake; D forward on HQ
+    /// (no gradient) and on fake, backward (input gradients, D frozen) on fake. D step: D forward on fake.detach() and
+    /// on HQ, both backward (weights; inputs need no gradient). Translational: one more G forward+backward on the
+    /// second corner. Elementwise work (activations, BN, losses, Adam) is left out: it is a few percent at most.</summary>
+    public StepFlops CountStepFlops()
+    {
+        int b = _preset.BatchSize, lq = _preset.LqSize, hq = _preset.HqSize;
+        var g = FlopCounter.Forward(Generator, x => Generator.call(x), new long[] { b, 3, lq, lq });
+        var d = FlopCounter.Forward(Discriminator, x => Discriminator.call(x), new long[] { b, 3, hq, hq });
+        var v = FlopCounter.Forward(Vgg, x => Vgg.call(x), new long[] { b, 3, hq, hq });
+        double gf = g.Sum(l => l.ForwardFlops), g1 = g[0].ForwardFlops;
+        double df = d.Sum(l => l.ForwardFlops), d1 = d[0].ForwardFlops;
+        double vf = v.Sum(l => l.ForwardFlops);
+        double gPass = gf + (2 * gf - g1);
+        double gTotal = _translational ? 2 * gPass : gPass;
+        double vTotal = 2 * vf + vf;
+        double dTotal = 2 * df + df + 2 * df + 2 * (2 * df - d1);
+        return new StepFlops(gTotal, vTotal, dTotal);
+    }
+
+    public void Dispose()
+    {
+        _hqFull.Dispose();
+        _lqFull.Dispose();
+        _optG.Dispose();
+        _optD.Dispose();
+        Generator.Dispose();
+        Discriminator.Dispose();
+        Vgg.Dispose();
+    }
+
+    public static long CountParameters(nn.Module m) => m.parameters().Sum(p => p.numel());
+}
