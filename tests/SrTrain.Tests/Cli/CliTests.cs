@@ -102,4 +102,39 @@ public class CliTests
         Assert.NotEmpty(store.ListSteps());
         foreach (var s in store.ListSteps()) store.Verify(s);
     }
+
+    [Fact]
+    public void TrainingKilledAtRandomMoments_AlwaysResumesFromAnIntactCheckpoint()
+    {
+        // kill -9 during steps and during checkpoint writes (every 5 steps, so many kills land inside one), many
+        // times; after each, the run must resume from a complete checkpoint, and finally finish.
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("killed", "checkpoint: {save_freq: 5, keep_last: 3}\nval: {val_freq: 0}\n", totalSteps: 100000);
+        var runDir = Path.Combine(t.RunsDir, "killed");
+        var rng = new Random(7);
+        long previous = -1;
+        for (int round = 0; round < 6; round++)
+        {
+            var args = round == 0 ? new[] { "train", "--config", cfg } : new[] { "resume", "--run", runDir };
+            using (var p = new CliProcess(t.Dir, args))
+            {
+                Assert.True(p.WaitForOutput("Training killed from step", TimeSpan.FromMinutes(2)), p.Output);
+                Thread.Sleep(rng.Next(100, 1500));
+                p.Signal("KILL");
+                p.WaitForExit(TimeSpan.FromSeconds(30));
+            }
+            var store = new CheckpointStore(Path.Combine(runDir, "checkpoints"));
+            var latest = store.LatestStep();
+            Assert.NotNull(latest);
+            store.Verify(latest!.Value);
+            Assert.True(latest >= previous, $"latest went back from {previous} to {latest}");
+            previous = latest.Value;
+        }
+        // The last resume finishes the run (a lower total via an override) from whatever the kills left.
+        var finish = Path.Combine(t.Dir, "finish.yaml");
+        File.WriteAllText(finish, $"train:\n  total_steps: {previous + 10}\n");
+        var (code, output) = CliProcess.Run(t.Dir, "resume", "--run", runDir, "--config", finish);
+        Assert.True(code == 0, output);
+        Assert.Contains($"Finished at step {previous + 10}", output);
+    }
 }
