@@ -1,4 +1,5 @@
 using SrTrain.Config;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SrTrain.Losses;
@@ -7,12 +8,16 @@ namespace SrTrain.Losses;
 /// weight is applied by the caller (the generator's term only; the discriminator's loss is unweighted).</summary>
 public static class GanLoss
 {
+    // Held for the process's lifetime: see SrganStep on why per-call implicit Scalars are unsafe.
+    static readonly Scalar Half = 0.5.ToScalar();
+    static readonly Scalar One = 1.0.ToScalar();
+
     /// <summary>The generator's adversarial loss. <paramref name="realLogits"/> must already be detached.</summary>
     public static Tensor Generator(GanType type, Tensor fakeLogits, Tensor realLogits) => type switch
     {
         // ESRGAN's relativistic average GAN: the generator wants fakes judged more real than the average real and
         // reals judged less real than the average fake.
-        GanType.RaGAN => (Bce(realLogits - fakeLogits.mean(), false) + Bce(fakeLogits - realLogits.mean(), true)) / 2,
+        GanType.RaGAN => (Bce(realLogits - fakeLogits.mean(), false) + Bce(fakeLogits - realLogits.mean(), true)).mul(Half),
         GanType.Vanilla => Bce(fakeLogits, true),
         GanType.LSGAN => nn.functional.mse_loss(fakeLogits, ones_like(fakeLogits)),
         GanType.Hinge => -fakeLogits.mean(),
@@ -22,10 +27,10 @@ public static class GanLoss
     /// <summary>The discriminator's loss on real and (detached) fake logits.</summary>
     public static Tensor Discriminator(GanType type, Tensor realLogits, Tensor fakeLogits) => type switch
     {
-        GanType.RaGAN => (Bce(realLogits - fakeLogits.mean().detach(), true) + Bce(fakeLogits - realLogits.mean().detach(), false)) / 2,
-        GanType.Vanilla => (Bce(realLogits, true) + Bce(fakeLogits, false)) / 2,
-        GanType.LSGAN => (nn.functional.mse_loss(realLogits, ones_like(realLogits)) + nn.functional.mse_loss(fakeLogits, zeros_like(fakeLogits))) / 2,
-        GanType.Hinge => (nn.functional.relu(1 - realLogits).mean() + nn.functional.relu(1 + fakeLogits).mean()) / 2,
+        GanType.RaGAN => (Bce(realLogits - fakeLogits.mean().detach(), true) + Bce(fakeLogits - realLogits.mean().detach(), false)).mul(Half),
+        GanType.Vanilla => (Bce(realLogits, true) + Bce(fakeLogits, false)).mul(Half),
+        GanType.LSGAN => (nn.functional.mse_loss(realLogits, ones_like(realLogits)) + nn.functional.mse_loss(fakeLogits, zeros_like(fakeLogits))).mul(Half),
+        GanType.Hinge => (nn.functional.relu(realLogits.neg().add(One)).mean() + nn.functional.relu(fakeLogits.add(One)).mean()).mul(Half),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 

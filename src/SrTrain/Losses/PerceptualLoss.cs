@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SrTrain.Losses;
@@ -26,7 +27,8 @@ public sealed class PerceptualLoss
         foreach (var (layer, weight) in _layerWeights)
         {
             if (weight == 0) continue;
-            var term = nn.functional.l1_loss(predFeatures[layer], targetFeatures[layer]) * weight;
+            using var w = weight.ToScalar(); // alive until the mul is done (see SrganStep on implicit Scalars)
+            var term = nn.functional.l1_loss(predFeatures[layer], targetFeatures[layer]).mul(w);
             total = total is null ? term : total + term;
         }
         return total ?? zeros(1, device: pred.device).squeeze();

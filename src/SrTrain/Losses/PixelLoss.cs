@@ -1,4 +1,5 @@
 using SrTrain.Config;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SrTrain.Losses;
@@ -7,12 +8,18 @@ namespace SrTrain.Losses;
 /// CharbonnierLoss with reduction 'mean').</summary>
 public static class PixelLoss
 {
-    public static Tensor Compute(PixelCriterion criterion, Tensor pred, Tensor target, double eps = 1e-12) => criterion switch
+    public static Tensor Compute(PixelCriterion criterion, Tensor pred, Tensor target, double eps = 1e-12)
     {
-        PixelCriterion.L1 => nn.functional.l1_loss(pred, target),
-        PixelCriterion.L2 => nn.functional.mse_loss(pred, target),
-        // BasicSR: sqrt((pred - target)^2 + eps), mean.
-        PixelCriterion.Charbonnier => (pred - target).square().add(eps).sqrt().mean(),
-        _ => throw new ArgumentOutOfRangeException(nameof(criterion)),
-    };
+        switch (criterion)
+        {
+            case PixelCriterion.L1: return nn.functional.l1_loss(pred, target);
+            case PixelCriterion.L2: return nn.functional.mse_loss(pred, target);
+            case PixelCriterion.Charbonnier:
+                // BasicSR: sqrt((pred - target)^2 + eps), mean. `using` keeps the Scalar alive until libtorch is done
+                // with it (see SrganStep on implicit Scalars).
+                using (var e = eps.ToScalar())
+                    return (pred - target).square().add(e).sqrt().mean();
+            default: throw new ArgumentOutOfRangeException(nameof(criterion));
+        }
+    }
 }

@@ -18,6 +18,10 @@ public sealed class SrganStep
     readonly LossesConfig _losses;
     readonly PerceptualLoss? _perceptual;
     readonly double _gradClip;
+    // The loss weights as Scalars held for the whole run. A Scalar made implicitly from a double for one call is
+    // garbage as soon as its handle is read, and a GC started by another thread (the data workers) can finalise it
+    // while libtorch still reads it ("Unknown scalar type" inside mul). TorchSharp does not keep it alive.
+    readonly Scalar _wPix, _wPercep, _wGan, _wTrans;
 
     /// <summary>Generator forward passes made so far (the zero-cost rule of the translational term is tested on it).</summary>
     public long GeneratorForwards { get; private set; }
@@ -32,6 +36,10 @@ public sealed class SrganStep
         _losses = losses;
         _perceptual = perceptual;
         _gradClip = gradClip;
+        _wPix = losses.Pixel.Weight.ToScalar();
+        _wPercep = losses.Perceptual.Weight.ToScalar();
+        _wGan = losses.Gan.Weight.ToScalar();
+        _wTrans = losses.Translational.Weight.ToScalar();
         if (losses.Perceptual.Weight > 0 && perceptual is null)
             throw new ArgumentException("perceptual loss is on but no feature extractor was given", nameof(perceptual));
         if (losses.Gan.Weight > 0 && (d is null || optD is null))
@@ -60,13 +68,13 @@ public sealed class SrganStep
         Tensor lossG = zeros(1, device: fake.device).squeeze();
         if (PixelActive(step))
         {
-            var l = PixelLoss.Compute(_losses.Pixel.Criterion, fake, batch.Hq, _losses.Pixel.Eps) * _losses.Pixel.Weight;
+            var l = PixelLoss.Compute(_losses.Pixel.Criterion, fake, batch.Hq, _losses.Pixel.Eps).mul(_wPix);
             lossG = lossG + l;
             log["l_g_pix"] = l.item<float>();
         }
         if (PerceptualActive(step))
         {
-            var l = _perceptual!.Compute(fake, batch.Hq) * _losses.Perceptual.Weight;
+            var l = _perceptual!.Compute(fake, batch.Hq).mul(_wPercep);
             lossG = lossG + l;
             log["l_g_percep"] = l.item<float>();
         }
@@ -74,7 +82,7 @@ public sealed class SrganStep
         {
             var realLogits = _d!.call(batch.Hq).detach();
             var fakeLogits = _d.call(fake);
-            var l = GanLoss.Generator(_losses.Gan.Type, fakeLogits, realLogits) * _losses.Gan.Weight;
+            var l = GanLoss.Generator(_losses.Gan.Type, fakeLogits, realLogits).mul(_wGan);
             lossG = lossG + l;
             log["l_g_gan"] = l.item<float>();
         }
@@ -86,7 +94,7 @@ public sealed class SrganStep
                 throw new InvalidOperationException($"step {step}: the translational term is active but the batch has no second corner");
             var fake2 = Generate(batch.Lq2!);
             if (_losses.Translational.DetachSecond) fake2 = fake2.detach();
-            var l = TranslationalLoss.Compute(fake, batch.Region1!, fake2, batch.Region2!) * _losses.Translational.Weight;
+            var l = TranslationalLoss.Compute(fake, batch.Region1!, fake2, batch.Region2!).mul(_wTrans);
             lossG = lossG + l;
             log["l_g_trans"] = l.item<float>();
         }
