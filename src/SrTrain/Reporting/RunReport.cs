@@ -80,7 +80,7 @@ public static class RunReport
         sb.AppendLine("# Training report").AppendLine();
         sb.AppendLine("| run | folder | branched from | at step |").AppendLine("| --- | --- | --- | --- |");
         foreach (var r in data.Runs)
-            sb.AppendLine($"| {Cell(r.Label)} | {Cell(r.Dir)} | {(r.IsBranch ? Cell(r.ParentDir!) : "—")} | {(r.IsBranch ? r.ParentStep!.Value.ToString(CultureInfo.InvariantCulture) : "—")} |");
+            sb.AppendLine($"| {Cell(r.Label)} | {Cell(Shown(r.Dir))} | {(r.IsBranch ? Cell(Shown(r.ParentDir!)) : "—")} | {(r.IsBranch ? r.ParentStep!.Value.ToString(CultureInfo.InvariantCulture) : "—")} |");
         sb.AppendLine();
 
         sb.AppendLine("## Validation metrics").AppendLine();
@@ -125,6 +125,14 @@ public static class RunReport
         v.ToString(metric.StartsWith("psnr", StringComparison.Ordinal) ? "F3" : metric.StartsWith("ssim", StringComparison.Ordinal) ? "F4" : "G4", CultureInfo.InvariantCulture);
 
     static string Delta(string metric, double? d) => d == null ? "—" : (d.Value >= 0 ? "+" : "") + Num(metric, d.Value);
+
+    /// <summary>A run folder as the reader knows it: relative to the working directory when it lies inside it, so a
+    /// report committed to a repository does not carry one machine's absolute paths.</summary>
+    static string Shown(string dir)
+    {
+        var rel = Path.GetRelativePath(Environment.CurrentDirectory, dir);
+        return rel.StartsWith("..", StringComparison.Ordinal) || Path.IsPathRooted(rel) ? dir : rel;
+    }
 
     static string Cell(string text) => text.Replace("|", "\\|").Replace("\n", " ");
 }
