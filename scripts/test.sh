@@ -3,6 +3,15 @@
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# The report tests check text drawn into plots, and SkiaSharp reads fonts from /usr/share/fonts.
+if ! find /usr/share/fonts -name '*.ttf' -print -quit 2>/dev/null | grep -q .; then
+  echo "No fonts in /usr/share/fonts: installing fonts-dejavu-core (needed for the report's plot text)" >&2
+  if [[ $(id -u) -eq 0 ]]; then
+    (apt-get update -qq && apt-get install -y -qq fonts-dejavu-core) >&2 || echo "could not install fonts-dejavu-core" >&2
+  else
+    echo "run: sudo apt-get install fonts-dejavu-core" >&2
+  fi
+fi
 results="$(mktemp -d)"
 dotnet test SrTrain.sln -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
 code=$?

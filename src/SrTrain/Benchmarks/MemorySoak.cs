@@ -54,7 +54,17 @@ public static class MemorySoak
                 parts.Ema.Update();
             }
             if (sampleAfter.Contains(step + 1))
+            {
+                // Measure what is retained, not where the GC's sawtooth happens to be: collect garbage first (the
+                // data workers' buffers come and go by the hundred megabytes between collections).
+                GC.Collect();
+                GC.WaitForPendingFinalizers();
+                GC.Collect();
                 samples.Add(new MemorySample(step + 1, ProcessMemory.ResidentBytes() ?? 0, torch.Tensor.TotalCount));
+            }
+            if ((step + 1) % 100 == 0)
+                log.Information("Memory soak: step {Step}/{Steps}, resident {RssMiB:F0} MiB, live tensors {Tensors}",
+                    step + 1, steps, (ProcessMemory.ResidentBytes() ?? 0) / 1048576.0, torch.Tensor.TotalCount);
         }
         return samples;
     }
