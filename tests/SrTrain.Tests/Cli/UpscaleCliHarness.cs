@@ -19,8 +19,8 @@ internal static class UpscaleCliHarness
 
     public static string TestFile(string file) => Path.Combine(AppContext.BaseDirectory, "TestData", "Inference", file);
 
-    public static string RrdbX4 => TestFile("rrdbnet_x4_nf16_nb2_gc8.pth");
-    public static string RrdbX2 => TestFile("rrdbnet_x2_nf16_nb1_gc8.pth");
+    public static string RrdbX4 => SrTrain.Tests.Models.ReferenceData.PathOf("rrdbnet_x4_nf16_nb2_gc8.pth");
+    public static string RrdbX2 => SrTrain.Tests.Models.ReferenceData.PathOf("rrdbnet_x2_nf16_nb1_gc8.pth");
 
     /// <summary>SRVGGNetCompact (16 features, 4 body convs, x4) trained with the quickstart recipe for 600 steps: a
     /// real model whose output looks like the photo.</summary>

@@ -33,8 +33,8 @@ public sealed class UpscaleCliTests : IDisposable
         // The PyTorch reference input as a 16-bit PNG (quantised by at most 0.5/65535), upscaled by the command with
         // BasicSR's weight file, read back from the 16-bit output: must match PyTorch's output up to that quantisation.
         using var scope = torch.NewDisposeScope();
-        var input = ReadF32("rrdbnet_x4_nf16_nb2_gc8.input.f32", 1, 3, 12, 10);
-        var expected = ReadF32("rrdbnet_x4_nf16_nb2_gc8.output.f32", 1, 3, 48, 40).clamp(0, 1);
+        var input = SrTrain.Tests.Models.ReferenceData.ReadF32("rrdbnet_x4_nf16_nb2_gc8.input.f32", 1, 3, 12, 10);
+        var expected = SrTrain.Tests.Models.ReferenceData.ReadF32("rrdbnet_x4_nf16_nb2_gc8.output.f32", 1, 3, 48, 40).clamp(0, 1);
         var levels = ToLevels(input, 65535);
         var pixels = new Rgb48[12 * 10];
         for (int y = 0; y < 12; y++)
@@ -265,13 +265,5 @@ public sealed class UpscaleCliTests : IDisposable
                 for (int x = 0; x < w; x++)
                     r[k, y, x] = a[k, y, x];
         return r;
-    }
-
-    static Tensor ReadF32(string file, params long[] shape)
-    {
-        var bytes = File.ReadAllBytes(TestFile(file));
-        var data = new float[bytes.Length / 4];
-        Buffer.BlockCopy(bytes, 0, data, 0, bytes.Length);
-        return torch.tensor(data).reshape(shape);
     }
 }

@@ -44,7 +44,7 @@ public class UpscalerTests(ITestOutputHelper output)
         // RRDBNet (BasicSR's reference weights) sees far beyond the default overlap, so tiles are not exact; the
         // cross-fade must keep the mean difference well below one 8-bit level. Raw outputs (the random-init network's
         // output is near 0, so clamping would hide differences).
-        using var upscaler = Upscaler.Load(TestFile("rrdbnet_x4_nf16_nb2_gc8.pth"), CPU);
+        using var upscaler = Upscaler.Load(SrTrain.Tests.Models.ReferenceData.PathOf("rrdbnet_x4_nf16_nb2_gc8.pth"), CPU);
         using var scope = torch.NewDisposeScope();
         var lq = ImageFile.ReadRgb(TestFile("chelsea_lqx4.png"))[.., ..48, ..72].unsqueeze(0); // 1x2 tiles of 24+2*16
         var untiled = upscaler.Tiled(0, 16).Upscale(lq);
@@ -62,7 +62,7 @@ public class UpscalerTests(ITestOutputHelper output)
     [Fact]
     public void Run_PadsToTheMultipleRrdbX2Needs_AndReturnsExactlyTwiceTheSize()
     {
-        using var upscaler = Upscaler.Load(TestFile("rrdbnet_x2_nf16_nb1_gc8.pth"), CPU);
+        using var upscaler = Upscaler.Load(SrTrain.Tests.Models.ReferenceData.PathOf("rrdbnet_x2_nf16_nb1_gc8.pth"), CPU);
         Assert.Equal(2, upscaler.Multiple);
         using var scope = torch.NewDisposeScope();
         var lq = ImageFile.ReadRgb(TestFile("chelsea_lqx4.png")).unsqueeze(0); // 112x75: odd height

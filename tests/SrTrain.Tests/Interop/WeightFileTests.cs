@@ -19,7 +19,8 @@ public class WeightFileTests : IDisposable
 
     public void Dispose() => Directory.Delete(_tmp, recursive: true);
 
-    static string Data(string name) => Path.Combine(Dir, name);
+    // Real-PyTorch reference files are shared with the network tests (TestData/Reference); the py_* files are this area's own.
+    static string Data(string name) => name.StartsWith("py_", StringComparison.Ordinal) ? Path.Combine(Dir, name) : SrTrain.Tests.Models.ReferenceData.PathOf(name);
 
     /// <summary>Same shape and every element exactly equal.</summary>
     static bool Same(Tensor a, Tensor b) =>

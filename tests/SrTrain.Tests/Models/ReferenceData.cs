@@ -6,13 +6,13 @@ using static TorchSharp.torch;
 
 namespace SrTrain.Tests.Models;
 
-/// <summary>Reads the PyTorch reference cases copied into TestData/Models (made by BasicSR/torchvision, see
+/// <summary>Reads the PyTorch reference cases copied into TestData/Reference (made by BasicSR/torchvision, see
 /// /work/shared/reference/README.md at the time of copying).</summary>
 internal static class ReferenceData
 {
     static ReferenceData() => NativeRuntime.EnsureLoaded();
 
-    public static string PathOf(string file) => Path.Combine(AppContext.BaseDirectory, "TestData", "Models", file);
+    public static string PathOf(string file) => Path.Combine(AppContext.BaseDirectory, "TestData", "Reference", file);
 
     /// <summary>A raw little-endian float32 C-order tensor.</summary>
     public static Tensor ReadF32(string file, params long[] shape)
