@@ -34,9 +34,10 @@ public sealed class SrVggNetCompact : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        var output = x;
+        // Channels-last through the conv stack (see ChannelsLast), back to plain NCHW before the pixel shuffle.
+        var output = ChannelsLast.Of(x);
         foreach (var layer in body) output = layer.call(output);
-        output = upsampler.call(output);
+        output = upsampler.call(output.contiguous());
         var baseImage = functional.interpolate(x, scale_factor: new double[] { _upscale, _upscale }, mode: InterpolationMode.Nearest);
         return (output + baseImage).MoveToOuterDisposeScope();
     }

@@ -45,6 +45,8 @@ public sealed class UNetDiscriminatorSN : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
+        // Channels-last once at the input (see ChannelsLast): oneDNN then skips a layout reorder around every conv.
+        x = ChannelsLast.Of(x);
         var x0 = Lrelu(conv0.call(x));
         var x1 = Lrelu(conv1.call(x0));
         var x2 = Lrelu(conv2.call(x1));
@@ -62,7 +64,7 @@ public sealed class UNetDiscriminatorSN : Module<Tensor, Tensor>
 
         var @out = Lrelu(conv7.call(x6));
         @out = Lrelu(conv8.call(@out));
-        return conv9.call(@out).MoveToOuterDisposeScope();
+        return conv9.call(@out).contiguous().MoveToOuterDisposeScope();
     }
 
     static Tensor Lrelu(Tensor x) => F.leaky_relu(x, 0.2);
