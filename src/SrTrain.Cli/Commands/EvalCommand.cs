@@ -51,7 +51,7 @@ public static class EvalCommand
             int k = parse.GetValue(shiftK);
             if (k < 1) throw new SrTrainException($"--shift-k {k}: must be at least 1");
 
-            using var vgg = parse.GetValue(vgg16) is { } vggFile ? NetworkFactory.LoadVgg16(vggFile.FullName, Validator.PerceptualLayers.Keys) : null;
+            using var vgg = parse.GetValue(vgg16) is { } vggFile ? NetworkFactory.LoadVgg16(vggFile.FullName, Evaluation.PerceptualDistance.Layers.Keys) : null;
             vgg?.to(device);
             var dataDir = parse.GetValue(data)!.FullName;
             var pairs = ValidationSet.LoadValidationSet(dataDir, parse.GetValue(lq)?.FullName, s, log: ctx.Log);

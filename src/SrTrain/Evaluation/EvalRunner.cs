@@ -97,7 +97,7 @@ public static class EvalRunner
 {
     /// <param name="pairs">e.g. from <see cref="ValidationSet.LoadValidationSet"/>.</param>
     /// <param name="model">(1,3,h,w) CPU → (1,3,h·s,w·s) CPU; null for the bicubic row alone.</param>
-    /// <param name="vgg">Frozen VGG-16 features (<see cref="Validator.PerceptualLayers"/>) on <paramref name="device"/>,
+    /// <param name="vgg">Frozen VGG-16 features (<see cref="PerceptualDistance.Layers"/>) on <paramref name="device"/>,
     /// or null for no perceptual distance.</param>
     public static EvalReport Run(IReadOnlyList<ValidationPair> pairs, Func<Tensor, Tensor>? model, EvalOptions options,
         Vgg16Features? vgg, Device device, ILogger log, CancellationToken cancel = default)
@@ -131,21 +131,6 @@ public static class EvalRunner
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var output = upscale(pair.Lq).cpu();
-        var hq = pair.Hq;
-        if (output.shape[2] != hq.shape[2] || output.shape[3] != hq.shape[3])
-            throw new SrTrainException($"{pair.Name}: output {output.shape[2]}x{output.shape[3]} does not match HQ {hq.shape[2]}x{hq.shape[3]} " +
-                                       $"(is the model's scale x{o.Scale}?)");
-        var m = new Dictionary<string, double>
-        {
-            ["psnr_y"] = Metrics.PsnrY(output[0], hq[0], o.CropBorder),
-            ["ssim_y"] = Metrics.SsimY(output[0], hq[0], o.CropBorder),
-            ["psnr_rgb"] = Metrics.PsnrRgb(output[0], hq[0], 0),
-            ["ssim_rgb"] = Metrics.SsimRgb(output[0], hq[0], 0),
-        };
-        if (vgg != null) m["vgg_dist"] = PerceptualDistance.Measure(vgg, output.to(device), hq.to(device), Validator.PerceptualLayers);
-        int k = Math.Min(o.ShiftK, (int)Math.Min(pair.Lq.shape[2], pair.Lq.shape[3]) - 1);
-        m["shift_err"] = ShiftConsistency.Measure(x => upscale(x).cpu(), pair.Lq, o.Scale, k);
-        return m;
+        return ImageMetrics.Measure(pair.Name, upscale, pair.Lq, pair.Hq, o.Scale, o.CropBorder, o.ShiftK, vgg, device).Metrics;
     }
 }

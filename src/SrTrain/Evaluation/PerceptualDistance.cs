@@ -7,9 +7,16 @@ namespace SrTrain.Evaluation;
 /// the perceptual loss (BasicSR's PerceptualLoss with L1 criterion) and of <c>Validator</c>'s <c>vgg_dist</c>.</summary>
 public static class PerceptualDistance
 {
+    /// <summary>Layers and weights of the metric. Fixed (not the loss's layers) so the metric means the same in every
+    /// run and in `srtrain eval`.</summary>
+    public static readonly IReadOnlyDictionary<string, double> Layers = new Dictionary<string, double>
+    {
+        ["relu1_2"] = 0.1, ["relu2_2"] = 0.1, ["relu3_3"] = 1.0, ["relu4_3"] = 1.0, ["relu5_3"] = 1.0,
+    };
+
     /// <param name="output">(1,3,H,W) in [0,1], on the VGG's device.</param>
     /// <param name="hq">(1,3,H,W) in [0,1], on the VGG's device.</param>
-    /// <param name="layers">Layer name → weight (e.g. <c>Validator.PerceptualLayers</c>).</param>
+    /// <param name="layers">Layer name → weight (e.g. <see cref="Layers"/>).</param>
     public static double Measure(Vgg16Features vgg, Tensor output, Tensor hq, IReadOnlyDictionary<string, double> layers)
     {
         using var scope = NewDisposeScope();

@@ -82,7 +82,7 @@ public static class TrainingSetup
         if (!File.Exists(path))
             throw new SrTrainException($"path.vgg16: {path} not found (download torchvision's vgg16-397923af.pth and point path.vgg16 at it)");
         // Validation's perceptual distance uses relu5_3 etc. as well as the loss's layers.
-        var wanted = layers.Concat(Validator.PerceptualLayers.Keys).Distinct();
+        var wanted = layers.Concat(PerceptualDistance.Layers.Keys).Distinct();
         var vgg = NetworkFactory.LoadVgg16(path, wanted);
         log.Information("VGG-16 weights from {Path}", path);
         return (Vgg16Features)vgg.to(device);

@@ -14,13 +14,6 @@ namespace SrTrain.Training;
 /// baseline row. A few outputs are saved as PNGs: LQ (nearest) | output | HQ.</summary>
 public sealed class Validator : IValidator, IDisposable
 {
-    /// <summary>Layers and weights of the perceptual distance metric. Fixed (not the loss's layers) so the metric means
-    /// the same in every run.</summary>
-    public static readonly IReadOnlyDictionary<string, double> PerceptualLayers = new Dictionary<string, double>
-    {
-        ["relu1_2"] = 0.1, ["relu2_2"] = 0.1, ["relu3_3"] = 1.0, ["relu4_3"] = 1.0, ["relu5_3"] = 1.0,
-    };
-
     readonly IReadOnlyList<ValidationPair> _pairs;
     readonly Vgg16Features? _vgg;
     readonly Device _device;
@@ -64,24 +57,14 @@ public sealed class Validator : IValidator, IDisposable
     {
         var sums = new Dictionary<string, double>();
         void Add(string k, double v) => sums[k] = sums.GetValueOrDefault(k) + v;
-        int border = _c.Val.CropBorder;
         for (int i = 0; i < _pairs.Count; i++)
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
             var pair = _pairs[i];
-            var lq = pair.Lq.to(_device);
-            var output = upscale(lq).cpu();
-            var hq = pair.Hq;
-            if (output.shape[2] != hq.shape[2] || output.shape[3] != hq.shape[3])
-                throw new SrTrainException($"validation image {pair.Name}: output {output.shape[2]}x{output.shape[3]} does not match HQ {hq.shape[2]}x{hq.shape[3]}");
-            Add("psnr_y", Metrics.PsnrY(output[0], hq[0], border));
-            Add("ssim_y", Metrics.SsimY(output[0], hq[0], border));
-            Add("psnr_rgb", Metrics.PsnrRgb(output[0], hq[0], 0));
-            Add("ssim_rgb", Metrics.SsimRgb(output[0], hq[0], 0));
-            if (_vgg != null) Add("vgg_dist", PerceptualDistance.Measure(_vgg, output.to(_device), hq.to(_device), PerceptualLayers));
-            int k = Math.Min(_c.Val.ShiftK, (int)Math.Min(lq.shape[2], lq.shape[3]) - 1);
-            Add("shift_err", ShiftConsistency.Measure(x => upscale(x).cpu(), lq, _c.Scale, k));
+            var (metrics, output) = ImageMetrics.Measure($"validation image {pair.Name}", upscale, pair.Lq.to(_device), pair.Hq,
+                _c.Scale, _c.Val.CropBorder, _c.Val.ShiftK, _vgg, _device);
+            foreach (var (k, v) in metrics) Add(k, v);
             if (saveDir != null && i < _c.Val.SaveImages)
                 SaveSideBySide(pair, output, Path.Combine(saveDir, SafeName(pair.Name) + ".png"));
         }
