@@ -35,8 +35,7 @@ public static class BenchCommand
             if (n < 1) throw new SrTrainException($"--steps {n}: must be at least 1");
             if (w < 0) throw new SrTrainException($"--warmup {w}: must be 0 or more");
             var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
-            if (device.type != DeviceType.CPU) throw new SrTrainException("bench: only --device cpu is supported (the peer runs on the CPU)");
-            Out($"srtrain bench preset {p.Name}: threads {torch.get_num_threads()}{(ctx.Threads > 0 ? "" : " (all cores)")}, " +
+            Out($"srtrain bench preset {p.Name} on {DescribeDevice(device)}: threads {torch.get_num_threads()}{(ctx.Threads > 0 ? "" : " (all cores)")}, " +
                 $"interop threads {torch.get_num_interop_threads()}, {Environment.ProcessorCount} cores");
             if (parse.GetValue(memory))
                 return RunMemory(parse.GetValue(config)!, parse.GetValue(memorySteps), device, ctx);
@@ -44,14 +43,14 @@ public static class BenchCommand
             double? stepMs;
             if (parse.GetValue(infer))
             {
-                RunInfer(p, n, w);
+                RunInfer(p, n, w, device);
                 stepMs = null;
             }
             else
             {
-                stepMs = RunTrain(p, trans, n, w);
+                stepMs = RunTrain(p, trans, n, w, device);
             }
-            if (!parse.GetValue(noPeaks))
+            if (!parse.GetValue(noPeaks) && device.type == DeviceType.CPU)
                 Out($"peaks: matmul 2048x2048 {PeakProbe.MatmulGflops():F1} GFLOP/s, conv3x3 64->64 on 1x64x128x128 {PeakProbe.Conv3x3Gflops():F1} GFLOP/s");
             Out($"peak RSS {Mib(ProcessMemory.PeakResidentBytes())}");
             if (parse.GetValue(data))
@@ -64,9 +63,12 @@ public static class BenchCommand
         return cmd;
     }
 
-    static double RunTrain(BenchPreset p, bool translational, int steps, int warmup)
+    static string DescribeDevice(torch.Device device) =>
+        device.type == DeviceType.CUDA ? $"CUDA ({torch.cuda.device_count()} device(s), cuDNN benchmark {(CudnnSettings.Benchmark ? "on" : "off")})" : "CPU";
+
+    static double RunTrain(BenchPreset p, bool translational, int steps, int warmup, torch.Device device)
     {
-        using var bench = new SrganBench(p, translational);
+        using var bench = new SrganBench(p, translational, device: device);
         Out($"params: G {SrganBench.CountParameters(bench.Generator):N0}, D {SrganBench.CountParameters(bench.Discriminator):N0}, " +
             $"VGG-16 to relu5_3 {SrganBench.CountParameters(bench.Vgg):N0}");
         var flops = bench.CountStepFlops();
@@ -79,9 +81,9 @@ public static class BenchCommand
         return stats.Median;
     }
 
-    static void RunInfer(BenchPreset p, int steps, int warmup)
+    static void RunInfer(BenchPreset p, int steps, int warmup, torch.Device device)
     {
-        using var bench = new InferenceBench(p);
+        using var bench = new InferenceBench(p, device: device);
         Out($"params: G {SrganBench.CountParameters(bench.Generator):N0}");
         double flops = bench.CountFlops();
         var stats = TimingStats.Of(bench.Time(steps, warmup).ToArray());

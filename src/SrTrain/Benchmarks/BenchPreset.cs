@@ -27,7 +27,15 @@ public sealed record BenchPreset
     /// <summary>The peer's preset: RRDBNet x4 nf32 nb4 gc16, D nf32 at 128, batch 4, LQ 32 → HQ 128.</summary>
     public static readonly BenchPreset CpuSmall = new() { Name = "cpu-small" };
 
-    public static IReadOnlyList<BenchPreset> All { get; } = new[] { CpuSmall };
+    /// <summary>The peer's GPU preset, BasicSR's ESRGAN x4 recipe: RRDBNet nf64 nb23 gc32, VGG-style D nf64 at 128,
+    /// batch 16, LQ 32 → HQ 128 (peer_srgan_gpu.py --preset esrgan). The translational shift is the peer's 16 HQ pixels
+    /// (144-pixel full patch), as for cpu-small.</summary>
+    public static readonly BenchPreset Esrgan = new()
+    {
+        Name = "esrgan", NumFeat = 64, NumBlock = 23, NumGrowCh = 32, DNumFeat = 64, BatchSize = 16,
+    };
+
+    public static IReadOnlyList<BenchPreset> All { get; } = new[] { CpuSmall, Esrgan };
 
     public static BenchPreset Find(string name) =>
         All.FirstOrDefault(p => p.Name == name)

@@ -49,7 +49,9 @@ public static class FlopCounter
         {
             using var scope = NewDisposeScope();
             using var _ = no_grad();
-            run(rand(inputShape));
+            // On the module's own device: a CUDA network cannot take a CPU input.
+            var device = net.parameters().FirstOrDefault()?.device ?? CPU;
+            run(rand(inputShape, device: device));
         }
         finally
         {

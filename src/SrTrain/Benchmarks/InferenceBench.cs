@@ -10,15 +10,17 @@ namespace SrTrain.Benchmarks;
 public sealed class InferenceBench : IDisposable
 {
     readonly Tensor _input;
+    readonly Device _device;
 
     public RrdbNet Generator { get; }
 
-    public InferenceBench(BenchPreset preset, int seed = 0)
+    public InferenceBench(BenchPreset preset, int seed = 0, Device? device = null)
     {
+        _device = device ?? CPU;
         torch.manual_seed(seed);
         Generator = new RrdbNet(3, 3, preset.Scale, preset.NumFeat, preset.NumBlock, preset.NumGrowCh);
-        Generator.eval();
-        _input = rand(1, 3, preset.InferSize, preset.InferSize);
+        Generator.to(_device).eval();
+        _input = rand(1, 3, preset.InferSize, preset.InferSize, device: _device);
     }
 
     public IReadOnlyList<double> Time(int steps, int warmup)
@@ -28,8 +30,10 @@ public sealed class InferenceBench : IDisposable
         for (int i = 0; i < warmup + steps; i++)
         {
             using var scope = NewDisposeScope();
+            SrganBench.Sync(_device);
             var clock = Stopwatch.StartNew();
             Generator.call(_input);
+            SrganBench.Sync(_device);
             double t = clock.Elapsed.TotalMilliseconds;
             if (i >= warmup) ms.Add(t);
         }

@@ -26,9 +26,10 @@ public sealed class SrganBench : IDisposable
     readonly Tensor _hqFull;
     readonly Tensor _lqFull;
     readonly Random _corners;
-    readonly optim.Optimizer _optG;
-    readonly optim.Optimizer _optD;
+    readonly FlatAdam _optG;
+    readonly FlatAdam _optD;
     readonly SrganStep _step;
+    readonly Device _device;
 
     public RrdbNet Generator { get; }
     public VggStyleDiscriminator Discriminator { get; }
@@ -37,26 +38,28 @@ public sealed class SrganBench : IDisposable
     /// <summary>HQ side of the full patch the batches are cut from (HqSize, or HqSize + scale·shift when translational).</summary>
     public int FullHqSize { get; }
 
-    public SrganBench(BenchPreset preset, bool translational, int seed = 0)
+    public SrganBench(BenchPreset preset, bool translational, int seed = 0, Device? device = null)
     {
         _preset = preset;
         _translational = translational;
+        _device = device ?? CPU;
         torch.manual_seed(seed);
         _corners = new Random(seed);
         Generator = new RrdbNet(3, 3, preset.Scale, preset.NumFeat, preset.NumBlock, preset.NumGrowCh);
         Discriminator = new VggStyleDiscriminator(3, preset.DNumFeat, preset.HqSize);
         var losses = preset.Losses(translational);
         Vgg = new Vgg16Features(losses.Perceptual.LayerWeights.Keys);
-        Generator.train();
-        Discriminator.train();
+        Generator.to(_device).train();
+        Discriminator.to(_device).train();
+        Vgg.to(_device);
         var vgg = Vgg;
         var perceptual = new PerceptualLoss(x => vgg.call(x), losses.Perceptual.LayerWeights);
-        _optG = optim.Adam(Generator.parameters(), 1e-4, 0.9, 0.99);
-        _optD = optim.Adam(Discriminator.parameters(), 1e-4, 0.9, 0.99);
+        _optG = new FlatAdam(new FlatParameters(Generator, withGrad: true), 1e-4, 0.9, 0.99);
+        _optD = new FlatAdam(new FlatParameters(Discriminator, withGrad: true), 1e-4, 0.9, 0.99);
         _step = new SrganStep(Generator, Discriminator, _optG, _optD, losses, perceptual, gradClip: 0);
 
         FullHqSize = translational ? preset.HqSize + preset.Scale * preset.TranslationalShift : preset.HqSize;
-        _hqFull = rand(preset.BatchSize, 3, FullHqSize, FullHqSize);
+        _hqFull = rand(preset.BatchSize, 3, FullHqSize, FullHqSize, device: _device);
         _lqFull = nn.functional.interpolate(_hqFull, scale_factor: new[] { 1.0 / preset.Scale, 1.0 / preset.Scale },
             mode: InterpolationMode.Bicubic, align_corners: false);
     }
@@ -96,14 +99,17 @@ public sealed class SrganBench : IDisposable
         return _step.Run(step, batch) ?? throw new InvalidOperationException($"benchmark step {step}: loss not finite");
     }
 
-    /// <summary>Times <paramref name="steps"/> steps after <paramref name="warmup"/> untimed ones; milliseconds each.</summary>
+    /// <summary>Times <paramref name="steps"/> steps after <paramref name="warmup"/> untimed ones; milliseconds each. On a
+    /// GPU the device is synchronised before and after each step, as the peer script does.</summary>
     public IReadOnlyList<double> Time(int steps, int warmup, Action<long, double>? onStep = null)
     {
         var ms = new List<double>(steps);
         for (int i = 0; i < warmup + steps; i++)
         {
+            Sync(_device);
             var clock = Stopwatch.StartNew();
             Step(i);
+            Sync(_device);
             double t = clock.Elapsed.TotalMilliseconds;
             if (i >= warmup) ms.Add(t);
             onStep?.Invoke(i, t);
@@ -141,9 +147,17 @@ public sealed class SrganBench : IDisposable
         _lqFull.Dispose();
         _optG.Dispose();
         _optD.Dispose();
+        _optG.Parameters.Dispose();
+        _optD.Parameters.Dispose();
         Generator.Dispose();
         Discriminator.Dispose();
         Vgg.Dispose();
+    }
+
+    /// <summary>Waits for the device's queued work (a no-op on the CPU).</summary>
+    public static void Sync(Device device)
+    {
+        if (device.type == DeviceType.CUDA) torch.cuda.synchronize(device);
     }
 
     public static long CountParameters(nn.Module m) => m.parameters().Sum(p => p.numel());

@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -62,6 +63,6 @@ public sealed class MsrResNet : Module<Tensor, Tensor>
             @out = lrelu.call(pixel_shuffle.call(upconv2.call(@out)));
         @out = conv_last.call(lrelu.call(conv_hr.call(@out)));
         var @base = F.interpolate(x, scale_factor: new double[] { Upscale, Upscale }, mode: InterpolationMode.Bilinear, align_corners: false);
-        return (@out + @base).MoveToOuterDisposeScope();
+        return TensorOps.Add(@out, @base).MoveToOuterDisposeScope();
     }
 }

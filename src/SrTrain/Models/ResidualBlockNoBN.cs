@@ -1,3 +1,5 @@
+using SrTrain.Runtime;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -10,7 +12,7 @@ public sealed class ResidualBlockNoBN : Module<Tensor, Tensor>
     private readonly Conv2d conv1;
     private readonly Conv2d conv2;
     private readonly ReLU relu;
-    private readonly double resScale;
+    private readonly Scalar resScale; // a field: see Runtime/Scalars on per-call Scalars
 
     /// <param name="pytorchInit">false (BasicSR's default) scales the Kaiming init by 0.1, so the block starts near
     /// the identity; true keeps PyTorch's default conv init.</param>
@@ -19,7 +21,7 @@ public sealed class ResidualBlockNoBN : Module<Tensor, Tensor>
         conv1 = Conv2d(numFeat, numFeat, 3, 1, 1);
         conv2 = Conv2d(numFeat, numFeat, 3, 1, 1);
         relu = ReLU();
-        this.resScale = resScale;
+        this.resScale = resScale.ToScalar();
         if (!pytorchInit)
         {
             WeightInit.ScaledKaimingNormal(conv1, 0.1);
@@ -32,6 +34,6 @@ public sealed class ResidualBlockNoBN : Module<Tensor, Tensor>
     {
         using var scope = NewDisposeScope();
         var @out = conv2.call(relu.call(conv1.call(x)));
-        return (x + @out * resScale).MoveToOuterDisposeScope();
+        return x.add(@out, resScale).MoveToOuterDisposeScope();
     }
 }

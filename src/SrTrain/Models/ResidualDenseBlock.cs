@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -39,6 +40,6 @@ public sealed class ResidualDenseBlock : Module<Tensor, Tensor>
         var x5 = conv5.call(cat(new[] { x, x1, x2, x3, x4 }, 1));
         // Residual scaling 0.2 (ESRGAN paper, sec. 3.1): keeps deep stacks stable.
         // In place on conv5's fresh output: the same two roundings as x5 * 0.2 + x, without two more tensors.
-        return x5.mul_(0.2).add_(x).MoveToOuterDisposeScope();
+        return x5.mul_(Scalars.Point2).add_(x, Scalars.One).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -23,6 +24,6 @@ public sealed class Rrdb : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var @out = rdb3.call(rdb2.call(rdb1.call(x)));
         // In place on rdb3's fresh output (nothing keeps it for backward); same roundings as out * 0.2 + x.
-        return @out.mul_(0.2).add_(x).MoveToOuterDisposeScope();
+        return @out.mul_(Scalars.Point2).add_(x, Scalars.One).MoveToOuterDisposeScope();
     }
 }

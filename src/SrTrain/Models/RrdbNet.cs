@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -58,7 +59,7 @@ public sealed class RrdbNet : Module<Tensor, Tensor>
         };
         feat = conv_first.call(feat);
         var bodyFeat = conv_body.call(body.call(feat));
-        feat = bodyFeat.add_(feat); // not feat.add_: conv_first's output is body's saved input
+        feat = bodyFeat.add_(feat, Scalars.One); // not feat.add_: conv_first's output is body's saved input
         feat = lrelu.call(conv_up1.call(UpNearest2(feat)));
         feat = lrelu.call(conv_up2.call(UpNearest2(feat)));
         if (conv_up3 is not null)

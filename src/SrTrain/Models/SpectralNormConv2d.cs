@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -14,7 +15,7 @@ namespace SrTrain.Models;
 /// v are used as stored, so a loaded file reproduces PyTorch's eval output.</summary>
 public sealed class SpectralNormConv2d : Module<Tensor, Tensor>
 {
-    const double Eps = 1e-12;
+    static readonly Scalar Eps = 1e-12.ToScalar(); // long-lived: see Runtime/Scalars
 
     private readonly Parameter weight_orig;
     private readonly Parameter? bias;

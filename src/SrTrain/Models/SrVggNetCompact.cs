@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -39,6 +40,6 @@ public sealed class SrVggNetCompact : Module<Tensor, Tensor>
         foreach (var layer in body) output = layer.call(output);
         output = upsampler.call(output.contiguous());
         var baseImage = functional.interpolate(x, scale_factor: new double[] { _upscale, _upscale }, mode: InterpolationMode.Nearest);
-        return (output + baseImage).MoveToOuterDisposeScope();
+        return TensorOps.Add(output, baseImage).MoveToOuterDisposeScope();
     }
 }

@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -54,13 +55,13 @@ public sealed class UNetDiscriminatorSN : Module<Tensor, Tensor>
 
         x3 = Up2(x3);
         var x4 = Lrelu(conv4.call(x3));
-        if (skipConnection) x4 = x4 + x2;
+        if (skipConnection) x4 = TensorOps.Add(x4, x2);
         x4 = Up2(x4);
         var x5 = Lrelu(conv5.call(x4));
-        if (skipConnection) x5 = x5 + x1;
+        if (skipConnection) x5 = TensorOps.Add(x5, x1);
         x5 = Up2(x5);
         var x6 = Lrelu(conv6.call(x5));
-        if (skipConnection) x6 = x6 + x0;
+        if (skipConnection) x6 = TensorOps.Add(x6, x0);
 
         var @out = Lrelu(conv7.call(x6));
         @out = Lrelu(conv8.call(@out));

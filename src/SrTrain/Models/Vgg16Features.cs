@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -26,8 +27,8 @@ public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
     };
 
     private readonly Sequential features;
-    private readonly Tensor mean;
-    private readonly Tensor std;
+    private Tensor mean;
+    private Tensor std;
     private readonly Module<Tensor, Tensor>[] layers;
     private readonly string[] wanted;
     private readonly bool useInputNorm;
@@ -52,8 +53,8 @@ public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
         features = Sequential(layers);
         this.useInputNorm = useInputNorm;
         this.rangeNorm = rangeNorm;
-        mean = tensor(new[] { 0.485f, 0.456f, 0.406f }).view(1, 3, 1, 1);
-        std = tensor(new[] { 0.229f, 0.224f, 0.225f }).view(1, 3, 1, 1);
+        mean = tensor(new[] { 0.485f, 0.456f, 0.406f }, device: CPU).view(1, 3, 1, 1);
+        std = tensor(new[] { 0.229f, 0.224f, 0.225f }, device: CPU).view(1, 3, 1, 1);
         register_buffer(nameof(mean), mean, persistent: false);
         register_buffer(nameof(std), std, persistent: false);
         RegisterComponents();
@@ -61,6 +62,40 @@ public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
         foreach (var p in parameters())
             p.requires_grad = false;
         eval();
+    }
+
+    // TorchSharp 0.107's Module._to moves only persistent buffers (named_buffers skips non-persistent ones whatever
+    // its flag says), so mean/std stayed on the CPU when the module went to CUDA: "Expected all tensors to be on the
+    // same device" in forward. They follow the parameters here instead, on every kind of move.
+    protected override Module _to(Device device, ScalarType dtype, bool non_blocking)
+    {
+        base._to(device, dtype, non_blocking);
+        return FollowParameters();
+    }
+
+    protected override Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking)
+    {
+        base._to(deviceType, deviceIndex, non_blocking);
+        return FollowParameters();
+    }
+
+    protected override Module _to(ScalarType dtype, bool non_blocking)
+    {
+        base._to(dtype, non_blocking);
+        return FollowParameters();
+    }
+
+    Module FollowParameters()
+    {
+        var p = features.parameters().First();
+        if (mean.device.type != p.device.type || mean.device.index != p.device.index || mean.dtype != p.dtype)
+        {
+            mean = mean.to(p.dtype, p.device, disposeAfter: true);
+            std = std.to(p.dtype, p.device, disposeAfter: true);
+            ConditionallyRegisterBuffer(nameof(mean), mean, persistent: false);
+            ConditionallyRegisterBuffer(nameof(std), std, persistent: false);
+        }
+        return this;
     }
 
     /// <summary>Index of a layer name in torchvision's vgg16().features.</summary>
@@ -77,9 +112,9 @@ public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
         var result = new Dictionary<string, Tensor>();
         using var scope = NewDisposeScope();
         if (rangeNorm)
-            x = (x + 1) / 2;
+            x = x.add(Scalars.One, Scalars.One).div(Scalars.Two);
         if (useInputNorm)
-            x = (x - mean) / std;
+            x = TensorOps.Sub(x, mean).div(std);
         x = ChannelsLast.Of(x);
         for (int i = 0; i < layers.Length; i++)
         {

@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -12,7 +13,8 @@ internal static class WeightInit
     {
         using var _ = torch.no_grad();
         nn.init.kaiming_normal_(conv.weight!);
-        conv.weight!.mul_(scale);
+        using var s = scale.ToScalar(); // disposed after the call: never finalised while libtorch reads it
+        conv.weight!.mul_(s);
         conv.bias?.zero_();
     }
 }

@@ -21,7 +21,8 @@ public static class DeviceSelector
             case "cuda":
                 if (!CudaAvailable())
                     throw new SrTrainException("--device cuda: CUDA is not available (this build uses the CPU libtorch unless built with " +
-                                               "-p:TorchBackend=cuda-linux or cuda-windows, and a GPU with its driver is needed); use --device cpu or auto");
+                                               "-p:TorchBackend=cuda-linux, cuda-windows or external with SRTRAIN_LIBTORCH pointing at a CUDA PyTorch's " +
+                                               "torch/lib, and a GPU with its driver is needed); use --device cpu or auto");
                 chosen = CUDA;
                 break;
             case "auto":
@@ -32,6 +33,9 @@ public static class DeviceSelector
         }
         log.Information("Device {Device}, {Threads} CPU threads{Why}", chosen.type == DeviceType.CUDA ? "cuda" : "cpu", n,
             threads > 0 ? "" : " (all cores)");
+        NativeRuntime.DescribeLibTorch(log);
+        if (chosen.type == DeviceType.CUDA && !CudnnSettings.TrySetBenchmark(true))
+            log.Warning("Could not turn on cuDNN's autotuner (libtorch's setBenchmarkCuDNN not found): convolutions use the default algorithms");
         return chosen;
     }
 

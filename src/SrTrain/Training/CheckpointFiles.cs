@@ -1,10 +1,13 @@
 using System.Text.Json;
 using SrTrain.Config;
+using SrTrain.Training.Checkpoints;
 
 namespace SrTrain.Training;
 
-/// <summary>What a checkpoint folder holds. TorchSharp's own format for exact resume (weights, EMA, discriminator with
-/// its BatchNorm statistics, Adam moments and step counts), and the EMA generator as a BasicSR `.pth`.</summary>
+/// <summary>What a checkpoint folder holds. TorchSharp's module file format for exact resume (weights, EMA,
+/// discriminator with its BatchNorm statistics; Adam's step and moments by parameter name), and the EMA generator as a
+/// BasicSR `.pth`. Everything is written from and read into tensors on any device, so a checkpoint made on a GPU
+/// resumes on the CPU and the other way round.</summary>
 public static class CheckpointFiles
 {
     public const string Generator = "net_g.pt";
@@ -21,9 +24,9 @@ public static class CheckpointFiles
     {
         p.G.save(Path.Combine(dir, Generator));
         p.Ema.Model.save(Path.Combine(dir, GeneratorEma));
-        p.OptG.save_state_dict(Path.Combine(dir, OptimizerG));
+        WriteOptimizer(p.OptG, Path.Combine(dir, OptimizerG));
         if (p.D != null) p.D.save(Path.Combine(dir, Discriminator));
-        if (p.OptD != null) p.OptD.save_state_dict(Path.Combine(dir, OptimizerD));
+        if (p.OptD != null) WriteOptimizer(p.OptD, Path.Combine(dir, OptimizerD));
         File.WriteAllText(Path.Combine(dir, State), JsonSerializer.Serialize(state, TrainingState.Json));
         File.WriteAllText(Path.Combine(dir, Config), ConfigWriter.ToYaml(config));
         Interop.WeightFile.WriteGenerator(p.Ema.Model, Path.Combine(dir, GeneratorEmaPth), Interop.PthWrapping.ParamsEma);
@@ -40,17 +43,17 @@ public static class CheckpointFiles
         }
         try
         {
-            p.G.load(Need(Generator));
-            p.Ema.Model.load(Need(GeneratorEma));
-            p.OptG.load_state_dict(Need(OptimizerG));
+            StateDictFile.LoadInto(p.G, Need(Generator));
+            StateDictFile.LoadInto(p.Ema.Model, Need(GeneratorEma));
+            ReadOptimizer(p.OptG, Need(OptimizerG));
             if (p.D != null)
             {
                 // A checkpoint from a pixel-only phase has no discriminator yet: D then starts fresh, as it would have.
                 var d = Path.Combine(dir, Discriminator);
                 if (File.Exists(d))
                 {
-                    p.D.load(d);
-                    if (p.OptD != null && File.Exists(Path.Combine(dir, OptimizerD))) p.OptD.load_state_dict(Path.Combine(dir, OptimizerD));
+                    StateDictFile.LoadInto(p.D, d);
+                    if (p.OptD != null && File.Exists(Path.Combine(dir, OptimizerD))) ReadOptimizer(p.OptD, Path.Combine(dir, OptimizerD));
                 }
             }
             return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Need(State)), TrainingState.Json)
@@ -60,6 +63,27 @@ public static class CheckpointFiles
         {
             throw new SrTrainException($"{dir}: the checkpoint does not fit this configuration or is damaged ({e.Message.Split('\n')[0]}); " +
                                        "resume with the run's own config or from another step (--from)");
+        }
+    }
+
+    static void WriteOptimizer(FlatAdam opt, string path)
+    {
+        var sd = opt.StateDict();
+        StateDictFile.Write(path, sd);
+        foreach (var t in sd.Values) t.Dispose();
+    }
+
+    /// <summary>Restores an optimizer from SrTrain's format or, for checkpoints written before it, TorchSharp's.</summary>
+    static void ReadOptimizer(FlatAdam opt, string path)
+    {
+        var sd = LegacyAdamState.IsLegacy(path) ? LegacyAdamState.Read(path, opt.Parameters) : StateDictFile.Read(path);
+        try
+        {
+            opt.LoadStateDict(sd);
+        }
+        finally
+        {
+            foreach (var t in sd.Values) t.Dispose();
         }
     }
 }

@@ -1,6 +1,7 @@
 using SrTrain.Config;
 using SrTrain.Data;
 using SrTrain.Losses;
+using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -8,25 +9,32 @@ namespace SrTrain.Training;
 
 /// <summary>One optimisation step of the generator and then the discriminator, written out like BasicSR's
 /// SRGANModel.optimize_parameters: freeze D, the generator's weighted losses, unfreeze D, D's loss on fake.detach().
-/// Returns the named losses it computed (only the active ones).</summary>
+/// Returns the named losses it computed (only the active ones).
+/// <para>Every number handed to libtorch here is a long-lived Scalar (see <see cref="Scalars"/>): the step runs beside
+/// the data workers, whose GCs would otherwise finalise temporaries that libtorch is still reading.</para>
+/// <para>The losses are read back to the host once per network, after backward and before the optimizer step, so the
+/// GPU is never waiting for a host that waits for it in the middle of a step; a non-finite loss still skips the update
+/// (its gradients are zeroed, no weight changes).</para></summary>
 public sealed class SrganStep
 {
     readonly nn.Module<Tensor, Tensor> _g;
     readonly nn.Module<Tensor, Tensor>? _d;
-    readonly optim.Optimizer _optG;
-    readonly optim.Optimizer? _optD;
+    readonly FlatAdam _optG;
+    readonly FlatAdam? _optD;
     readonly LossesConfig _losses;
     readonly PerceptualLoss? _perceptual;
     readonly double _gradClip;
-    // The loss weights as Scalars held for the whole run. A Scalar made implicitly from a double for one call is
-    // garbage as soon as its handle is read, and a GC started by another thread (the data workers) can finalise it
-    // while libtorch still reads it ("Unknown scalar type" inside mul). TorchSharp does not keep it alive.
-    readonly Scalar _wPix, _wPercep, _wGan, _wTrans;
+    readonly Scalar _wPix, _wPercep, _wGan, _wTrans, _gradClipS;
 
-    /// <summary>Generator forward passes made so far (the zero-cost rule of the translational term is tested on it).</summary>
-    public long GeneratorForwards { get; private set; }
+    /// <summary>Images run through the generator so far (the zero-cost rule of the translational term is tested on it:
+    /// B per step while the term is off, 2B while it is on).</summary>
+    public long GeneratorImages { get; private set; }
 
-    public SrganStep(nn.Module<Tensor, Tensor> g, nn.Module<Tensor, Tensor>? d, optim.Optimizer optG, optim.Optimizer? optD,
+    /// <summary>Called after each backward with the network's flat parameters (gradients in place), before the loss is
+    /// checked and the optimizer steps: the hook for averaging gradients across processes. Null: single process.</summary>
+    public Action<FlatParameters>? AfterBackward { get; init; }
+
+    public SrganStep(nn.Module<Tensor, Tensor> g, nn.Module<Tensor, Tensor>? d, FlatAdam optG, FlatAdam? optD,
         LossesConfig losses, PerceptualLoss? perceptual, double gradClip)
     {
         _g = g;
@@ -40,6 +48,7 @@ public sealed class SrganStep
         _wPercep = losses.Perceptual.Weight.ToScalar();
         _wGan = losses.Gan.Weight.ToScalar();
         _wTrans = losses.Translational.Weight.ToScalar();
+        _gradClipS = gradClip.ToScalar();
         if (losses.Perceptual.Weight > 0 && perceptual is null)
             throw new ArgumentException("perceptual loss is on but no feature extractor was given", nameof(perceptual));
         if (losses.Gan.Weight > 0 && (d is null || optD is null))
@@ -58,94 +67,103 @@ public sealed class SrganStep
     public Dictionary<string, double>? Run(long step, TrainingBatch batch)
     {
         using var scope = NewDisposeScope();
-        var log = new Dictionary<string, double>();
         bool gan = GanActive(step);
 
         // ---- generator ----
         SetRequiresGrad(_d, false);
-        _optG.zero_grad();
-        var fake = Generate(batch.Lq);
-        Tensor lossG = zeros(1, device: fake.device).squeeze();
+        _optG.ZeroGrad();
+        var terms = new List<(string Name, Tensor Value)>();
+        var (fake, fake2) = Generate(step, batch);
         if (PixelActive(step))
-        {
-            var l = PixelLoss.Compute(_losses.Pixel.Criterion, fake, batch.Hq, _losses.Pixel.Eps).mul(_wPix);
-            lossG = lossG + l;
-            log["l_g_pix"] = l.item<float>();
-        }
+            terms.Add(("l_g_pix", PixelLoss.Compute(_losses.Pixel.Criterion, fake, batch.Hq, _losses.Pixel.Eps).mul(_wPix)));
         if (PerceptualActive(step))
-        {
-            var l = _perceptual!.Compute(fake, batch.Hq).mul(_wPercep);
-            lossG = lossG + l;
-            log["l_g_percep"] = l.item<float>();
-        }
+            terms.Add(("l_g_percep", _perceptual!.Compute(fake, batch.Hq).mul(_wPercep)));
         if (gan)
         {
             var realLogits = _d!.call(batch.Hq).detach();
             var fakeLogits = _d.call(fake);
-            var l = GanLoss.Generator(_losses.Gan.Type, fakeLogits, realLogits).mul(_wGan);
-            lossG = lossG + l;
-            log["l_g_gan"] = l.item<float>();
+            terms.Add(("l_g_gan", GanLoss.Generator(_losses.Gan.Type, fakeLogits, realLogits).mul(_wGan)));
         }
-        // The second pass exists only while the term is active: before its start step (or at weight 0) the step costs
-        // exactly what it would without SrTrain's term.
-        if (TranslationalActive(step))
+        if (fake2 is not null)
+            terms.Add(("l_g_trans", TranslationalLoss.Compute(fake, batch.Region1!, fake2, batch.Region2!).mul(_wTrans)));
+        var lossG = terms.Count == 0 ? zeros(1, device: fake.device).squeeze() : terms[0].Value;
+        for (int i = 1; i < terms.Count; i++) lossG = TensorOps.Add(lossG, terms[i].Value);
+        terms.Add(("l_g_total", lossG));
+
+        lossG.backward();
+        AfterBackward?.Invoke(_optG.Parameters);
+        var log = ReadBack(terms);
+        if (!double.IsFinite(log["l_g_total"]))
         {
-            if (batch.Lq2 is null || batch.Region1 is null || batch.Region2 is null)
-                throw new InvalidOperationException($"step {step}: the translational term is active but the batch has no second corner");
-            var fake2 = Generate(batch.Lq2!);
-            if (_losses.Translational.DetachSecond) fake2 = fake2.detach();
-            var l = TranslationalLoss.Compute(fake, batch.Region1!, fake2, batch.Region2!).mul(_wTrans);
-            lossG = lossG + l;
-            log["l_g_trans"] = l.item<float>();
-        }
-        float totalG = lossG.item<float>();
-        log["l_g_total"] = totalG;
-        if (!float.IsFinite(totalG))
-        {
-            _optG.zero_grad();
+            _optG.ZeroGrad();
             return null;
         }
-        lossG.backward();
-        Clip(_g);
-        _optG.step();
+        Clip(_optG);
+        _optG.Step();
 
         // ---- discriminator ----
         if (gan)
         {
             SetRequiresGrad(_d, true);
-            _optD!.zero_grad();
+            _optD!.ZeroGrad();
             var realLogits = _d!.call(batch.Hq);
             var fakeLogits = _d.call(fake.detach());
             var lossD = GanLoss.Discriminator(_losses.Gan.Type, realLogits, fakeLogits);
-            float d = lossD.item<float>();
-            log["l_d"] = d;
-            log["out_d_real"] = realLogits.mean().item<float>();
-            log["out_d_fake"] = fakeLogits.mean().item<float>();
+            lossD.backward();
+            AfterBackward?.Invoke(_optD.Parameters);
+            var d = ReadBack(new List<(string, Tensor)> { ("l_d", lossD), ("out_d_real", realLogits.mean()), ("out_d_fake", fakeLogits.mean()) });
+            foreach (var (k, v) in d) log[k] = v;
             // A non-finite D loss skips only D's update: G's update above was sound.
-            if (float.IsFinite(d))
+            if (double.IsFinite(d["l_d"]))
             {
-                lossD.backward();
-                Clip(_d);
-                _optD.step();
+                Clip(_optD);
+                _optD.Step();
             }
             else
             {
-                _optD.zero_grad();
+                _optD.ZeroGrad();
                 log["d_skipped"] = 1;
             }
         }
         return log;
     }
 
-    Tensor Generate(Tensor lq)
+    /// <summary>The generator's output for the batch's LQ and, while the translational term is active, for the second
+    /// corner. Both corners go through the generator as one batch of 2B (the networks have no BatchNorm, so each
+    /// image's output and gradient are what two passes give, up to float rounding, and the GPU is better used). With
+    /// detach_second the second corner runs without a graph instead.</summary>
+    (Tensor Fake, Tensor? Fake2) Generate(long step, TrainingBatch batch)
     {
-        GeneratorForwards++;
-        return _g.call(lq);
+        long b = batch.Lq.shape[0];
+        if (!TranslationalActive(step))
+        {
+            GeneratorImages += b;
+            return (_g.call(batch.Lq), null);
+        }
+        if (batch.Lq2 is null || batch.Region1 is null || batch.Region2 is null)
+            throw new InvalidOperationException($"step {step}: the translational term is active but the batch has no second corner");
+        GeneratorImages += 2 * b;
+        if (_losses.Translational.DetachSecond)
+        {
+            var fake = _g.call(batch.Lq);
+            using (no_grad()) return (fake, _g.call(batch.Lq2).detach());
+        }
+        var both = _g.call(cat(new[] { batch.Lq, batch.Lq2 }, 0));
+        return (both.narrow(0, 0, b), both.narrow(0, b, b));
     }
 
-    void Clip(nn.Module m)
+    /// <summary>All values in one device-to-host copy.</summary>
+    static Dictionary<string, double> ReadBack(List<(string Name, Tensor Value)> values)
     {
-        if (_gradClip > 0) nn.utils.clip_grad_norm_(m.parameters(), _gradClip);
+        var host = stack(values.Select(v => v.Value.detach().reshape(Array.Empty<long>())).ToArray()).to(ScalarType.Float64, CPU).data<double>().ToArray();
+        var log = new Dictionary<string, double>(values.Count);
+        for (int i = 0; i < values.Count; i++) log[values[i].Name] = host[i];
+        return log;
+    }
+
+    void Clip(FlatAdam opt)
+    {
+        if (_gradClip > 0) opt.Parameters.ClipGradNorm(_gradClipS);
     }
 
     static void SetRequiresGrad(nn.Module? m, bool on)

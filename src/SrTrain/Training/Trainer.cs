@@ -85,9 +85,8 @@ public sealed class Trainer
 
     void SetLearningRates(long step)
     {
-        foreach (var g in _p.OptG.ParamGroups) g.LearningRate = _lrG.At(step);
-        if (_p.OptD != null)
-            foreach (var g in _p.OptD.ParamGroups) g.LearningRate = _lrD.At(step);
+        _p.OptG.LearningRate = _lrG.At(step);
+        if (_p.OptD != null) _p.OptD.LearningRate = _lrD.At(step);
     }
 
     void HandleNonFinite(long step)

@@ -26,8 +26,8 @@ public sealed class TrainingParts : IDisposable
     public required nn.Module<Tensor, Tensor> G { get; init; }
     public required Ema Ema { get; init; }
     public nn.Module<Tensor, Tensor>? D { get; init; }
-    public required TorchSharp.Modules.Adam OptG { get; init; }
-    public TorchSharp.Modules.Adam? OptD { get; init; }
+    public required FlatAdam OptG { get; init; }
+    public FlatAdam? OptD { get; init; }
     public required SrganStep Step { get; init; }
     public required ITrainingData Data { get; init; }
     public IValidator? Validator { get; init; }

@@ -38,19 +38,21 @@ public static class TrainingSetup
             WeightFile.LoadInto(g, WeightFile.Read(c.Path.PretrainNetworkG), c.Path.PretrainNetworkG);
             log.Information("Generator initialised from {Path}", c.Path.PretrainNetworkG);
         }
+        // Networks go to their device first; only then are their parameters laid out in flat buffers (moving a module
+        // afterwards would replace its Parameters and cut them loose from the optimizer).
         g.to(device).train();
+        var optG = Adam(g, c.Train.OptimG);
         var gEma = NetworkFactory.CreateGenerator(c.NetworkG, c.Scale).to(device);
-        var ema = new Ema(g, gEma, c.Train.EmaDecay);
+        var ema = new Ema(g, optG.Parameters, gEma, c.Train.EmaDecay);
 
         nn.Module<Tensor, Tensor>? d = null;
-        Adam? optD = null;
+        FlatAdam? optD = null;
         if (l.Gan.Weight > 0)
         {
             d = NetworkFactory.CreateDiscriminator(c.NetworkD, c.Datasets.Train.GtSize).to(device);
             d.train();
             optD = Adam(d, c.Train.OptimD);
         }
-        var optG = Adam(g, c.Train.OptimG);
         log.Information("Generator {G} ({GParams:N0} parameters){D}", c.NetworkG.Type, Count(g),
             d is null ? "" : $", discriminator {c.NetworkD.Type} ({Count(d):N0} parameters)");
         log.Information("Losses: {Losses}", Describe(l));
@@ -88,8 +90,8 @@ public static class TrainingSetup
         return (Vgg16Features)vgg.to(device);
     }
 
-    static Adam Adam(nn.Module m, OptimizerConfig o) =>
-        torch.optim.Adam(m.parameters(), o.Lr, o.Betas[0], o.Betas[1], weight_decay: o.WeightDecay);
+    static FlatAdam Adam(nn.Module m, OptimizerConfig o) =>
+        new(new FlatParameters(m, withGrad: true), o.Lr, o.Betas[0], o.Betas[1], weightDecay: o.WeightDecay);
 
     static long Count(nn.Module m) => m.parameters().Sum(p => p.numel());
 

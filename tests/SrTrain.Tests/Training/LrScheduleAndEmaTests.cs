@@ -35,7 +35,8 @@ public class LrScheduleAndEmaTests
     {
         var model = nn.Linear(2, 1);
         var ema = nn.Linear(2, 1);
-        var e = new Ema(model, ema, 0.9);
+        var flat = new FlatParameters(model, withGrad: true);
+        var e = new Ema(model, flat, ema, 0.9);
         using (no_grad())
         {
             foreach (var p in model.parameters()) p.add_(1.0);

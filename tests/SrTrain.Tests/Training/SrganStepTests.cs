@@ -12,13 +12,13 @@ public class SrganStepTests
 {
     public SrganStepTests() => NativeRuntime.EnsureLoaded();
 
-    static (SrganStep Step, SrVggNetCompact G, TorchSharp.Modules.Adam Opt) Make(LossesConfig losses)
+    static (SrganStep Step, SrVggNetCompact G, FlatAdam Opt) Make(LossesConfig losses)
     {
         manual_seed(0);
         var g = new SrVggNetCompact(3, 3, 8, 1, 4);
         var d = new UNetDiscriminatorSN(3, 4);
-        var optG = optim.Adam(g.parameters(), 1e-3);
-        var optD = optim.Adam(d.parameters(), 1e-3);
+        var optG = new FlatAdam(new FlatParameters(g, withGrad: true), 1e-3);
+        var optD = new FlatAdam(new FlatParameters(d, withGrad: true), 1e-3);
         return (new SrganStep(g, d, optG, optD, losses, null, 0), g, optG);
     }
 
@@ -47,20 +47,20 @@ public class SrganStepTests
     [Fact]
     public void TranslationalTerm_CostsNoGeneratorPass_WhenOffOrBeforeItsStart()
     {
-        // Weight 0: one generator forward per step, and no l_g_trans.
+        // Weight 0: the batch's 2 images go through the generator once, and there is no l_g_trans.
         var (off, _, _) = Make(Losses(0, 0));
         var log = off.Run(5, Batch(corners: false))!;
-        Assert.Equal(1, off.GeneratorForwards);
+        Assert.Equal(2, off.GeneratorImages);
         Assert.DoesNotContain("l_g_trans", log.Keys);
 
-        // Weight > 0 but before the start step: still one forward.
+        // Weight > 0 but before the start step: still once.
         var (later, _, _) = Make(Losses(1.0, 10));
         later.Run(9, Batch(corners: false));
-        Assert.Equal(1, later.GeneratorForwards);
+        Assert.Equal(2, later.GeneratorImages);
 
-        // From the start step: exactly one extra forward, and the term is logged.
+        // From the start step: the second corners too (2 + 2·2), and the term is logged.
         var on = later.Run(10, Batch(corners: true))!;
-        Assert.Equal(3, later.GeneratorForwards);
+        Assert.Equal(6, later.GeneratorImages);
         Assert.True(on["l_g_trans"] > 0);
     }
 
@@ -76,6 +76,33 @@ public class SrganStepTests
         // A finite batch afterwards trains normally.
         Assert.NotNull(step.Run(1, Batch(corners: false)));
         Assert.Contains(g.state_dict(), kv => !kv.Value.eq(before[kv.Key]).all().item<bool>());
+    }
+
+    [Fact]
+    public void BothCornersAsOneBatch_GiveTheLossAndGradientsOfTwoPasses()
+    {
+        // The step runs the two corners through G as one batch of 2B; the reference runs them one after the other.
+        manual_seed(0);
+        var g = new SrVggNetCompact(3, 3, 8, 2, 4);
+        var batch = Batch(corners: true);
+        var (region1, region2) = (batch.Region1!, batch.Region2!);
+
+        var fake = g.call(batch.Lq);
+        var fake2 = g.call(batch.Lq2!);
+        var twoPasses = SrTrain.Losses.TranslationalLoss.Compute(fake, region1, fake2, region2);
+        twoPasses.backward();
+        var gradsTwo = g.parameters().Select(p => p.grad!.clone()).ToArray();
+        foreach (var p in g.parameters()) p.grad = null;
+
+        var both = g.call(cat(new[] { batch.Lq, batch.Lq2! }, 0));
+        var oneBatch = SrTrain.Losses.TranslationalLoss.Compute(both.narrow(0, 0, 2), region1, both.narrow(0, 2, 2), region2);
+        oneBatch.backward();
+        var gradsOne = g.parameters().Select(p => p.grad!).ToArray();
+
+        Assert.True(twoPasses.item<float>() > 0);
+        Assert.Equal(twoPasses.item<float>(), oneBatch.item<float>(), 6);
+        for (int i = 0; i < gradsOne.Length; i++)
+            Assert.True(allclose(gradsOne[i], gradsTwo[i], rtol: 1e-4, atol: 1e-7), $"parameter {i}: gradients differ");
     }
 
     [Fact]

@@ -1,0 +1,83 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SrTrain.Training.Checkpoints;
+
+/// <summary>Named tensors in TorchSharp's module file format (what <c>Module.save</c> writes: a LEB128 count, then a
+/// name and a tensor for each entry), read into CPU tensors and written from tensors on any device.
+/// <para>Checkpoints load through this instead of <c>Module.load</c>: on a CUDA module that moves the module to the
+/// CPU and back, which replaces every Parameter object, so the optimizer's flat buffers would no longer be the
+/// network's weights. Here the values are copied into the existing tensors (<c>load_state_dict</c> uses copy_), on
+/// whatever device they are.</para></summary>
+public static class StateDictFile
+{
+    public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors)
+    {
+        using var stream = File.Create(path);
+        using var writer = new BinaryWriter(stream);
+        Encode(writer, tensors.Count);
+        foreach (var (name, t) in tensors)
+        {
+            writer.Write(name);
+            t.Save(writer);
+        }
+    }
+
+    /// <summary>The file's tensors on the CPU, by name (the caller disposes them).</summary>
+    public static Dictionary<string, Tensor> Read(string path)
+    {
+        using var stream = File.OpenRead(path);
+        using var reader = new BinaryReader(stream);
+        long count = Decode(reader);
+        if (count < 0 || count > 1_000_000) throw new InvalidDataException($"{path}: not a state file ({count} entries)");
+        var result = new Dictionary<string, Tensor>((int)count);
+        for (long i = 0; i < count; i++)
+        {
+            var name = reader.ReadString();
+            result[name] = TensorExtensionMethods.Load(reader);
+        }
+        return result;
+    }
+
+    /// <summary>Copies the file's tensors into <paramref name="module"/>'s parameters and buffers in place (all keys
+    /// must match, both ways).</summary>
+    public static void LoadInto(nn.Module module, string path)
+    {
+        var sd = Read(path);
+        try
+        {
+            var (missing, unexpected) = module.load_state_dict(sd, strict: false);
+            if (missing.Count > 0 || unexpected.Count > 0)
+                throw new InvalidDataException($"{Path.GetFileName(path)}: " +
+                    (missing.Count > 0 ? $"missing {string.Join(", ", missing.Take(5))}" : "") +
+                    (unexpected.Count > 0 ? $" unexpected {string.Join(", ", unexpected.Take(5))}" : ""));
+        }
+        finally
+        {
+            foreach (var t in sd.Values) t.Dispose();
+        }
+    }
+
+    // TorchSharp's LEB128 (unsigned) used for the entry count; the tensors carry their own.
+    static void Encode(BinaryWriter writer, long value)
+    {
+        do
+        {
+            long b = value & 0x7f;
+            value >>= 7;
+            writer.Write((byte)(value == 0 ? b : b | 0x80));
+        } while (value != 0);
+    }
+
+    static long Decode(BinaryReader reader)
+    {
+        long result = 0;
+        for (int i = 0; i < 10; i++)
+        {
+            long b = reader.ReadByte();
+            result |= (b & 0x7f) << (i * 7);
+            if ((b & 0x80) == 0) return result;
+        }
+        throw new InvalidDataException("bad entry count");
+    }
+}

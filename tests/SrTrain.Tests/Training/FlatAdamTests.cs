@@ -1,0 +1,176 @@
+using SrTrain.Models;
+using SrTrain.Runtime;
+using SrTrain.Training;
+using SrTrain.Training.Checkpoints;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SrTrain.Tests.Training;
+
+public class FlatAdamTests
+{
+    public FlatAdamTests() => NativeRuntime.EnsureLoaded();
+
+    static Tensor ReadF32(string name, params long[] shape)
+    {
+        var bytes = File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "TestData", "Training", name));
+        var floats = new float[bytes.Length / 4];
+        Buffer.BlockCopy(bytes, 0, floats, 0, bytes.Length);
+        return tensor(floats, shape);
+    }
+
+    [Fact]
+    public void Parameters_AreViewsOfOneBuffer_AndBackwardWritesIntoTheFlatGradient()
+    {
+        manual_seed(0);
+        var net = new SrVggNetCompact(3, 3, 8, 2, 4);
+        var before = net.call(ones(1, 3, 6, 6)).detach().clone();
+        using var flat = new FlatParameters(net, withGrad: true);
+        Assert.Equal(net.parameters().Sum(p => p.numel()), flat.Count);
+        // Same weights after flattening: the output is unchanged.
+        Assert.True(net.call(ones(1, 3, 6, 6)).detach().equal(before).item<bool>());
+
+        net.call(ones(1, 3, 6, 6)).sum().backward();
+        var expected = cat(net.parameters().Select(p => p.grad!.flatten()).ToArray());
+        Assert.True(flat.Grad!.equal(expected).item<bool>());
+        Assert.True(flat.Grad!.abs().sum().item<float>() > 0);
+
+        // Writing the flat buffer writes the network's weights.
+        using (no_grad()) flat.Data.zero_();
+        Assert.All(net.parameters(), p => Assert.Equal(0f, p.abs().sum().item<float>()));
+
+        flat.ZeroGrad();
+        Assert.Equal(0f, flat.Grad!.abs().sum().item<float>());
+        net.call(ones(1, 3, 6, 6)).sum().backward();
+        Assert.True(flat.Grad!.abs().sum().item<float>() > 0);
+    }
+
+    [Fact]
+    public void Step_MatchesPyTorchAdam_WithAChangingLearningRateAndWeightDecay()
+    {
+        // Reference: torch.optim.Adam (scripts/reference/make_adam_reference.py, PyTorch 1.13), 6 steps.
+        var p0 = ReadF32("adam_ref.params0.f32", 5, 7);
+        var grads = ReadF32("adam_ref.grads.f32", 6, 5, 7);
+        var after = ReadF32("adam_ref.after.f32", 6, 5, 7);
+        var holder = new ParameterHolder(p0);
+        using var flat = new FlatParameters(holder, withGrad: true);
+        using var adam = new FlatAdam(flat, 1e-2, 0.9, 0.99, 1e-8, weightDecay: 0.01);
+        for (int t = 0; t < 6; t++)
+        {
+            adam.LearningRate = 1e-2 * (1 - 0.1 * t);
+            flat.Grad!.copy_(grads[t].flatten());
+            adam.Step();
+            var diff = (holder.p - after[t]).abs().max().item<float>();
+            Assert.True(diff < 2e-7, $"step {t + 1}: max |SrTrain − PyTorch| = {diff}");
+        }
+        Assert.Equal(6, adam.StepCount);
+    }
+
+    [Fact]
+    public void Step_MatchesTorchSharpAdam_OnANetwork()
+    {
+        manual_seed(0);
+        var a = new SrVggNetCompact(3, 3, 8, 2, 4);
+        var b = new SrVggNetCompact(3, 3, 8, 2, 4);
+        b.load_state_dict(a.state_dict());
+        using var flat = new FlatParameters(a, withGrad: true);
+        using var ours = new FlatAdam(flat, 1e-3, 0.9, 0.99, weightDecay: 1e-4);
+        using var theirs = optim.Adam(b.parameters(), 1e-3, 0.9, 0.99, weight_decay: 1e-4);
+        manual_seed(1);
+        var x = rand(2, 3, 8, 8);
+        var y = rand(2, 3, 32, 32);
+        for (int i = 0; i < 5; i++)
+        {
+            ours.ZeroGrad();
+            nn.functional.l1_loss(a.call(x), y).backward();
+            ours.Step();
+            theirs.zero_grad();
+            nn.functional.l1_loss(b.call(x), y).backward();
+            theirs.step();
+        }
+        foreach (var ((name, pa), pb) in a.named_parameters().Zip(b.parameters()))
+            Assert.True(allclose(pa, pb, rtol: 1e-5, atol: 1e-7), $"{name}: max diff {(pa - pb).abs().max().item<float>()}");
+    }
+
+    [Fact]
+    public void StateDict_RoundTrips_ByName()
+    {
+        manual_seed(0);
+        var net = new SrVggNetCompact(3, 3, 8, 2, 4);
+        using var flat = new FlatParameters(net, withGrad: true);
+        using var adam = new FlatAdam(flat, 1e-3);
+        for (int i = 0; i < 3; i++)
+        {
+            adam.ZeroGrad();
+            net.call(rand(1, 3, 6, 6)).square().mean().backward();
+            adam.Step();
+        }
+        var dir = Directory.CreateTempSubdirectory("srtrain-adam-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "optim.pt");
+            StateDictFile.Write(path, adam.StateDict());
+            var copy = new SrVggNetCompact(3, 3, 8, 2, 4);
+            using var flat2 = new FlatParameters(copy, withGrad: true);
+            using var adam2 = new FlatAdam(flat2, 1e-3);
+            adam2.LoadStateDict(StateDictFile.Read(path));
+            Assert.Equal(3, adam2.StepCount);
+            Assert.True(adam2.ExpAvg.equal(adam.ExpAvg).item<bool>());
+            Assert.True(adam2.ExpAvgSq.equal(adam.ExpAvgSq).item<bool>());
+            Assert.True(adam.ExpAvgSq.abs().sum().item<float>() > 0);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    [Fact]
+    public void LegacyTorchSharpOptimizerFile_IsMigrated()
+    {
+        // Checkpoints written before SrTrain's own Adam hold TorchSharp's optimizer format: they must still resume, with
+        // the same moments and step count.
+        manual_seed(0);
+        var net = new SrVggNetCompact(3, 3, 8, 2, 4);
+        using var old = optim.Adam(net.parameters(), 1e-3, 0.9, 0.99);
+        for (int i = 0; i < 4; i++)
+        {
+            old.zero_grad();
+            net.call(rand(1, 3, 6, 6)).square().mean().backward();
+            old.step();
+        }
+        var dir = Directory.CreateTempSubdirectory("srtrain-adam-").FullName;
+        try
+        {
+            var path = Path.Combine(dir, "optim_g.pt");
+            old.save_state_dict(path);
+            Assert.True(LegacyAdamState.IsLegacy(path));
+            var copy = new SrVggNetCompact(3, 3, 8, 2, 4);
+            using var flat = new FlatParameters(copy, withGrad: true);
+            using var adam = new FlatAdam(flat, 1e-3, 0.9, 0.99);
+            adam.LoadStateDict(LegacyAdamState.Read(path, flat));
+            Assert.Equal(4, adam.StepCount);
+            var expected = cat(old.state_dict().State.Select(s => ((Adam.State)s).exp_avg_sq.flatten()).ToArray());
+            Assert.True(adam.ExpAvgSq.equal(expected).item<bool>());
+
+            StateDictFile.Write(path, adam.StateDict());
+            Assert.False(LegacyAdamState.IsLegacy(path));
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
+
+    sealed class ParameterHolder : nn.Module
+    {
+        public readonly Parameter p;
+
+        public ParameterHolder(Tensor initial) : base(nameof(ParameterHolder))
+        {
+            p = new Parameter(initial.clone());
+            RegisterComponents();
+        }
+    }
+}
