@@ -12,8 +12,8 @@ public static class PeakProbe
     public static double MatmulGflops(int n = 2048, int repeats = 5)
     {
         using var scope = NewDisposeScope();
-        var a = randn(n, n);
-        var b = randn(n, n);
+        var a = randn(n, n, device: CPU);
+        var b = randn(n, n, device: CPU);
         return Best(() => a.matmul(b), 2.0 * n * n * n, repeats);
     }
 
@@ -23,9 +23,9 @@ public static class PeakProbe
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var x = randn(1, channels, size, size);
-        var w = randn(channels, channels, 3, 3);
-        var bias = zeros(channels);
+        var x = randn(1, channels, size, size, device: CPU);
+        var w = randn(channels, channels, 3, 3, device: CPU);
+        var bias = zeros(channels, device: CPU);
         return Best(() => nn.functional.conv2d(x, w, bias, padding: new long[] { 1, 1 }), 2.0 * channels * channels * 9 * size * size, repeats);
     }
 

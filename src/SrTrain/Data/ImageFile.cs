@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using TorchSharp;
@@ -59,7 +60,7 @@ public static class ImageFile
     {
         var data = new float[3 * image.Height * image.Width];
         Fill(image, data);
-        return torch.tensor(data, new long[] { 3, image.Height, image.Width });
+        return torch.tensor(data, new long[] { 3, image.Height, image.Width }, device: torch.CPU);
     }
 
     /// <summary>Copies the pixels into planar float arrays in [0,1]: R, G, B planes one after the other in
@@ -92,7 +93,7 @@ public static class ImageFile
     {
         using var scope = torch.NewDisposeScope();
         var t = chw.dim() == 4 ? chw[0] : chw;
-        var bytes = t.detach().to(torch.CPU).clamp(0, 1).mul(255).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous();
+        var bytes = t.detach().to(torch.CPU).clamp(Scalars.Zero, Scalars.One).mul(Scalars.Byte).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous();
         int h = (int)bytes.shape[0], w = (int)bytes.shape[1];
         var raw = bytes.data<byte>().ToArray();
         using var image = Image.LoadPixelData<Rgb24>(raw, w, h);

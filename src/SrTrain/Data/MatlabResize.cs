@@ -169,7 +169,7 @@ public static class MatlabResize
             for (int i = 0; i < OutLength; i++)
                 for (int k = 0; k < Values[i].Length; k++)
                     dense[i * InLength + Start[i] + k] = Values[i][k];
-            return torch.tensor(dense, new long[] { OutLength, InLength }).to(dtype, device);
+            return torch.tensor(dense, new long[] { OutLength, InLength }, device: torch.CPU).to(dtype, device);
         }
     }
 }

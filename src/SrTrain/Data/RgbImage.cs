@@ -31,7 +31,7 @@ public sealed class RgbImage
     }
 
     /// <summary>A (3,H,W) float32 tensor holding a copy of the data.</summary>
-    public Tensor ToTensor() => torch.tensor(Data, new long[] { 3, Height, Width });
+    public Tensor ToTensor() => torch.tensor(Data, new long[] { 3, Height, Width }, device: torch.CPU);
 
     /// <summary>Copies a (3,H,W) or (1,3,H,W) tensor into an image.</summary>
     public static RgbImage FromTensor(Tensor t)

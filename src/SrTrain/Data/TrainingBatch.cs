@@ -65,6 +65,6 @@ internal sealed class BatchData
         int h = images[0].Height, w = images[0].Width, n = 3 * h * w;
         var data = new float[images.Length * n];
         for (int b = 0; b < images.Length; b++) Array.Copy(images[b].Data, 0, data, b * n, n);
-        return torch.tensor(data, new long[] { images.Length, 3, h, w });
+        return torch.tensor(data, new long[] { images.Length, 3, h, w }, device: torch.CPU);
     }
 }

@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -107,8 +108,8 @@ public static class EvalRunner
         if (vgg != null) names.Add("vgg_dist");
         names.Add("shift_err");
         var methods = new List<(string Name, Func<Tensor, Tensor> Upscale)>();
-        if (model != null) methods.Add((EvalReport.ModelMethod, lq => model(lq).clamp(0, 1)));
-        methods.Add((EvalReport.BicubicMethod, lq => MatlabResize.Resize(lq, options.Scale).clamp(0, 1)));
+        if (model != null) methods.Add((EvalReport.ModelMethod, lq => model(lq).clamp(Scalars.Zero, Scalars.One)));
+        methods.Add((EvalReport.BicubicMethod, lq => MatlabResize.Resize(lq, options.Scale).clamp(Scalars.Zero, Scalars.One)));
 
         var rows = new List<EvalRow>();
         foreach (var pair in pairs)

@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -207,8 +208,8 @@ public static class Metrics
             throw new ArgumentException($"expected a (3,H,W), (1,3,H,W) or single-channel image tensor, got shape [{string.Join(",", t.shape)}]");
         var x = chw.detach().to(torch.CPU);
         x = quantize
-            ? x.to(ScalarType.Float32).clamp(0, 1).mul(255).round().to(ScalarType.Float64)
-            : x.to(ScalarType.Float64).mul(255);
+            ? x.to(ScalarType.Float32).clamp(Scalars.Zero, Scalars.One).mul(Scalars.Byte).round().to(ScalarType.Float64)
+            : x.to(ScalarType.Float64).mul(Scalars.Byte);
         int c = (int)x.shape[0];
         h = (int)x.shape[1];
         w = (int)x.shape[2];

@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using System.Diagnostics;
 using Serilog;
 using SixLabors.ImageSharp;
@@ -88,7 +89,7 @@ public static class BatchUpscaler
             tilesTotal = TileCount((int)lq.shape[2], o.Tile, o.Overlap) * TileCount((int)lq.shape[3], o.Tile, o.Overlap);
             // Clamped before UpscaleImageIO makes grey or alpha from it, as Real-ESRGAN's post_process clamps before
             // its RGB2GRAY: an overshoot in one channel must not leak into the grey value.
-            return tiled.Upscale(lq).clamp_(0, 1);
+            return tiled.Upscale(lq).clamp_(Scalars.Zero, Scalars.One);
         }
 
         // Written under a temporary name in the same folder (same extension, so the same format) and moved into place,

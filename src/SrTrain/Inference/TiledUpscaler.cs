@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using Serilog;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -88,8 +89,8 @@ public sealed class TiledUpscaler
                     var mask = wy.view(-1, 1) * wx.view(1, -1);
                     var rows = TensorIndex.Slice((long)y0 * Scale, (long)(y0 + th) * Scale);
                     var cols = TensorIndex.Slice((long)x0 * Scale, (long)(x0 + tw) * Scale);
-                    output[TensorIndex.Ellipsis, rows, cols].add_(tileOut * mask);
-                    weight![TensorIndex.Ellipsis, rows, cols].add_(mask);
+                    output[TensorIndex.Ellipsis, rows, cols].add_(tileOut * mask, Scalars.One);
+                    weight![TensorIndex.Ellipsis, rows, cols].add_(mask, Scalars.One);
                 }
             return output!.div_(weight!);
         }
@@ -140,7 +141,7 @@ public sealed class TiledUpscaler
             if (!endOnBorder) v *= Fade(fromEnd, dead, width);
             values[j] = (float)v;
         }
-        return torch.tensor(values);
+        return torch.tensor(values, device: torch.CPU);
     }
 
     static double Fade(double distance, double dead, double width) =>

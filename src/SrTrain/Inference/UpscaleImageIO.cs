@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using Serilog;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
@@ -132,8 +133,8 @@ public static class UpscaleImageIO
         var rgb = new float[3 * plane];
         var alpha = layout.HasAlpha ? new float[plane] : null;
         ImageFile.Fill(image, rgb, alpha);
-        var rgbTensor = torch.tensor(rgb, new long[] { 1, 3, h, w });
-        var alphaTensor = alpha is null ? null : torch.tensor(alpha, new long[] { 1, 1, h, w });
+        var rgbTensor = torch.tensor(rgb, new long[] { 1, 3, h, w }, device: torch.CPU);
+        var alphaTensor = alpha is null ? null : torch.tensor(alpha, new long[] { 1, 1, h, w }, device: torch.CPU);
         return new UpscaleInput(rgbTensor, alphaTensor, layout);
     }
 
@@ -205,8 +206,11 @@ public static class UpscaleImageIO
         return (rgb.to(ScalarType.Float64) * weights).sum(1, keepdim: true);
     }
 
-    static int[] ToLevels(Tensor chw, int max) =>
-        chw.detach().to(torch.CPU).to(ScalarType.Float64).clamp(0, 1).mul(max).round().to(ScalarType.Int32).contiguous().data<int>().ToArray();
+    static int[] ToLevels(Tensor chw, int max)
+    {
+        using var maxLevel = ((double)max).ToScalar(); // disposed after the call, never finalised while libtorch reads it
+        return chw.detach().to(torch.CPU).to(ScalarType.Float64).clamp(Scalars.Zero, Scalars.One).mul(maxLevel).round().to(ScalarType.Int32).contiguous().data<int>().ToArray();
+    }
 
     static Image Build(int[] levels, int[]? alpha, bool grey, bool sixteen, int w, int h)
     {

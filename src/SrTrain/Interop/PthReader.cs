@@ -142,11 +142,11 @@ internal sealed class PthReader
             throw new InvalidDataException($"a tensor reaches element {last} of storage {storage.Key}, which holds {available}");
 
         var target = storage.DType is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64 ? ScalarType.Float32 : storage.DType;
-        var result = torch.empty(r.Size, dtype: target);
+        var result = torch.empty(r.Size, dtype: target, device: torch.CPU);
         if (empty) return result;
         if (storage.Flat is null)
         {
-            storage.Flat = torch.empty(storage.Numel, dtype: storage.DType);
+            storage.Flat = torch.empty(storage.Numel, dtype: storage.DType, device: torch.CPU);
             if (storage.Numel > 0) storage.Flat.bytes = storage.Bytes.AsSpan();
         }
         using var view = storage.Flat.as_strided(r.Size, r.Stride, baseOffset + r.Offset);

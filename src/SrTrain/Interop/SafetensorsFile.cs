@@ -48,7 +48,7 @@ internal static class SafetensorsFile
         var result = new OrderedDictionary<string, Tensor>();
         foreach (var e in entries.OrderBy(e => e.Begin))
         {
-            var t = torch.empty(e.Shape, dtype: e.DType);
+            var t = torch.empty(e.Shape, dtype: e.DType, device: torch.CPU);
             if (e.End > e.Begin) t.bytes = data.AsSpan(dataStart + (int)e.Begin, (int)(e.End - e.Begin));
             if (e.DType is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64)
             {

@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using SrTrain.Config;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,7 +18,7 @@ public static class GanLoss
     {
         // ESRGAN's relativistic average GAN: the generator wants fakes judged more real than the average real and
         // reals judged less real than the average fake.
-        GanType.RaGAN => (Bce(realLogits - fakeLogits.mean(), false) + Bce(fakeLogits - realLogits.mean(), true)).mul(Half),
+        GanType.RaGAN => TensorOps.Add(Bce(realLogits - fakeLogits.mean(), false), Bce(fakeLogits - realLogits.mean(), true)).mul(Half),
         GanType.Vanilla => Bce(fakeLogits, true),
         GanType.LSGAN => nn.functional.mse_loss(fakeLogits, ones_like(fakeLogits)),
         GanType.Hinge => -fakeLogits.mean(),
@@ -27,10 +28,10 @@ public static class GanLoss
     /// <summary>The discriminator's loss on real and (detached) fake logits.</summary>
     public static Tensor Discriminator(GanType type, Tensor realLogits, Tensor fakeLogits) => type switch
     {
-        GanType.RaGAN => (Bce(realLogits - fakeLogits.mean().detach(), true) + Bce(fakeLogits - realLogits.mean().detach(), false)).mul(Half),
-        GanType.Vanilla => (Bce(realLogits, true) + Bce(fakeLogits, false)).mul(Half),
-        GanType.LSGAN => (nn.functional.mse_loss(realLogits, ones_like(realLogits)) + nn.functional.mse_loss(fakeLogits, zeros_like(fakeLogits))).mul(Half),
-        GanType.Hinge => (nn.functional.relu(realLogits.neg().add(One)).mean() + nn.functional.relu(fakeLogits.add(One)).mean()).mul(Half),
+        GanType.RaGAN => TensorOps.Add(Bce(realLogits - fakeLogits.mean().detach(), true), Bce(fakeLogits - realLogits.mean().detach(), false)).mul(Half),
+        GanType.Vanilla => TensorOps.Add(Bce(realLogits, true), Bce(fakeLogits, false)).mul(Half),
+        GanType.LSGAN => TensorOps.Add(nn.functional.mse_loss(realLogits, ones_like(realLogits)), nn.functional.mse_loss(fakeLogits, zeros_like(fakeLogits))).mul(Half),
+        GanType.Hinge => TensorOps.Add(nn.functional.relu(realLogits.neg().add(One, One)).mean(), nn.functional.relu(fakeLogits.add(One, One)).mean()).mul(Half),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 

@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -29,7 +30,7 @@ public sealed class PerceptualLoss
             if (weight == 0) continue;
             using var w = weight.ToScalar(); // alive until the mul is done (see SrganStep on implicit Scalars)
             var term = nn.functional.l1_loss(predFeatures[layer], targetFeatures[layer]).mul(w);
-            total = total is null ? term : total + term;
+            total = total is null ? term : TensorOps.Add(total, term);
         }
         return total ?? zeros(1, device: pred.device).squeeze();
     }

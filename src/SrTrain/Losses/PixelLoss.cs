@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using SrTrain.Config;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -18,7 +19,10 @@ public static class PixelLoss
                 // BasicSR: sqrt((pred - target)^2 + eps), mean. `using` keeps the Scalar alive until libtorch is done
                 // with it (see SrganStep on implicit Scalars).
                 using (var e = eps.ToScalar())
-                    return (pred - target).square().add(e).sqrt().mean();
+                    {
+                    var diff = pred - target;
+                    return diff.mul(diff).add(e, Scalars.One).sqrt().mean(); // mul, not square(): that calls pow(2) with a temporary Scalar
+                }
             default: throw new ArgumentOutOfRangeException(nameof(criterion));
         }
     }

@@ -14,7 +14,7 @@ public sealed class ResidualDenseBlock : Module<Tensor, Tensor>
     private readonly Conv2d conv3;
     private readonly Conv2d conv4;
     private readonly Conv2d conv5;
-    private readonly LeakyReLU lrelu;
+    private readonly LeakyRelu lrelu;
 
     public ResidualDenseBlock(long numFeat = 64, long numGrowCh = 32) : base(nameof(ResidualDenseBlock))
     {
@@ -24,7 +24,7 @@ public sealed class ResidualDenseBlock : Module<Tensor, Tensor>
         conv4 = Conv2d(numFeat + 3 * numGrowCh, numGrowCh, 3, 1, 1);
         conv5 = Conv2d(numFeat + 4 * numGrowCh, numFeat, 3, 1, 1);
         // In place as in BasicSR: conv outputs are not kept for backward, and the allocations add up at large sizes.
-        lrelu = LeakyReLU(0.2, inplace: true);
+        lrelu = new LeakyRelu(0.2, inplace: true);
         foreach (var c in new[] { conv1, conv2, conv3, conv4, conv5 })
             WeightInit.ScaledKaimingNormal(c, 0.1);
         RegisterComponents();

@@ -22,7 +22,7 @@ public sealed class RrdbNet : Module<Tensor, Tensor>
     private readonly Conv2d? conv_up3;
     private readonly Conv2d conv_hr;
     private readonly Conv2d conv_last;
-    private readonly LeakyReLU lrelu;
+    private readonly LeakyRelu lrelu;
 
     /// <summary>The upscaling factor: 1, 2, 4 or 8.</summary>
     public int Scale { get; }
@@ -43,7 +43,7 @@ public sealed class RrdbNet : Module<Tensor, Tensor>
             conv_up3 = Conv2d(numFeat, numFeat, 3, 1, 1);
         conv_hr = Conv2d(numFeat, numFeat, 3, 1, 1);
         conv_last = Conv2d(numFeat, numOutCh, 3, 1, 1);
-        lrelu = LeakyReLU(0.2, inplace: true); // as BasicSR: only ever applied to fresh conv outputs
+        lrelu = new LeakyRelu(0.2, inplace: true); // as BasicSR: only ever applied to fresh conv outputs
         RegisterComponents();
     }
 

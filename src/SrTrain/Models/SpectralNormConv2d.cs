@@ -36,8 +36,8 @@ public sealed class SpectralNormConv2d : Module<Tensor, Tensor>
         }
         using (torch.no_grad())
         {
-            weight_u = Normalize(torch.randn(outChannels));
-            weight_v = Normalize(torch.randn(inChannels * kernelSize * kernelSize));
+            weight_u = Normalize(torch.randn(outChannels, device: CPU));
+            weight_v = Normalize(torch.randn(inChannels * kernelSize * kernelSize, device: CPU));
         }
         this.stride = stride;
         this.padding = padding;

@@ -21,11 +21,11 @@ public sealed class SrVggNetCompact : Module<Tensor, Tensor>
         _upscale = upscale;
         body = new ModuleList<Module<Tensor, Tensor>>();
         body.Add(Conv2d(numInCh, numFeat, 3, padding: 1));
-        body.Add(PReLU(numFeat));
+        body.Add(new PRelu(numFeat));
         for (int i = 0; i < numConv; i++)
         {
             body.Add(Conv2d(numFeat, numFeat, 3, padding: 1));
-            body.Add(PReLU(numFeat));
+            body.Add(new PRelu(numFeat));
         }
         body.Add(Conv2d(numFeat, numOutCh * upscale * upscale, 3, padding: 1));
         upsampler = PixelShuffle(upscale);

@@ -68,7 +68,7 @@ public sealed class UNetDiscriminatorSN : Module<Tensor, Tensor>
         return conv9.call(@out).contiguous().MoveToOuterDisposeScope();
     }
 
-    static Tensor Lrelu(Tensor x) => F.leaky_relu(x, 0.2);
+    static Tensor Lrelu(Tensor x) => x.leaky_relu(Scalars.Point2);
 
     static Tensor Up2(Tensor x) =>
         F.interpolate(x, scale_factor: new[] { 2.0, 2.0 }, mode: InterpolationMode.Bilinear, align_corners: false);

@@ -34,7 +34,7 @@ public sealed class VggStyleDiscriminator : Module<Tensor, Tensor>
     private readonly BatchNorm2d? bn5_1;
     private readonly Linear linear1;
     private readonly Linear linear2;
-    private readonly LeakyReLU lrelu;
+    private readonly LeakyRelu lrelu;
 
     /// <summary>The only input height and width the linear layers accept.</summary>
     public int InputSize { get; }
@@ -46,39 +46,39 @@ public sealed class VggStyleDiscriminator : Module<Tensor, Tensor>
         InputSize = inputSize;
         conv0_0 = Conv2d(numInCh, numFeat, 3, 1, 1, bias: true);
         conv0_1 = Conv2d(numFeat, numFeat, 4, 2, 1, bias: false);
-        bn0_1 = BatchNorm2d(numFeat, affine: true);
+        bn0_1 = new BatchNorm2d(numFeat);
 
         conv1_0 = Conv2d(numFeat, numFeat * 2, 3, 1, 1, bias: false);
-        bn1_0 = BatchNorm2d(numFeat * 2, affine: true);
+        bn1_0 = new BatchNorm2d(numFeat * 2);
         conv1_1 = Conv2d(numFeat * 2, numFeat * 2, 4, 2, 1, bias: false);
-        bn1_1 = BatchNorm2d(numFeat * 2, affine: true);
+        bn1_1 = new BatchNorm2d(numFeat * 2);
 
         conv2_0 = Conv2d(numFeat * 2, numFeat * 4, 3, 1, 1, bias: false);
-        bn2_0 = BatchNorm2d(numFeat * 4, affine: true);
+        bn2_0 = new BatchNorm2d(numFeat * 4);
         conv2_1 = Conv2d(numFeat * 4, numFeat * 4, 4, 2, 1, bias: false);
-        bn2_1 = BatchNorm2d(numFeat * 4, affine: true);
+        bn2_1 = new BatchNorm2d(numFeat * 4);
 
         conv3_0 = Conv2d(numFeat * 4, numFeat * 8, 3, 1, 1, bias: false);
-        bn3_0 = BatchNorm2d(numFeat * 8, affine: true);
+        bn3_0 = new BatchNorm2d(numFeat * 8);
         conv3_1 = Conv2d(numFeat * 8, numFeat * 8, 4, 2, 1, bias: false);
-        bn3_1 = BatchNorm2d(numFeat * 8, affine: true);
+        bn3_1 = new BatchNorm2d(numFeat * 8);
 
         conv4_0 = Conv2d(numFeat * 8, numFeat * 8, 3, 1, 1, bias: false);
-        bn4_0 = BatchNorm2d(numFeat * 8, affine: true);
+        bn4_0 = new BatchNorm2d(numFeat * 8);
         conv4_1 = Conv2d(numFeat * 8, numFeat * 8, 4, 2, 1, bias: false);
-        bn4_1 = BatchNorm2d(numFeat * 8, affine: true);
+        bn4_1 = new BatchNorm2d(numFeat * 8);
 
         if (inputSize == 256)
         {
             conv5_0 = Conv2d(numFeat * 8, numFeat * 8, 3, 1, 1, bias: false);
-            bn5_0 = BatchNorm2d(numFeat * 8, affine: true);
+            bn5_0 = new BatchNorm2d(numFeat * 8);
             conv5_1 = Conv2d(numFeat * 8, numFeat * 8, 4, 2, 1, bias: false);
-            bn5_1 = BatchNorm2d(numFeat * 8, affine: true);
+            bn5_1 = new BatchNorm2d(numFeat * 8);
         }
 
         linear1 = Linear(numFeat * 8 * 4 * 4, 100);
         linear2 = Linear(100, 1);
-        lrelu = LeakyReLU(0.2);
+        lrelu = new LeakyRelu(0.2);
         RegisterComponents();
     }
 

@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using System.Runtime.InteropServices;
 using Serilog;
 using SkiaSharp;
@@ -57,7 +58,7 @@ public static class ComparisonGrid
         foreach (var (lq, _) in crops)
         {
             var nearest = nn.functional.interpolate(lq, scale_factor: [scale, scale], mode: InterpolationMode.Nearest)[0];
-            var bicubic = MatlabResize.Resize(lq, scale).clamp(0, 1)[0];
+            var bicubic = MatlabResize.Resize(lq, scale).clamp(Scalars.Zero, Scalars.One)[0];
             cells.Add([nearest, bicubic]);
         }
         foreach (var run in data.Runs)
@@ -111,7 +112,7 @@ public static class ComparisonGrid
         foreach (var lq in lqs)
         {
             using var imageScope = NewDisposeScope();
-            outputs.Add(generator.call(lq.to(device)).clamp(0, 1).cpu()[0].MoveToOuterDisposeScope());
+            outputs.Add(generator.call(lq.to(device)).clamp(Scalars.Zero, Scalars.One).cpu()[0].MoveToOuterDisposeScope());
         }
         log.Information("Grid: {Run} at checkpoint {Step}", run.Label, step);
         return outputs;
@@ -196,7 +197,7 @@ public static class ComparisonGrid
     static void Blit(Tensor chw, byte[] rgba, int width, int x0, int y0)
     {
         using var scope = NewDisposeScope();
-        var hwc = chw.clamp(0, 1).mul(255).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous();
+        var hwc = chw.clamp(Scalars.Zero, Scalars.One).mul(Scalars.Byte).round().to(ScalarType.Byte).permute(1, 2, 0).contiguous();
         int h = (int)hwc.shape[0], w = (int)hwc.shape[1];
         var src = hwc.data<byte>().ToArray();
         for (int y = 0; y < h; y++)

@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace SrTrain.Training;
 
 /// <summary>SrTrain's Adam: torch.optim.Adam (amsgrad off, maximize off, L2 weight decay added to the gradient) on one
-/// flat buffer of parameters (<see cref="FlatParameters"/>), so a step is seven tensor ops however many parameter
+/// flat buffer of parameters (<see cref="FlatParameters"/>), so a step is eight tensor ops however many parameter
 /// tensors the network has. Element for element it follows PyTorch's single-tensor Adam (1.13; 2.x writes the first
 /// moment as lerp_, equal up to rounding):
 /// <code>

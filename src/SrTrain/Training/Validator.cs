@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using Serilog;
 using SrTrain.Config;
 using SrTrain.Data;
@@ -32,7 +33,7 @@ public sealed class Validator : IValidator, IDisposable
             log.Information("Validation: {Count} image(s); no VGG-16 weights (path.vgg16), so no perceptual distance", _pairs.Count);
         else
             log.Information("Validation: {Count} image(s)", _pairs.Count);
-        Baseline = Measure(lq => MatlabResize.Resize(lq, c.Scale).clamp(0, 1));
+        Baseline = Measure(lq => MatlabResize.Resize(lq, c.Scale).clamp(Scalars.Zero, Scalars.One));
     }
 
     /// <summary>Bicubic (MATLAB-style) upscaling's metrics on the same images.</summary>
@@ -45,7 +46,7 @@ public sealed class Validator : IValidator, IDisposable
         try
         {
             var saveDir = Path.Combine(imagesDir, step.ToString());
-            return Measure(lq => generator.call(lq).clamp(0, 1), saveDir);
+            return Measure(lq => generator.call(lq).clamp(Scalars.Zero, Scalars.One), saveDir);
         }
         finally
         {
@@ -74,7 +75,7 @@ public sealed class Validator : IValidator, IDisposable
     void SaveSideBySide(ValidationPair pair, Tensor output, string path)
     {
         var lqUp = nn.functional.interpolate(pair.Lq, scale_factor: new double[] { _c.Scale, _c.Scale }, mode: InterpolationMode.Nearest);
-        var row = cat(new[] { lqUp, output.clamp(0, 1), pair.Hq }, 3);
+        var row = cat(new[] { lqUp, output.clamp(Scalars.Zero, Scalars.One), pair.Hq }, 3);
         ImageFile.WriteRgb(row[0], path);
     }
 

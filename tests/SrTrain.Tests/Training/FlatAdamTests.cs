@@ -29,11 +29,11 @@ public class FlatAdamTests
         using var flat = new FlatParameters(net, withGrad: true);
         Assert.Equal(net.parameters().Sum(p => p.numel()), flat.Count);
         // Same weights after flattening: the output is unchanged.
-        Assert.True(net.call(ones(1, 3, 6, 6)).detach().equal(before).item<bool>());
+        Assert.True(net.call(ones(1, 3, 6, 6)).detach().eq(before).all().item<bool>());
 
         net.call(ones(1, 3, 6, 6)).sum().backward();
         var expected = cat(net.parameters().Select(p => p.grad!.flatten()).ToArray());
-        Assert.True(flat.Grad!.equal(expected).item<bool>());
+        Assert.True(flat.Grad!.eq(expected).all().item<bool>());
         Assert.True(flat.Grad!.abs().sum().item<float>() > 0);
 
         // Writing the flat buffer writes the network's weights.
@@ -116,8 +116,8 @@ public class FlatAdamTests
             using var adam2 = new FlatAdam(flat2, 1e-3);
             adam2.LoadStateDict(StateDictFile.Read(path));
             Assert.Equal(3, adam2.StepCount);
-            Assert.True(adam2.ExpAvg.equal(adam.ExpAvg).item<bool>());
-            Assert.True(adam2.ExpAvgSq.equal(adam.ExpAvgSq).item<bool>());
+            Assert.True(adam2.ExpAvg.eq(adam.ExpAvg).all().item<bool>());
+            Assert.True(adam2.ExpAvgSq.eq(adam.ExpAvgSq).all().item<bool>());
             Assert.True(adam.ExpAvgSq.abs().sum().item<float>() > 0);
         }
         finally
@@ -152,7 +152,7 @@ public class FlatAdamTests
             adam.LoadStateDict(LegacyAdamState.Read(path, flat));
             Assert.Equal(4, adam.StepCount);
             var expected = cat(old.state_dict().State.Select(s => ((Adam.State)s).exp_avg_sq.flatten()).ToArray());
-            Assert.True(adam.ExpAvgSq.equal(expected).item<bool>());
+            Assert.True(adam.ExpAvgSq.eq(expected).all().item<bool>());
 
             StateDictFile.Write(path, adam.StateDict());
             Assert.False(LegacyAdamState.IsLegacy(path));

@@ -1,13 +1,14 @@
-using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace SrTrain.Training.Checkpoints;
 
-/// <summary>Reads the optimizer files that checkpoints held before SrTrain had its own Adam (TorchSharp's
-/// <c>save_state_dict</c> format, which starts with the optimizer's type name), into <see cref="FlatAdam.StateDict"/>'s
-/// form, so those checkpoints still resume. TorchSharp's file lists the state per parameter in the order the optimizer
-/// was given them, which was the module's named_parameters() order, the same order <see cref="FlatParameters"/> uses.</summary>
+/// <summary>Reads the optimizer files that checkpoints held before SrTrain had its own Adam (TorchSharp 0.107's
+/// <c>Adam.save_state_dict</c> format), into <see cref="FlatAdam.StateDict"/>'s form, so those checkpoints still
+/// resume. The format: the type name "Adam" (.NET string), LEB128 counts of option groups and of states, each group's
+/// options (initial and current lr, β1, β2, eps, weight decay as doubles; amsgrad, maximize as bools), then per
+/// parameter its step (int64), exp_avg and exp_avg_sq (TorchSharp tensors) and an optional max_exp_avg_sq. The states
+/// are in the order the optimizer was given the parameters, which was the module's named_parameters() order, the
+/// order <see cref="FlatParameters"/> uses.</summary>
 public static class LegacyAdamState
 {
     /// <summary>Whether the file starts with TorchSharp's optimizer header ("Adam" as a .NET string).</summary>
@@ -17,9 +18,9 @@ public static class LegacyAdamState
         using var reader = new BinaryReader(stream);
         try
         {
-            return stream.Length > 5 && reader.ReadString() == "Adam";
+            return stream.Length > 5 && stream.ReadByte() == 4 && new string(reader.ReadChars(4)) == "Adam";
         }
-        catch (EndOfStreamException)
+        catch (Exception e) when (e is EndOfStreamException or ArgumentException)
         {
             return false;
         }
@@ -28,23 +29,40 @@ public static class LegacyAdamState
     public static Dictionary<string, Tensor> Read(string path, FlatParameters parameters)
     {
         var named = parameters.Parameters.ToArray();
-        var twins = named.Select(p => new Parameter(zeros(p.Param.shape, dtype: p.Param.dtype, device: CPU))).ToArray();
-        using var adam = optim.Adam(twins);
-        adam.load_state_dict(path);
-        var states = adam.state_dict().State;
-        if (states.Count != named.Length)
-            throw new InvalidDataException($"{Path.GetFileName(path)}: state for {states.Count} parameters, the network has {named.Length}");
+        using var stream = File.OpenRead(path);
+        using var reader = new BinaryReader(stream);
+        if (reader.ReadString() != "Adam") throw new InvalidDataException($"{Path.GetFileName(path)}: not a TorchSharp Adam state");
+        long groups = Decode(reader), states = Decode(reader);
+        if (states != named.Length)
+            throw new InvalidDataException($"{Path.GetFileName(path)}: state for {states} parameters, the network has {named.Length}");
+        for (long g = 0; g < groups; g++)
+        {
+            for (int i = 0; i < 6; i++) reader.ReadDouble();
+            reader.ReadBoolean();
+            reader.ReadBoolean();
+        }
         var sd = new Dictionary<string, Tensor>();
         long step = 0;
-        for (int i = 0; i < named.Length; i++)
+        foreach (var (name, _) in named)
         {
-            var s = (Adam.State)states[i];
-            step = Math.Max(step, s.step);
-            sd["exp_avg." + named[i].Name] = s.exp_avg.clone();
-            sd["exp_avg_sq." + named[i].Name] = s.exp_avg_sq.clone();
+            step = Math.Max(step, reader.ReadInt64());
+            sd["exp_avg." + name] = TorchSharp.TensorExtensionMethods.Load(reader);
+            sd["exp_avg_sq." + name] = TorchSharp.TensorExtensionMethods.Load(reader);
+            if (reader.ReadBoolean()) TorchSharp.TensorExtensionMethods.Load(reader).Dispose(); // amsgrad: unused here
         }
         sd["step"] = tensor(step, device: CPU);
-        foreach (var t in twins) t.Dispose();
         return sd;
+    }
+
+    static long Decode(BinaryReader reader)
+    {
+        long result = 0;
+        for (int i = 0; i < 10; i++)
+        {
+            long b = reader.ReadByte();
+            result |= (b & 0x7f) << (i * 7);
+            if ((b & 0x80) == 0) return result;
+        }
+        throw new InvalidDataException("bad count");
     }
 }

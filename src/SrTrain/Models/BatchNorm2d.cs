@@ -1,0 +1,44 @@
+using SrTrain.Runtime;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace SrTrain.Models;
+
+/// <summary>PyTorch's BatchNorm2d (affine, running statistics, momentum 0.1, eps 1e-5), with the same parameter and
+/// buffer names (weight, bias, running_mean, running_var, num_batches_tracked), so weight files line up key for key.
+/// TorchSharp's own adds 1 to num_batches_tracked with a temporary Scalar on every training forward, which a GC on
+/// another thread can free while libtorch reads it (see Runtime/Scalars); this one uses a long-lived Scalar.</summary>
+public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
+{
+    static readonly Scalar OneBatch = 1L.ToScalar();
+    const double Momentum = 0.1, Eps = 1e-5;
+
+    private readonly Parameter weight;
+    private readonly Parameter bias;
+    private readonly Tensor running_mean;
+    private readonly Tensor running_var;
+    private readonly Tensor num_batches_tracked;
+
+    public BatchNorm2d(long numFeatures) : base(nameof(BatchNorm2d))
+    {
+        weight = new Parameter(ones(numFeatures, device: CPU));
+        bias = new Parameter(zeros(numFeatures, device: CPU));
+        running_mean = zeros(numFeatures, device: CPU);
+        running_var = ones(numFeatures, device: CPU);
+        num_batches_tracked = zeros(Array.Empty<long>(), dtype: ScalarType.Int64, device: CPU);
+        RegisterComponents();
+    }
+
+    public override Tensor forward(Tensor x)
+    {
+        if (training)
+        {
+            using var noGrad = no_grad();
+            // The registered buffer, not the field: a move to another device replaces it in the module's dictionary.
+            get_buffer(nameof(num_batches_tracked))!.add_(OneBatch, OneBatch);
+        }
+        return nn.functional.batch_norm(x, get_buffer(nameof(running_mean)), get_buffer(nameof(running_var)),
+            get_parameter(nameof(weight)), get_parameter(nameof(bias)), training, Momentum, Eps);
+    }
+}

@@ -1,0 +1,21 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SrTrain.Models;
+
+/// <summary>LeakyReLU with its slope held as a long-lived Scalar. TorchSharp's <c>nn.LeakyReLU</c> and
+/// <c>functional.leaky_relu</c> take a double and make a temporary Scalar on every forward, which a GC on another thread
+/// can free while libtorch reads it (see Runtime/Scalars). No parameters, so state dicts are unchanged.</summary>
+public sealed class LeakyRelu : nn.Module<Tensor, Tensor>
+{
+    private readonly Scalar slope;
+    private readonly bool inplace;
+
+    public LeakyRelu(double negativeSlope, bool inplace = false) : base(nameof(LeakyRelu))
+    {
+        slope = negativeSlope.ToScalar();
+        this.inplace = inplace;
+    }
+
+    public override Tensor forward(Tensor x) => inplace ? x.leaky_relu_(slope).alias() : x.leaky_relu(slope);
+}
