@@ -111,11 +111,7 @@ public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
     {
         var result = new Dictionary<string, Tensor>();
         using var scope = NewDisposeScope();
-        if (rangeNorm)
-            x = x.add(Scalars.One, Scalars.One).div(Scalars.Two);
-        if (useInputNorm)
-            x = TensorOps.Sub(x, mean).div(std);
-        x = ChannelsLast.Of(x);
+        x = ChannelsLast.Of(Normalize(x));
         for (int i = 0; i < layers.Length; i++)
         {
             x = layers[i].call(x);
@@ -123,6 +119,17 @@ public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
                 result[LayerNames[i]] = x.MoveToOuterDisposeScope();
         }
         return result;
+    }
+
+    /// <summary>The input normalisation before the first conv ([-1,1] → [0,1] with rangeNorm, then ImageNet
+    /// mean/std), on the module's device.</summary>
+    internal Tensor Normalize(Tensor x)
+    {
+        if (rangeNorm)
+            x = x.add(Scalars.One, Scalars.One).div(Scalars.Two);
+        if (useInputNorm)
+            x = TensorOps.Sub(x, mean).div(std);
+        return x;
     }
 
     // Config "D" of torchvision: 64,64,M,128,128,M,256,256,256,M,512,512,512,M,512,512,512,M.

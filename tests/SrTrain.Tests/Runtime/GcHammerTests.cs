@@ -29,8 +29,8 @@ public class GcHammerTests
     }
 
     [Theory]
-    [InlineData("UNetDiscriminatorSN", 32, 60)]
-    [InlineData("VGGStyleDiscriminator", 128, 8)]
+    [InlineData("UNetDiscriminatorSN", 32, 24)]
+    [InlineData("VGGStyleDiscriminator", 128, 4)]
     public void Training_WithEveryLoss_SurvivesConstantGarbageCollection(string discriminator, int gtSize, int shortSteps)
     {
         using var t = new TrainingTestRun();
@@ -48,7 +48,7 @@ public class GcHammerTests
             train:
               grad_clip: 0.5
               ema_decay: 0.99
-            val: {val_freq: {{{Math.Max(steps / 2, 1)}}}}
+            val: {val_freq: {{{steps}}}}
             logger: {print_freq: 10}
             checkpoint: {save_freq: {{{steps}}}}
             """, totalSteps: steps);
@@ -64,7 +64,7 @@ public class GcHammerTests
         Assert.Equal(steps, result.FinalStep);
         Assert.True(collections > steps, $"only {collections} collections in {steps} steps: the hammer did not run");
         var val = MetricsLog.Read(result.RunDir).Where(r => r.Kind == "val").ToList();
-        Assert.Equal(2, val.Count);
+        Assert.Single(val);
         Assert.All(val, r => Assert.True(double.IsFinite(r.Values["psnr_y"]) && double.IsFinite(r.Values["vgg_dist"])));
         var train = MetricsLog.Read(result.RunDir).Where(r => r.Kind == "train").ToList();
         Assert.Contains(train, r => r.Values.ContainsKey("l_g_trans") && r.Values.ContainsKey("l_g_percep") && r.Values.ContainsKey("l_d"));
@@ -81,7 +81,7 @@ public class GcHammerTests
         Tensor expected;
         using (no_grad()) expected = tiled.Upscale(lq);
         using var hammer = new GcHammer();
-        for (int i = 0; i < Steps(20); i++)
+        for (int i = 0; i < Steps(3); i++)
         {
             using var scope = NewDisposeScope();
             using var noGrad = no_grad();
