@@ -77,7 +77,9 @@ torch.save({f'features.{k}': t for k, t in nn.Sequential(*layers).state_dict().i
 EOF
 
 # 1. The quickstart on CUDA (SRVGGNetCompact, UNet discriminator, pixel → GAN → translational).
-sed -e "s/total_steps: 1100/total_steps: $quick_steps/" configs/quickstart.yaml > "$work/quick.yaml"
+# Checkpoints at each quarter (the quickstart's 400/800 become 275/550/825 at 1100 steps).
+q=$((quick_steps / 4))
+sed -e "s/total_steps: 1100/total_steps: $quick_steps/; s/save_freq: 400/save_freq: $q/" configs/quickstart.yaml > "$work/quick.yaml"
 printf 'runs_dir: %s\n' "$runs" >> "$work/quick.yaml"
 check quickstart st train --config "$work/quick.yaml" --name gpu-quick
 
@@ -112,15 +114,15 @@ check esrgan-every-loss st train --config "$work/esrgan.yaml"
 # 3. Resume and branch on CUDA: a branch from the middle with the translational term switched on there.
 half=$((esrgan_steps / 2))
 check esrgan-branch-translational st resume --run "$runs/gpu-esrgan" --from "$half" --translational --name gpu-esrgan-branch
-# The quickstart from its step-400 checkpoint, on the GPU again (exact resume, as a branch so the parent stays).
-check quickstart-resume-cuda st resume --run "$runs/gpu-quick" --from 400 --name gpu-quick-resumed
+# The quickstart from its half-way checkpoint, on the GPU again (exact resume, as a branch so the parent stays).
+check quickstart-resume-cuda st resume --run "$runs/gpu-quick" --from $((2 * q)) --name gpu-quick-resumed
 # Across devices: the GPU checkpoint continues on the CPU ...
-printf 'train: {total_steps: 850}\n' > "$work/to850.yaml"
-check resume-gpu-to-cpu "$SRTRAIN" resume --run "$runs/gpu-quick" --from 800 --config "$work/to850.yaml" --name gpu-quick-on-cpu --device cpu
+printf 'train: {total_steps: %d}\n' $((3 * q + 20)) > "$work/shorter.yaml"
+check resume-gpu-to-cpu "$SRTRAIN" resume --run "$runs/gpu-quick" --from $((3 * q)) --config "$work/shorter.yaml" --name gpu-quick-on-cpu --device cpu
 # ... and a CPU checkpoint continues on the GPU.
-sed -e "s/total_steps: $quick_steps/total_steps: 100/; s/save_freq: 400/save_freq: 50/; s/val_freq: 400/val_freq: 100/" "$work/quick.yaml" > "$work/cpu.yaml"
+sed -e "s/total_steps: $quick_steps/total_steps: 40/; s/save_freq: $q/save_freq: 20/; s/val_freq: 400/val_freq: 40/" "$work/quick.yaml" > "$work/cpu.yaml"
 check train-cpu-for-gpu "$SRTRAIN" train --config "$work/cpu.yaml" --name cpu-run --device cpu
-check resume-cpu-to-gpu st resume --run "$runs/cpu-run" --from 50 --name cpu-run-on-gpu
+check resume-cpu-to-gpu st resume --run "$runs/cpu-run" --from 20 --name cpu-run-on-gpu
 
 # 4. Upscale (whole image and tiled) and eval with the ESRGAN run's EMA generator.
 check upscale st upscale datasets/sample/val --model "$runs/gpu-esrgan" -o "$OUT/upscaled"
