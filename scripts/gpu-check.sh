@@ -58,7 +58,7 @@ check() {
     failed=$((failed + 1)); echo "FAIL $name ($((SECONDS - t0)) s, exit $?) $(tail -n 2 "$OUT/$name.log" | tr '\n' ' ' | cut -c1-300)"
   fi
 }
-summary() { grep -E "Validation at|median_ms|ok:|psnr|Wrote|wrote|saved" "$OUT/$1.log" | tail -n 1 | sed 's/^.*\] //' | cut -c1-220; }
+summary() { grep -E "Validation at|median_ms|Upscaled|mean +model|Report|report.md" "$OUT/$1.log" | tail -n 1 | sed 's/^.*\] //' | cut -c1-220; }
 st() { "$SRTRAIN" "$@" --device "$DEVICE"; }
 
 echo "gpu-check: $(nvidia-smi --query-gpu=name,memory.total --format=csv,noheader 2>/dev/null | head -1), torch $("$PYTHON" -c 'import torch; print(torch.__version__)'), srtrain $SRTRAIN"
