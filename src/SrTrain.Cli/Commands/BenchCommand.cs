@@ -24,9 +24,10 @@ public static class BenchCommand
         var config = new Option<string>("--config") { Description = "Config for --memory", DefaultValueFactory = _ => "configs/quickstart.yaml" };
         var memorySteps = new Option<int>("--memory-steps") { Description = "Steps for --memory (resident memory is compared between step 100 and the last)", DefaultValueFactory = _ => 1000 };
         var noPeaks = new Option<bool>("--no-peaks") { Description = "Skip the matmul/conv peak probes" };
+        var gcHammer = new Option<bool>("--gc-hammer") { Description = "With --memory: collect garbage without pause on another thread meanwhile (a crash in native code here means a Scalar is not kept alive)" };
         var cmd = new Command("bench", "Time the training step, inference or the data pipeline on a fixed preset (compare with scripts/bench-vs-peer.sh)")
         {
-            preset, translational, infer, data, dataDir, steps, warmup, memory, config, memorySteps, noPeaks,
+            preset, translational, infer, data, dataDir, steps, warmup, memory, config, memorySteps, noPeaks, gcHammer,
         };
         cmd.SetAction(parse => CliApp.Run(parse, ctx =>
         {
@@ -38,7 +39,8 @@ public static class BenchCommand
             Out($"srtrain bench preset {p.Name} on {DescribeDevice(device)}: threads {torch.get_num_threads()}{(ctx.Threads > 0 ? "" : " (all cores)")}, " +
                 $"interop threads {torch.get_num_interop_threads()}, {Environment.ProcessorCount} cores");
             if (parse.GetValue(memory))
-                return RunMemory(parse.GetValue(config)!, parse.GetValue(memorySteps), device, ctx);
+                return RunMemory(parse.GetValue(config)!, parse.GetValue(memorySteps), parse.GetValue(gcHammer), device, ctx);
+            if (parse.GetValue(gcHammer)) throw new SrTrainException("--gc-hammer goes with --memory");
             bool trans = parse.GetValue(translational);
             double? stepMs;
             if (parse.GetValue(infer))
@@ -110,13 +112,25 @@ public static class BenchCommand
             $"ratio {produced / consumed:F1}x (target >= 4x)");
     }
 
-    static int RunMemory(string configPath, int steps, torch.Device device, CommandContext ctx)
+    static int RunMemory(string configPath, int steps, bool gcHammer, torch.Device device, CommandContext ctx)
     {
         if (steps < 200) throw new SrTrainException($"--memory-steps {steps}: use at least 200 (the first 100 steps are the warm-up)");
         var config = Config.ConfigLoader.LoadFile(configPath);
         var at = Enumerable.Range(1, steps / 100).Select(i => (long)i * 100).ToList();
         if (at[^1] != steps) at.Add(steps);
-        var samples = MemorySoak.Run(config, device, steps, at, ctx.Log);
+        var hammer = gcHammer ? new GcHammer() : null;
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        IReadOnlyList<MemorySample> samples;
+        try
+        {
+            samples = MemorySoak.Run(config, device, steps, at, ctx.Log);
+        }
+        finally
+        {
+            hammer?.Dispose();
+        }
+        if (hammer != null)
+            Out($"gc-hammer: {steps} training steps in {clock.Elapsed.TotalSeconds:F0} s beside {hammer.Collections} garbage collections, no crash");
         foreach (var s in samples)
             Out($"memory step {s.Step} RSS {Mib(s.ResidentBytes)} live tensors {s.LiveTensors}");
         var first = samples[0];

@@ -1,3 +1,4 @@
+using SrTrain.Benchmarks;
 using SrTrain.Inference;
 using SrTrain.Interop;
 using SrTrain.Models;
