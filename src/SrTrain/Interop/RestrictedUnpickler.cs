@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
+using SrTrain.Config;
 
 namespace SrTrain.Interop;
 
@@ -52,6 +53,7 @@ internal sealed class RestrictedUnpickler
     readonly List<object?> _stack = new();
     readonly Stack<int> _marks = new();
     readonly Dictionary<long, object?> _memo = new();
+    readonly int _maxNesting = InputLimits.MaxNesting;
 
     RestrictedUnpickler(byte[] data, int start, Func<object?, object> persistentLoad)
     {
@@ -97,7 +99,12 @@ internal sealed class RestrictedUnpickler
                 case (byte)'.': // STOP
                     if (_stack.Count != 1) throw new InvalidDataException($"pickle ended with {_stack.Count} values on the stack");
                     return _stack[0];
-                case (byte)'(': _marks.Push(_stack.Count); break;
+                case (byte)'(':
+                    // Open MARKs are the pickle's nesting; a real state dict opens a few.
+                    if (_marks.Count >= _maxNesting)
+                        throw new WeightLimitException($"its pickle nests deeper than {_maxNesting} levels", InputLimits.MaxNestingVariable);
+                    _marks.Push(_stack.Count);
+                    break;
                 case (byte)'}': Push(new PyDict()); break;
                 case (byte)']': Push(new List<object?>()); break;
                 case (byte)')': Push(Array.Empty<object?>()); break;
