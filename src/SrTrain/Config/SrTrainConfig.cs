@@ -52,7 +52,7 @@ public sealed record TrainDataConfig
     /// <summary>Keep decoded images in memory (small data sets).</summary>
     public bool CacheImages { get; init; } = false;
     /// <summary>Images with more pixels than this are refused before decoding (decompression bombs).</summary>
-    public long MaxImagePixels { get; init; } = 100_000_000;
+    public long MaxImagePixels { get; init; } = InputLimits.MaxImagePixels;
     /// <summary>Reflect-pad images smaller than gt_size instead of skipping them.</summary>
     public bool PadSmall { get; init; } = false;
     /// <summary>Probability of adding Gaussian noise to the LQ patch (0 = off).</summary>

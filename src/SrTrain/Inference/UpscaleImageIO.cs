@@ -70,6 +70,7 @@ public static class UpscaleImageIO
         AlphaUpscale alphaMode = AlphaUpscale.Generator, ILogger? log = null)
     {
         using var input = Read(inputPath);
+        if (ImageFile.HasExtraFrames(inputPath)) log?.Warning("{Input} is an animated GIF; only its first frame is upscaled", inputPath);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var rgb = upscale(input.Rgb);
