@@ -198,8 +198,8 @@ public sealed record ValConfig
 {
     /// <summary>Validate every this many steps (0 = only at the end).</summary>
     public int ValFreq { get; init; } = 5000;
-    /// <summary>Border cropped before PSNR/SSIM (BasicSR: crop_border = scale).</summary>
-    public int CropBorder { get; init; } = 4;
+    /// <summary>Border cropped before PSNR/SSIM; -1 = the scale (BasicSR's crop_border = scale, and what `eval` uses).</summary>
+    public int CropBorder { get; init; } = -1;
     /// <summary>How many validation images are saved as PNG side by side (LQ, output, HQ) at each validation.</summary>
     public int SaveImages { get; init; } = 3;
     /// <summary>Shift in LQ pixels for the shift-consistency metric.</summary>
