@@ -39,13 +39,15 @@ public static class ImageFile
             image.Mutate(x => x.AutoOrient());
             return image;
         }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or NotSupportedException)
-        {
-            throw new SrTrainException($"{path}: not a readable image ({e.Message.Split('\n')[0]})");
-        }
         catch (FileNotFoundException)
         {
             throw new SrTrainException($"{path}: file not found");
+        }
+        catch (Exception e) when (e is not (SrTrainException or OutOfMemoryException or IOException or UnauthorizedAccessException))
+        {
+            // Decoders meet malformed data with whatever exception their code path raises (index, argument, overflow
+            // errors as well as ImageSharp's own); all of them mean the same to the user.
+            throw new SrTrainException($"{path}: not a readable image ({e.Message.Split('\n')[0]})");
         }
     }
 

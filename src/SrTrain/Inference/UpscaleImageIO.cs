@@ -99,7 +99,7 @@ public static class UpscaleImageIO
         {
             info = Image.Identify(path, out format);
         }
-        catch (Exception e) when (e is InvalidImageContentException or ImageFormatException or NotSupportedException)
+        catch (Exception e) when (e is not (OutOfMemoryException or IOException or UnauthorizedAccessException))
         {
             throw new SrTrainException($"{path}: not a readable image ({e.Message.Split('\n')[0]})");
         }

@@ -290,7 +290,8 @@ internal sealed class RestrictedUnpickler
     object ReadLong(int n)
     {
         var b = new BigInteger(Take(n), isUnsigned: false, isBigEndian: false);
-        return b >= long.MinValue && b <= long.MaxValue ? (long)b : b;
+        // Boxed explicitly: `cond ? (long)b : b` would convert the long back to a BigInteger.
+        return b >= long.MinValue && b <= long.MaxValue ? (object)(long)b : b;
     }
 }
 
