@@ -67,5 +67,11 @@ public static class YamlGuard
         {
             throw new SrTrainException($"{sourceName}: invalid YAML at line {e.Start.Line}, column {e.Start.Column}: {e.Message}");
         }
+        catch (Exception e) when (e is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            // YamlDotNet's scanner meets some malformed input with these instead of a YamlException.
+            var at = parser.Current?.Start;
+            throw new SrTrainException($"{sourceName}: invalid YAML{(at is null ? "" : $" after line {at.Value.Line}")}: {e.Message}");
+        }
     }
 }
