@@ -185,4 +185,30 @@ public sealed class HostileInputCliTests : IDisposable
         AssertRefused(Run(null, "train", "--config", P("c.yaml"), "--name", new string('n', 300)), "'name'");
         Assert.False(Directory.Exists(P("runs")));
     }
+
+    [Fact]
+    public void StopRequestOutsideATrainingStep_ExitsAfterTheGracePeriod()
+    {
+        // A SIGTERM while upscale works through one large image (several minutes here) used to wait for the image to
+        // finish; now the program exits once the grace period (lowered to 3 s) has passed, writing nothing partial.
+        using (var img = new Image<Rgb24>(480, 480))
+        {
+            for (int y = 0; y < 480; y++)
+            for (int x = 0; x < 480; x++)
+                img[x, y] = new Rgb24((byte)(x * 7 + y * 3), (byte)(x ^ y), (byte)(y * 5));
+            img.Save(P("large.png"));
+        }
+        var env = new Dictionary<string, string> { ["SRTRAIN_STOP_GRACE_S"] = "3" };
+        using var p = new CliProcess(_dir, env, "upscale", P("large.png"), "--model", UpscaleCliHarness.RrdbX4, "--tile", "64", "-o", P("out"),
+            "--log-level", "verbose");
+        Assert.True(p.WaitForOutput("tile 1/", TimeSpan.FromMinutes(1)), p.Output);
+        p.Signal("TERM");
+        int code = p.WaitForExit(TimeSpan.FromSeconds(60));
+        _log.WriteLine(p.Output);
+        Assert.Equal(130, code);
+        Assert.Contains("Stop requested (SIGTERM)", p.Output);
+        Assert.Contains("no safe point reached within 3 s", p.Output);
+        Assert.DoesNotContain("   at ", p.Output);
+        Assert.False(Directory.Exists(P("out")) && Directory.EnumerateFiles(P("out")).Any());
+    }
 }
