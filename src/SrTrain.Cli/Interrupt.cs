@@ -61,7 +61,8 @@ public sealed class Interrupt : IDisposable
     {
         _log.Warning("{Why}", why);
         Log.CloseAndFlush();
-        Environment.Exit(CliApp.ExitInterrupted);
+        Console.Out.Flush();
+        SrTrain.Runtime.ImmediateExit.Now(CliApp.ExitInterrupted);
     }
 
     public void Dispose()
