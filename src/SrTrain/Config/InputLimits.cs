@@ -34,12 +34,24 @@ public static class InputLimits
     /// <summary>Container nesting in pickles, safetensors JSON and YAML; <c>SRTRAIN_MAX_NESTING</c> raises it.</summary>
     public static int MaxNesting => (int)Read(MaxNestingVariable, DefaultMaxNesting, 4, 100_000);
 
+    /// <summary>Throws for a limit variable that is set but not a number in range; the CLI calls it at start-up, so
+    /// that a typo is reported instead of silently falling back to the default (which the getters do).</summary>
+    public static void CheckEnvironment()
+    {
+        foreach (var (variable, min, max) in new[] { (MaxImagePixelsVariable, 1L, long.MaxValue >> 20), (MaxWeightMbVariable, 1L, long.MaxValue >> 20), (MaxNestingVariable, 4L, 100_000L) })
+        {
+            var text = Environment.GetEnvironmentVariable(variable);
+            if (!string.IsNullOrWhiteSpace(text) && TryParse(text, min, max) is null)
+                throw new SrTrainException($"environment variable {variable}={text} must be a whole number from {min} to {max}");
+        }
+    }
+
     static long Read(string variable, long fallback, long min, long max = long.MaxValue >> 20)
     {
         var text = Environment.GetEnvironmentVariable(variable);
-        if (string.IsNullOrWhiteSpace(text)) return fallback;
-        if (!long.TryParse(text.Replace("_", ""), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) || v < min || v > max)
-            throw new SrTrainException($"environment variable {variable}={text} must be a whole number from {min} to {max}");
-        return v;
+        return string.IsNullOrWhiteSpace(text) ? fallback : TryParse(text, min, max) ?? fallback;
     }
+
+    static long? TryParse(string text, long min, long max) =>
+        long.TryParse(text.Replace("_", ""), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? v : null;
 }

@@ -211,4 +211,12 @@ public sealed class HostileInputCliTests : IDisposable
         Assert.DoesNotContain("   at ", p.Output);
         Assert.False(Directory.Exists(P("out")) && Directory.EnumerateFiles(P("out")).Any());
     }
+
+    [Fact]
+    public void MistypedLimitVariable_ExitsWith2_NamingIt()
+    {
+        var photo = Photo("a.png");
+        var env = new Dictionary<string, string> { ["SRTRAIN_MAX_IMAGE_PIXELS"] = "lots" };
+        AssertRefused(Run(env, "upscale", photo, "--model", UpscaleCliHarness.RrdbX4, "-o", P("out")), "SRTRAIN_MAX_IMAGE_PIXELS=lots");
+    }
 }
