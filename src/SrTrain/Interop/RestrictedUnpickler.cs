@@ -54,11 +54,21 @@ internal sealed class RestrictedUnpickler
     readonly Stack<int> _marks = new();
     readonly Dictionary<long, object?> _memo = new();
     readonly int _maxNesting = InputLimits.MaxNesting;
+    readonly int _start;
+    int _objects;
+
+    /// <summary>Largest pickle read (the part of a .pth that describes the tensors; a state dict of 1000 tensors
+    /// takes about 100 KB).</summary>
+    public const int MaxPickleBytes = 32 << 20;
+
+    /// <summary>Most containers and calls one pickle may create: each costs memory however small the pickle is.</summary>
+    public const int MaxObjects = 2_000_000;
 
     RestrictedUnpickler(byte[] data, int start, Func<object?, object> persistentLoad)
     {
         _data = data;
         _pos = start;
+        _start = start;
         _persistentLoad = persistentLoad;
     }
 
@@ -91,7 +101,11 @@ internal sealed class RestrictedUnpickler
         while (true)
         {
             int opAt = _pos;
+            if (opAt - _start > MaxPickleBytes)
+                throw new WeightLimitException($"its pickle is longer than {MaxPickleBytes >> 20} MB", null);
             byte op = ReadByte();
+            if (op is (byte)'}' or (byte)']' or (byte)')' or (byte)'t' or 0x85 or 0x86 or 0x87 or (byte)'R' or (byte)'(' && ++_objects > MaxObjects)
+                throw new WeightLimitException($"its pickle creates more than {MaxObjects} objects", null);
             switch (op)
             {
                 case 0x80: ReadByte(); break; // PROTO

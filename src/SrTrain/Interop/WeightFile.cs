@@ -53,8 +53,9 @@ public static class WeightFile
         }
         catch (WeightLimitException e)
         {
-            throw new SrTrainException($"refusing to load {path}: {e.Message}; if the file is genuine, raise the limit with " +
-                                       $"the environment variable {e.Variable}.");
+            throw new SrTrainException(e.Variable is null
+                ? $"refusing to load {path}: {e.Message}, far more than a state dict needs."
+                : $"refusing to load {path}: {e.Message}; if the file is genuine, raise the limit with the environment variable {e.Variable}.");
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or System.Text.Json.JsonException
                                       or KeyNotFoundException or InvalidOperationException or FormatException

@@ -121,6 +121,15 @@ public class HostileWeightFileTests : IDisposable
     }
 
     [Fact]
+    public void PickleBuildingMillionsOfObjects_IsRefused_BeforeTheyFillMemory()
+    {
+        // 6 MB of `]a` appends three million lists to one: each costs far more memory than its two bytes.
+        var p = new P().Op(']');
+        for (int i = 0; i < 3_000_000; i++) p.Op(']').Op('a');
+        Assert.Contains("objects", Refused(Write("lists.pth", HostileFiles.TorchZip(p.Stop()))));
+    }
+
+    [Fact]
     public void StrideZeroTensor_IsRefused_BeforeAllocating()
     {
         Assert.Contains("overlaps itself", Refused(Write("stride0.pth", StrideZeroTensor())));
