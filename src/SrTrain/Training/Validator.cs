@@ -20,6 +20,10 @@ public sealed class Validator : IValidator, IDisposable
     readonly SrTrainConfig _c;
     readonly int _multiple, _shiftK;
 
+    // Long-lived, so that no Scalar is created (and finalized) beside the training threads.
+    static readonly Scalar Zero = 0.0.ToScalar();
+    static readonly Scalar One = 1.0.ToScalar();
+
     public Validator(SrTrainConfig c, Vgg16Features? vgg, Device device, ILogger log)
     {
         _c = c;
@@ -55,7 +59,7 @@ public sealed class Validator : IValidator, IDisposable
         try
         {
             var saveDir = Path.Combine(imagesDir, step.ToString());
-            return Measure(lq => InputPadding.Run(generator.call, lq, _multiple, _c.Scale).clamp(0, 1), saveDir);
+            return Measure(lq => InputPadding.Run(generator.call, lq, _multiple, _c.Scale).clamp(Zero, One), saveDir);
         }
         finally
         {
