@@ -51,14 +51,16 @@ public static class ImageFile
         }
     }
 
-    /// <summary>Decoders that stop after the first frame: an animated GIF's other frames would cost memory for pixels
-    /// that are dropped anyway.</summary>
+    /// <summary>Decoders that stop after the first frame: an animated GIF's or a multi-page TIFF's other frames would
+    /// cost memory for pixels that are dropped anyway.</summary>
     static readonly Configuration FirstFrameOnly = CreateFirstFrameConfiguration();
 
     static Configuration CreateFirstFrameConfiguration()
     {
         var c = Configuration.Default.Clone();
         c.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = SixLabors.ImageSharp.Metadata.FrameDecodingMode.First });
+        c.ImageFormatsManager.SetDecoder(SixLabors.ImageSharp.Formats.Tiff.TiffFormat.Instance,
+            new SixLabors.ImageSharp.Formats.Tiff.TiffDecoder { DecodingMode = SixLabors.ImageSharp.Metadata.FrameDecodingMode.First });
         return c;
     }
 
