@@ -84,6 +84,7 @@ public static class CliApp
             .CreateLogger();
         try
         {
+            SrTrain.Config.InputLimits.CheckEnvironment();
             var ctx = new CommandContext(parse, Log.Logger, fileSink);
             return body(ctx);
         }

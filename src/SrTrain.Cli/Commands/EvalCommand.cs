@@ -50,6 +50,12 @@ public static class EvalCommand
             if (border < 0) throw new SrTrainException($"--crop-border {border}: must be 0 or more");
             int k = parse.GetValue(shiftK);
             if (k < 1) throw new SrTrainException($"--shift-k {k}: must be at least 1");
+            // As in training validation: a shift off RRDBNet x2/x1's unshuffle grid would measure the architecture's phase.
+            if (InputPadding.ShiftOnGrid(k, upscaler.Multiple) is var onGrid && onGrid != k)
+            {
+                ctx.Log.Information("--shift-k {K} is off the model's {Multiple}-pixel grid; measuring at {Shift}", k, upscaler.Multiple, onGrid);
+                k = onGrid;
+            }
 
             using var vgg = parse.GetValue(vgg16) is { } vggFile ? NetworkFactory.LoadVgg16(vggFile.FullName, Evaluation.PerceptualDistance.Layers.Keys) : null;
             vgg?.to(device);

@@ -35,11 +35,12 @@ public static class ConfigLoader
     {
         if (!File.Exists(path))
             throw new SrTrainException($"{path}: config file not found (give a YAML file, e.g. configs/quickstart.yaml)");
-        return ParseYaml(File.ReadAllText(path), path);
+        return ParseYaml(YamlGuard.ReadFile(path), path);
     }
 
     public static YamlMappingNode ParseYaml(string text, string sourceName)
     {
+        YamlGuard.Check(text, sourceName);
         var stream = new YamlStream();
         try
         {

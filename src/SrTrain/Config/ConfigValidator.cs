@@ -13,6 +13,10 @@ public static class ConfigValidator
 
         Require(!string.IsNullOrWhiteSpace(c.Name) && c.Name.IndexOfAny(System.IO.Path.GetInvalidFileNameChars()) < 0 && c.Name != "." && c.Name != "..",
             "name", "must be a non-empty folder name");
+        // File systems allow 255 bytes per name; a branch adds "-from<step>-translational" to it.
+        Require(System.Text.Encoding.UTF8.GetByteCount(c.Name) <= MaxNameBytes, "name",
+            $"is {System.Text.Encoding.UTF8.GetByteCount(c.Name)} bytes long; a run name may have at most {MaxNameBytes} (it becomes a folder name)");
+        ValidateBounds(c, Require);
         Require(c.Scale is 1 or 2 or 3 or 4 or 8, "scale", "must be 1, 2, 3, 4 or 8");
         Require(c.Scale != 3 || c.NetworkG.Type != GeneratorType.RRDBNet, "scale", "3 is supported by MSRResNet and SRVGGNetCompact only");
 
@@ -75,7 +79,7 @@ public static class ConfigValidator
         Require(t.MaxNonfiniteInARow >= 1, "train.max_nonfinite_in_a_row", "must be at least 1");
 
         Require(c.Val.ValFreq >= 0, "val.val_freq", "must be 0 or more");
-        Require(c.Val.CropBorder >= 0, "val.crop_border", "must be 0 or more");
+        Require(c.Val.CropBorder >= -1, "val.crop_border", "must be 0 or more, or -1 for the scale");
         Require(c.Val.SaveImages >= 0, "val.save_images", "must be 0 or more");
         Require(c.Val.ShiftK >= 1, "val.shift_k", "must be at least 1");
         Require(c.Val.MaxLqSize >= 8, "val.max_lq_size", "must be at least 8");
@@ -83,6 +87,46 @@ public static class ConfigValidator
         Require(c.Checkpoint.SaveFreq >= 1, "checkpoint.save_freq", "must be at least 1");
         Require(c.Checkpoint.KeepLast >= 1, "checkpoint.keep_last", "must be at least 1");
         Require(c.Checkpoint.KeepEvery >= 0, "checkpoint.keep_every", "must be 0 or more");
+    }
+
+    /// <summary>Longest run name in UTF-8 bytes.</summary>
+    public const int MaxNameBytes = 200;
+
+    /// <summary>Set to 1 to lift the upper bounds below (for hardware that really takes such sizes).</summary>
+    public const string AllowLargeVariable = "SRTRAIN_ALLOW_LARGE_CONFIG";
+
+    /// <summary>HQ pixels one batch may hold (batch_size·gt_size²): 2^28, 3.2 GB as float32 RGB before any network
+    /// runs. BasicSR's ESRGAN recipe uses 16·128².</summary>
+    public const long MaxBatchPixels = 1L << 28;
+
+    /// <summary>Upper bounds on sizes, so that a typo (<c>batch_size: 2e9</c>, <c>num_feat: 2e9</c>) is refused at
+    /// start-up instead of stalling or failing inside the allocator. Generous for every published SR recipe.</summary>
+    static void ValidateBounds(SrTrainConfig c, Action<bool, string, string> require)
+    {
+        if (Environment.GetEnvironmentVariable(AllowLargeVariable) == "1") return;
+        string raise = $" (set {AllowLargeVariable}=1 to lift this bound)";
+        void AtMost(long value, long max, string path) => require(value <= max, path, $"is {value}, above the upper bound of {max}{raise}");
+        var d = c.Datasets.Train;
+        AtMost(d.GtSize, 4096, "datasets.train.gt_size");
+        AtMost(d.BatchSize, 4096, "datasets.train.batch_size");
+        AtMost(d.NumWorkers, 256, "datasets.train.num_workers");
+        AtMost(d.PrefetchBatches, 256, "datasets.train.prefetch_batches");
+        require((long)d.BatchSize * d.GtSize * d.GtSize <= MaxBatchPixels, "datasets.train.batch_size",
+            $"{d.BatchSize} with gt_size {d.GtSize} makes {(long)d.BatchSize * d.GtSize * d.GtSize} HQ pixels per batch, above {MaxBatchPixels}{raise}");
+        var g = c.NetworkG;
+        AtMost(g.NumInCh, 64, "network_g.num_in_ch");
+        AtMost(g.NumOutCh, 64, "network_g.num_out_ch");
+        AtMost(g.NumFeat, 1024, "network_g.num_feat");
+        AtMost(g.NumBlock, 1024, "network_g.num_block");
+        AtMost(g.NumGrowCh, 1024, "network_g.num_grow_ch");
+        AtMost(c.NetworkD.NumInCh, 64, "network_d.num_in_ch");
+        AtMost(c.NetworkD.NumFeat, 1024, "network_d.num_feat");
+        AtMost(c.Losses.Translational.Shift, 1024, "losses.translational.shift");
+        AtMost(c.Val.ShiftK, 1024, "val.shift_k");
+        AtMost(c.Val.MaxLqSize, 8192, "val.max_lq_size");
+        AtMost(c.Val.SaveImages, 1000, "val.save_images");
+        AtMost(c.Val.CropBorder, 1024, "val.crop_border");
+        AtMost(c.Checkpoint.KeepLast, 100_000, "checkpoint.keep_last");
     }
 
     /// <summary>torchvision VGG-16 feature layers by their usual names, in order.</summary>

@@ -52,7 +52,7 @@ public sealed record TrainDataConfig
     /// <summary>Keep decoded images in memory (small data sets).</summary>
     public bool CacheImages { get; init; } = false;
     /// <summary>Images with more pixels than this are refused before decoding (decompression bombs).</summary>
-    public long MaxImagePixels { get; init; } = 100_000_000;
+    public long MaxImagePixels { get; init; } = InputLimits.MaxImagePixels;
     /// <summary>Reflect-pad images smaller than gt_size instead of skipping them.</summary>
     public bool PadSmall { get; init; } = false;
     /// <summary>Probability of adding Gaussian noise to the LQ patch (0 = off).</summary>
@@ -198,8 +198,8 @@ public sealed record ValConfig
 {
     /// <summary>Validate every this many steps (0 = only at the end).</summary>
     public int ValFreq { get; init; } = 5000;
-    /// <summary>Border cropped before PSNR/SSIM (BasicSR: crop_border = scale).</summary>
-    public int CropBorder { get; init; } = 4;
+    /// <summary>Border cropped before PSNR/SSIM; -1 = the scale (BasicSR's crop_border = scale, and what `eval` uses).</summary>
+    public int CropBorder { get; init; } = -1;
     /// <summary>How many validation images are saved as PNG side by side (LQ, output, HQ) at each validation.</summary>
     public int SaveImages { get; init; } = 3;
     /// <summary>Shift in LQ pixels for the shift-consistency metric.</summary>

@@ -1,3 +1,5 @@
+using SrTrain.Config;
+
 namespace SrTrain.Data;
 
 /// <summary>Everything the training data pipeline needs, as plain values (the config layer maps its YAML onto this).</summary>
@@ -38,7 +40,7 @@ public sealed record DataPipelineOptions
     public bool CacheImages { get; init; }
 
     /// <summary>Images with more pixels than this are refused before decoding (decompression-bomb guard).</summary>
-    public long MaxImagePixels { get; init; } = 100_000_000;
+    public long MaxImagePixels { get; init; } = InputLimits.MaxImagePixels;
 
     /// <summary>Images smaller than GtSize are reflect-padded (bottom/right) instead of skipped.</summary>
     public bool PadSmall { get; init; }

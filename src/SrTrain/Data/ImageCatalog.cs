@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Serilog;
+using SrTrain.Runtime;
 
 namespace SrTrain.Data;
 
@@ -29,9 +30,11 @@ internal sealed class ImageCatalog
     readonly ConcurrentQueue<string> _skipped = new();
     readonly int _scale, _minHqSize;
     readonly bool _padSmall;
+    readonly long _maxPixels;
 
-    ImageCatalog(ILogger log, int scale, int minHqSize, bool padSmall)
+    ImageCatalog(ILogger log, int scale, int minHqSize, bool padSmall, long maxPixels)
     {
+        _maxPixels = maxPixels;
         _log = log;
         _scale = scale;
         _minHqSize = minHqSize;
@@ -45,8 +48,8 @@ internal sealed class ImageCatalog
     /// <param name="minHqSize">Smallest usable HQ side (the patch size); 0 for validation, where any size works.</param>
     public static ImageCatalog Scan(string hqDir, string? lqDir, int scale, int minHqSize, bool padSmall, long maxPixels, ILogger log)
     {
-        var catalog = new ImageCatalog(log, scale, minHqSize, padSmall);
-        var hqFiles = ListImages(hqDir);
+        var catalog = new ImageCatalog(log, scale, minHqSize, padSmall, maxPixels);
+        var hqFiles = ListImages(hqDir, log);
         var entries = new List<ImageEntry>();
         if (lqDir == null)
         {
@@ -59,7 +62,7 @@ internal sealed class ImageCatalog
         }
         else
         {
-            var lqFiles = ListImages(lqDir).ToDictionary(f => f.Key, f => f.Path, StringComparer.Ordinal);
+            var lqFiles = ListImages(lqDir, log).ToDictionary(f => f.Key, f => f.Path, StringComparer.Ordinal);
             var pairs = new List<(string Key, string Hq, string Lq)>();
             var unmatchedHq = new List<string>();
             var usedLq = new HashSet<string>(StringComparer.Ordinal);
@@ -102,12 +105,30 @@ internal sealed class ImageCatalog
     static string Examples(List<string> names) => string.Join(", ", names.Take(5)) + (names.Count > 5 ? ", …" : "");
 
     /// <summary>Image files under a folder, sorted by relative path so the index of an image never depends on the
-    /// file system's listing order; key = relative path without extension, '/'-separated.</summary>
-    static List<(string Key, string Path)> ListImages(string dir)
+    /// file system's listing order; key = relative path without extension, '/'-separated. Links to folders are
+    /// followed once: a folder reached again (a link loop, or two links to one folder) is skipped with a warning, so
+    /// no photo is counted twice.</summary>
+    static List<(string Key, string Path)> ListImages(string dir, ILogger log)
     {
         if (!Directory.Exists(dir)) throw new SrTrainException($"{dir}: folder not found");
-        return Directory.EnumerateFiles(dir, "*", SearchOption.AllDirectories)
-            .Where(p => Extensions.Contains(Path.GetExtension(p)))
+        var files = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var pending = new Stack<(string Path, string Real)>();
+        pending.Push((dir, RealPath.Of(dir)));
+        while (pending.Count > 0)
+        {
+            var (folder, real) = pending.Pop();
+            if (!seen.Add(real))
+            {
+                log.Warning("Skipping {Folder}: it leads to {Real}, which is already scanned (a link loop or a second link); its images count once",
+                    folder, real);
+                continue;
+            }
+            files.AddRange(Directory.EnumerateFiles(folder).Where(p => Extensions.Contains(Path.GetExtension(p))));
+            foreach (var sub in Directory.EnumerateDirectories(folder))
+                pending.Push((sub, RealPath.Of(sub)));
+        }
+        return files
             .Select(p =>
             {
                 var rel = Path.GetRelativePath(dir, p).Replace('\\', '/');
@@ -132,35 +153,14 @@ internal sealed class ImageCatalog
             return null;
         }
         if (size == null) { Skip(path, "not an image ImageSharp can read"); return null; }
-        if (TruncationReason(path) is string truncated) { Skip(path, truncated); return null; }
+        if (ImageFile.HasExtraFrames(path)) _log.Warning("{File} is an animated GIF; only its first frame is used", path);
+        if (ImageFile.TruncationReason(path) is string truncated) { Skip(path, truncated); return null; }
         if ((long)size.Value.Width * size.Value.Height > maxPixels)
         {
             Skip(path, $"{size.Value.Width}x{size.Value.Height} is above the limit of {maxPixels} pixels");
             return null;
         }
         return size;
-    }
-
-    /// <summary>ImageSharp decodes a cut-off PNG or JPEG without complaint (the missing rows come out blank), so a
-    /// truncated file would train on garbage. Their end markers are checked instead: PNG must end with its IEND
-    /// chunk, JPEG must have its EOI marker near the end (some writers append a few bytes after it).</summary>
-    static string? TruncationReason(string path)
-    {
-        var ext = Path.GetExtension(path).ToLowerInvariant();
-        if (ext is not (".png" or ".jpg" or ".jpeg")) return null;
-        using var f = File.OpenRead(path);
-        int n = (int)Math.Min(f.Length, ext == ".png" ? 12 : 4096);
-        var tail = new byte[n];
-        f.Seek(-n, SeekOrigin.End);
-        f.ReadExactly(tail);
-        if (ext == ".png")
-        {
-            ReadOnlySpan<byte> iend = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82];
-            return tail.AsSpan().SequenceEqual(iend) ? null : "truncated (the PNG does not end with its IEND chunk)";
-        }
-        for (int i = n - 2; i >= 0; i--)
-            if (tail[i] == 0xFF && tail[i + 1] == 0xD9) return null;
-        return "truncated (no JPEG end-of-image marker)";
     }
 
     bool LargeEnough(string path, (int Width, int Height) size)
@@ -187,11 +187,11 @@ internal sealed class ImageCatalog
     /// <summary>Decodes an entry. Throws on unreadable pixels (the caller marks the entry bad).</summary>
     public LoadedImage Load(ImageEntry entry, int padTo)
     {
-        var hq = ImageFile.ReadRgbImage(entry.HqPath).CropToMultiple(_scale);
+        var hq = ImageFile.ReadRgbImage(entry.HqPath, _maxPixels).CropToMultiple(_scale);
         RgbImage? lq = null;
         if (entry.LqPath != null)
         {
-            lq = ImageFile.ReadRgbImage(entry.LqPath);
+            lq = ImageFile.ReadRgbImage(entry.LqPath, _maxPixels);
             if (lq.Height != hq.Height / _scale || lq.Width != hq.Width / _scale)
                 throw new InvalidDataException($"decoded LQ {lq.Width}x{lq.Height} does not match HQ {hq.Width}x{hq.Height} at x{_scale}");
         }

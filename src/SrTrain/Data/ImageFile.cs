@@ -1,6 +1,10 @@
 using SrTrain.Runtime;
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
+using SrTrain.Config;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -18,35 +22,123 @@ public static class ImageFile
         return ToTensor(image);
     }
 
-    internal static Image<Rgba64> LoadRgba64(string path)
+    /// <summary>Decodes an image after checking, from its header, that it has at most <paramref name="maxPixels"/>
+    /// pixels (default <see cref="InputLimits.MaxImagePixels"/>) and, for PNG and JPEG, that it is not cut off. The
+    /// EXIF orientation is applied (as cv2.imread does for BasicSR and Real-ESRGAN); only the first frame of an
+    /// animated GIF is decoded.</summary>
+    internal static Image<Rgba64> LoadRgba64(string path, long? maxPixels = null)
     {
         try
         {
-            return Image.Load<Rgba64>(path);
-        }
-        catch (Exception e) when (e is UnknownImageFormatException or InvalidImageContentException or ImageFormatException or NotSupportedException)
-        {
-            throw new SrTrainException($"{path}: not a readable image ({e.Message.Split('\n')[0]})");
+            var size = Identify(path) ?? throw new SrTrainException($"{path}: not a readable image (unknown format)");
+            long limit = maxPixels ?? InputLimits.MaxImagePixels;
+            if ((long)size.Width * size.Height > limit)
+                throw new SrTrainException($"{path}: {size.Width}x{size.Height} is above the limit of {limit} pixels per image " +
+                                           $"(raise it with the environment variable {InputLimits.MaxImagePixelsVariable})");
+            if (TruncationReason(path) is string truncated) throw new SrTrainException($"{path}: {truncated}");
+            var image = Image.Load<Rgba64>(FirstFrameOnly, path);
+            image.Mutate(x => x.AutoOrient());
+            return image;
         }
         catch (FileNotFoundException)
         {
             throw new SrTrainException($"{path}: file not found");
         }
+        catch (Exception e) when (e is not (SrTrainException or OutOfMemoryException or IOException or UnauthorizedAccessException))
+        {
+            // Decoders meet malformed data with whatever exception their code path raises (index, argument, overflow
+            // errors as well as ImageSharp's own); all of them mean the same to the user.
+            throw new SrTrainException($"{path}: not a readable image ({e.Message.Split('\n')[0]})");
+        }
+    }
+
+    /// <summary>Decoders that stop after the first frame: an animated GIF's or a multi-page TIFF's other frames would
+    /// cost memory for pixels that are dropped anyway.</summary>
+    static readonly Configuration FirstFrameOnly = CreateFirstFrameConfiguration();
+
+    static Configuration CreateFirstFrameConfiguration()
+    {
+        var c = Configuration.Default.Clone();
+        c.ImageFormatsManager.SetDecoder(GifFormat.Instance, new GifDecoder { DecodingMode = SixLabors.ImageSharp.Metadata.FrameDecodingMode.First });
+        c.ImageFormatsManager.SetDecoder(SixLabors.ImageSharp.Formats.Tiff.TiffFormat.Instance,
+            new SixLabors.ImageSharp.Formats.Tiff.TiffDecoder { DecodingMode = SixLabors.ImageSharp.Metadata.FrameDecodingMode.First });
+        return c;
     }
 
     /// <summary>Reads an image into planar float data (what the data pipeline works on), like <see cref="ReadRgb"/>.</summary>
-    public static RgbImage ReadRgbImage(string path)
+    public static RgbImage ReadRgbImage(string path, long? maxPixels = null)
     {
-        using var image = LoadRgba64(path);
+        using var image = LoadRgba64(path, maxPixels);
         return ToRgbImage(image);
     }
 
-    /// <summary>Width and height from the file header only, without decoding pixels; null when the file is not an
-    /// image ImageSharp recognises. Throws for unreadable files (I/O) and malformed headers.</summary>
+    /// <summary>Width and height as displayed (EXIF orientation applied) from the file header only, without decoding
+    /// pixels; null when the file is not an image ImageSharp recognises. Throws for unreadable files (I/O) and
+    /// malformed headers.</summary>
     public static (int Width, int Height)? Identify(string path)
     {
         var info = Image.Identify(path);
-        return info == null ? null : (info.Width, info.Height);
+        if (info == null) return null;
+        // Orientations 5 to 8 turn the image by 90 degrees.
+        var orientation = info.Metadata.ExifProfile?.GetValue(ExifTag.Orientation)?.Value ?? 1;
+        return orientation is >= 5 and <= 8 ? (info.Height, info.Width) : (info.Width, info.Height);
+    }
+
+    /// <summary>ImageSharp decodes a cut-off PNG or JPEG without complaint (the missing rows come out blank), so a
+    /// truncated file would train on, or upscale, garbage. Their end markers are checked instead: PNG must end with
+    /// its IEND chunk, JPEG must have its EOI marker near the end (some writers append a few bytes after it).</summary>
+    public static string? TruncationReason(string path)
+    {
+        var ext = Path.GetExtension(path).ToLowerInvariant();
+        if (ext is not (".png" or ".jpg" or ".jpeg")) return null;
+        using var f = File.OpenRead(path);
+        int n = (int)Math.Min(f.Length, ext == ".png" ? 12 : 4096);
+        var tail = new byte[n];
+        f.Seek(-n, SeekOrigin.End);
+        f.ReadExactly(tail);
+        if (ext == ".png")
+        {
+            ReadOnlySpan<byte> iend = [0, 0, 0, 0, 0x49, 0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82];
+            return tail.AsSpan().SequenceEqual(iend) ? null : "truncated (the PNG does not end with its IEND chunk)";
+        }
+        for (int i = n - 2; i >= 0; i--)
+            if (tail[i] == 0xFF && tail[i + 1] == 0xD9) return null;
+        return "truncated (no JPEG end-of-image marker)";
+    }
+
+    /// <summary>True when a GIF holds more than one frame (an animation, of which only the first frame is used). Walks
+    /// the GIF's blocks without decoding anything.</summary>
+    public static bool HasExtraFrames(string path)
+    {
+        if (!Path.GetExtension(path).Equals(".gif", StringComparison.OrdinalIgnoreCase)) return false;
+        try
+        {
+            var b = File.ReadAllBytes(path);
+            if (b.Length < 13 || b[0] != 'G' || b[1] != 'I' || b[2] != 'F') return false;
+            int pos = 13;
+            if ((b[10] & 0x80) != 0) pos += 3 << ((b[10] & 7) + 1);
+            int frames = 0;
+            while (pos < b.Length)
+            {
+                byte block = b[pos++];
+                if (block == 0x3B) break;
+                if (block == 0x21) { pos++; pos = SkipSubBlocks(b, pos); continue; }
+                if (block != 0x2C || pos + 9 > b.Length) break;
+                if (++frames > 1) return true;
+                byte flags = b[pos + 8];
+                pos += 9;
+                if ((flags & 0x80) != 0) pos += 3 << ((flags & 7) + 1);
+                pos = SkipSubBlocks(b, pos + 1);
+            }
+            return false;
+        }
+        catch (IOException) { return false; }
+    }
+
+    static int SkipSubBlocks(byte[] b, int pos)
+    {
+        while (pos < b.Length && b[pos] != 0) pos += b[pos] + 1;
+        return pos + 1;
     }
 
     internal static RgbImage ToRgbImage(Image<Rgba64> image)

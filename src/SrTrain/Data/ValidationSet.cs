@@ -23,11 +23,11 @@ public static class ValidationSet
     /// images are made. Unreadable files are skipped with a warning; none usable → SrTrainException. The tensors are
     /// made outside any dispose scope: dispose the pairs when done.</summary>
     public static IReadOnlyList<ValidationPair> LoadValidationSet(string hqDir, string? lqDir, int scale,
-        long maxImagePixels = 100_000_000, ILogger? log = null)
+        long? maxImagePixels = null, ILogger? log = null)
     {
         if (scale < 1) throw new SrTrainException($"scale {scale}: must be at least 1");
         var logger = log ?? Logger.None;
-        var catalog = ImageCatalog.Scan(hqDir, lqDir, scale, 0, false, maxImagePixels, logger);
+        var catalog = ImageCatalog.Scan(hqDir, lqDir, scale, 0, false, maxImagePixels ?? Config.InputLimits.MaxImagePixels, logger);
         var pairs = new List<ValidationPair>();
         using (torch.NewDisposeScope())
         {

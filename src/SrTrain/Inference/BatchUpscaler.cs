@@ -51,8 +51,11 @@ public static class BatchUpscaler
                 written++;
             }
             catch (Exception e) when (e is SrTrainException or IOException or UnauthorizedAccessException
-                                          or ImageFormatException or InvalidImageContentException or NotSupportedException)
+                                          or ImageFormatException or InvalidImageContentException or NotSupportedException
+                                          or OutOfMemoryException or System.Runtime.InteropServices.ExternalException)
             {
+                // ExternalException is libtorch failing (e.g. an allocation for an image that fits the pixel limit but not
+                // this machine): that image fails, the batch goes on.
                 log.Error("{Input}: failed, skipped ({Reason})", job.Input, FirstLine(e.Message));
                 failed++;
             }

@@ -35,8 +35,11 @@ public static class ModelResolver
         if (Directory.Exists(model))
         {
             if (File.Exists(Path.Combine(model, CheckpointFiles.GeneratorEmaPth)))
+            {
+                VerifyCheckpointFolder(Path.GetFullPath(model));
                 return new ResolvedModel(Path.GetFullPath(Path.Combine(model, CheckpointFiles.GeneratorEmaPth)),
                     $"checkpoint folder {Path.GetFullPath(model)}");
+            }
             if (Directory.Exists(new RunFolder(model).CheckpointsDir)) return FromRunFolder(model);
             throw new SrTrainException($"--model {model}: a folder that is neither a run folder (no checkpoints/) nor a checkpoint " +
                                        $"folder (no {CheckpointFiles.GeneratorEmaPth}); give runs/<name>, runs/<name>/checkpoints/<step> or a weight file");
@@ -54,6 +57,19 @@ public static class ModelResolver
         var path = Path.Combine(store.PathFor(step), CheckpointFiles.GeneratorEmaPth);
         if (!File.Exists(path))
             throw new SrTrainException($"--model {run.Dir}: checkpoint {step} has no {CheckpointFiles.GeneratorEmaPth}");
+        // The manifest's SHA-256 is what tells a damaged or swapped file from the one training wrote.
+        store.Verify(step);
         return new ResolvedModel(path, $"run {run.Name}, checkpoint {step}");
+    }
+
+    /// <summary>A checkpoint folder named directly is verified against its manifest when it has one (a folder copied
+    /// without it is still accepted: its file is then an ordinary weight file).</summary>
+    static void VerifyCheckpointFolder(string folder)
+    {
+        if (!File.Exists(Path.Combine(folder, CheckpointManifest.FileName))) return;
+        var parent = Path.GetDirectoryName(folder)!;
+        if (!long.TryParse(Path.GetFileName(folder), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long step))
+            return;
+        new CheckpointStore(parent).Verify(step);
     }
 }

@@ -71,6 +71,7 @@ public static class UpscaleImageIO
         AlphaUpscale alphaMode = AlphaUpscale.Generator, ILogger? log = null)
     {
         using var input = Read(inputPath);
+        if (ImageFile.HasExtraFrames(inputPath)) log?.Warning("{Input} is an animated GIF; only its first frame is upscaled", inputPath);
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var rgb = upscale(input.Rgb);
@@ -99,7 +100,7 @@ public static class UpscaleImageIO
         {
             info = Image.Identify(path, out format);
         }
-        catch (Exception e) when (e is InvalidImageContentException or ImageFormatException or NotSupportedException)
+        catch (Exception e) when (e is not (OutOfMemoryException or IOException or UnauthorizedAccessException))
         {
             throw new SrTrainException($"{path}: not a readable image ({e.Message.Split('\n')[0]})");
         }

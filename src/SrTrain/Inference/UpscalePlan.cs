@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using SrTrain.Runtime;
 
 namespace SrTrain.Inference;
 
@@ -52,15 +53,22 @@ public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<s
         }
 
         bool toFile = singleFile && output != null && !Directory.Exists(output) && ImageExtensions.Contains(Path.GetExtension(output));
+        // Outputs are compared with every input, with links resolved: `upscale a.png a_x4.png --overwrite` must not
+        // replace the input a_x4.png with a.png's result before reading it, and -o through a link to the input folder
+        // must not replace an input either. --overwrite only ever replaces earlier results.
+        var inputReal = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var file in files) inputReal.TryAdd(RealPath.Of(file), file);
         var jobs = new List<UpscaleJob>();
         var claimed = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in files)
         {
             string name = $"{Path.GetFileNameWithoutExtension(file)}_x{scale}{Path.GetExtension(file)}";
             string target = toFile ? output! : Path.Combine(output ?? Path.GetDirectoryName(Path.GetFullPath(file))!, name);
-            string full = Path.GetFullPath(target), input = Path.GetFullPath(file);
+            string full = RealPath.Of(target), input = RealPath.Of(file);
             if (full == input)
                 problems.Add($"{file}: the output would replace the input; choose another -o");
+            else if (inputReal.TryGetValue(full, out var otherInput))
+                problems.Add($"{file}: its output {target} is the input {otherInput} of this run; choose another -o");
             else if (claimed.TryGetValue(full, out var other))
             {
                 if (other != input) problems.Add($"{file}: its output {target} is already the output of {other}; upscale them into different folders");

@@ -37,9 +37,7 @@ public sealed class Upscaler : IDisposable
     /// <summary>Input sides must be multiples of this: RRDBNet x2 and x1 pixel-unshuffle their input by 2 and 4.</summary>
     public int Multiple { get; }
 
-    static int RequiredMultiple(GeneratorSpec spec) => spec.Arch == GeneratorSpec.RrdbNet
-        ? spec.Scale switch { 2 => 2, 1 => 4, _ => 1 }
-        : 1;
+    static int RequiredMultiple(GeneratorSpec spec) => InputPadding.RequiredMultiple(spec.Arch == GeneratorSpec.RrdbNet, spec.Scale);
 
     /// <summary>Upscales (1,3,h,w) in [0,1] to (1,3,h·s,w·s) on the CPU (not clamped). Sides that are not a multiple of
     /// <see cref="Multiple"/> are reflect-padded at the bottom/right and the output cropped back, as Real-ESRGAN's
@@ -48,18 +46,7 @@ public sealed class Upscaler : IDisposable
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        long h = lq.shape[2], w = lq.shape[3];
-        long padH = (Multiple - h % Multiple) % Multiple, padW = (Multiple - w % Multiple) % Multiple;
-        var x = lq.to(_device);
-        if (padH > 0 || padW > 0)
-        {
-            // Reflection needs the pad to be shorter than the side; tiny images fall back to repeating the edge.
-            var mode = padH < h && padW < w ? PaddingModes.Reflect : PaddingModes.Replicate;
-            x = nn.functional.pad(x, new[] { 0, padW, 0, padH }, mode);
-        }
-        var y = _net.call(x);
-        if (padH > 0 || padW > 0)
-            y = y[TensorIndex.Ellipsis, TensorIndex.Slice(0, h * Scale), TensorIndex.Slice(0, w * Scale)];
+        var y = InputPadding.Run(_net.call, lq.to(_device), Multiple, Scale);
         return y.cpu().contiguous().MoveToOuterDisposeScope();
     }
 

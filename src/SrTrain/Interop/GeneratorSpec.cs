@@ -17,6 +17,14 @@ public sealed record GeneratorSpec(string Arch, int Scale, int NumInCh, int NumO
     /// <exception cref="SrTrainException">The keys match no supported architecture.</exception>
     public static GeneratorSpec Detect(IReadOnlyDictionary<string, Tensor> sd, string sourceName)
     {
+        var spec = DetectArch(sd, sourceName);
+        if (spec.NumInCh < 1 || spec.NumOutCh < 1 || spec.NumFeat < 1 || spec.NumBlock < 1 || (spec.Arch == RrdbNet && spec.NumGrowCh < 1))
+            throw new SrTrainException($"{sourceName}: its shapes describe a {spec.Arch} with an empty layer ({spec}); the file is malformed.");
+        return spec;
+    }
+
+    static GeneratorSpec DetectArch(IReadOnlyDictionary<string, Tensor> sd, string sourceName)
+    {
         if (sd.ContainsKey("conv_first.weight") && sd.ContainsKey("body.0.rdb1.conv1.weight"))
             return DetectRrdbNet(sd, sourceName);
         if (sd.ContainsKey("conv_first.weight") && sd.ContainsKey("upconv1.weight"))
@@ -60,8 +68,60 @@ public sealed record GeneratorSpec(string Arch, int Scale, int NumInCh, int NumO
             numFeat, CountIndexed(sd, "body."), 0);
     }
 
-    static Tensor Get(IReadOnlyDictionary<string, Tensor> sd, string key, string sourceName) =>
-        sd.TryGetValue(key, out var t) ? t : throw new SrTrainException($"{sourceName} lacks '{key}', which the detected architecture needs.");
+    /// <summary>A convolution's weight: present and 4-D (out, in, kh, kw), or the file does not describe the network its
+    /// keys suggest.</summary>
+    static Tensor Get(IReadOnlyDictionary<string, Tensor> sd, string key, string sourceName)
+    {
+        if (!sd.TryGetValue(key, out var t)) throw new SrTrainException($"{sourceName} lacks '{key}', which the detected architecture needs.");
+        if (t.dim() != 4)
+            throw new SrTrainException($"{sourceName}: '{key}' has shape [{string.Join(", ", t.shape)}], but a convolution weight has 4 dimensions.");
+        return t;
+    }
+
+    /// <summary>How many values the network of this spec holds (parameters; these generators have no buffers),
+    /// computed from the constructor arguments as BasicSR builds the layers. Used to refuse a file that declares a
+    /// network far larger than the values it holds before that network is allocated.</summary>
+    public long ParameterCount()
+    {
+        checked
+        {
+            long Conv(long cin, long cout) => cout * cin * 9 + cout;
+            long nf = NumFeat, gc = NumGrowCh;
+            switch (Arch)
+            {
+                case RrdbNet:
+                {
+                    long firstIn = Scale switch { 2 => NumInCh * 4L, 1 => NumInCh * 16L, _ => NumInCh };
+                    long rdb = Conv(nf, gc) + Conv(nf + gc, gc) + Conv(nf + 2 * gc, gc) + Conv(nf + 3 * gc, gc) + Conv(nf + 4 * gc, nf);
+                    long ups = Scale == 8 ? 3 : 2;
+                    return Conv(firstIn, nf) + NumBlock * 3 * rdb + Conv(nf, nf) * (2 + ups) + Conv(nf, NumOutCh);
+                }
+                case MsrResNet:
+                {
+                    long up = Scale == 4 ? 2 * Conv(nf, nf * 4) : Conv(nf, nf * Scale * Scale);
+                    return Conv(NumInCh, nf) + NumBlock * 2 * Conv(nf, nf) + up + Conv(nf, nf) + Conv(nf, NumOutCh);
+                }
+                case SrVggNetCompact:
+                    return Conv(NumInCh, nf) + nf + NumBlock * (Conv(nf, nf) + nf) + Conv(nf, (long)NumOutCh * Scale * Scale);
+                default:
+                    return 0;
+            }
+        }
+    }
+
+    /// <summary>Refuses a state dict that holds fewer values than the network its shapes describe: building that
+    /// network first would let a few hundred bytes (a conv_first that declares 3000 channels) allocate gigabytes.</summary>
+    public void CheckFits(IReadOnlyDictionary<string, Tensor> sd, string sourceName)
+    {
+        long have = sd.Values.Sum(t => t.numel());
+        long need;
+        try { need = ParameterCount(); }
+        catch (OverflowException) { need = long.MaxValue; }
+        if (need > have)
+            throw new SrTrainException($"{sourceName}: its shapes describe a {Arch} (num_feat {NumFeat}, num_block {NumBlock}" +
+                                       (Arch == RrdbNet ? $", num_grow_ch {NumGrowCh}" : "") + $", x{Scale}) of {need} parameters, " +
+                                       $"but the file holds only {have} values; it is inconsistent or cut down.");
+    }
 
     /// <summary>Number of distinct N in keys "prefixN.*".</summary>
     static int CountIndexed(IReadOnlyDictionary<string, Tensor> sd, string prefix) =>

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Numerics;
 using System.Text;
+using SrTrain.Config;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -43,9 +44,17 @@ internal sealed class PthReader
         // PROTO 2, LONG1 of 10 bytes: the first bytes of the pickled magic number 0x1950a86a20f9469cfc6c.
         head.Length >= 4 && head[0] == 0x80 && head[1] == 0x02 && head[2] == 0x8a && head[3] == 0x0a;
 
-    public static object? ReadZip(Stream stream)
+    public static object? ReadZip(Stream stream, long maxBytes)
     {
         using var zip = new ZipArchive(stream, ZipArchiveMode.Read, leaveOpen: true);
+        // Sizes are declared by the file, so they are added up before anything is inflated: twenty entry names that
+        // alias one highly compressed blob, or one entry that claims 2 GB, are refused without allocating.
+        long declared = 0;
+        foreach (var e in zip.Entries)
+        {
+            if (e.Length < 0 || (declared += e.Length) > maxBytes)
+                throw new WeightLimitException($"its zip entries declare more than {Mb(maxBytes)} MB in all", InputLimits.MaxWeightMbVariable);
+        }
         var pkl = zip.Entries.FirstOrDefault(e => e.FullName == "data.pkl" || e.FullName.EndsWith("/data.pkl", StringComparison.Ordinal))
             ?? throw new InvalidDataException("the zip archive has no data.pkl, so it is not a torch.save file");
         string prefix = pkl.FullName[..^"data.pkl".Length];
@@ -66,6 +75,8 @@ internal sealed class PthReader
             var entry = zip.GetEntry(prefix + "data/" + key)
                 ?? throw new InvalidDataException($"the archive is missing the storage data/{key}");
             var bytes = ReadEntry(entry);
+            if (bytes.Length % size != 0)
+                throw new InvalidDataException($"storage data/{key} has {bytes.Length} bytes, not a multiple of its {size}-byte elements");
             var s = new Storage(key, dtype, size, bytes.Length / size) { Bytes = bytes };
             if (ToLong(t[4]) > s.Numel) throw new InvalidDataException($"storage data/{key} is shorter than its tensor needs");
             storages[key] = s;
@@ -111,8 +122,8 @@ internal sealed class PthReader
             if (pos > data.Length - 8) throw new EndOfStreamException($"the data of storage {key} is missing");
             long numel = BinaryPrimitives.ReadInt64LittleEndian(data.AsSpan(pos, 8));
             pos += 8;
+            if (numel < 0 || numel > (data.Length - pos) / s.ElementSize) throw new EndOfStreamException($"the data of storage {key} is cut off");
             long nbytes = numel * s.ElementSize;
-            if (numel < 0 || nbytes > data.Length - pos) throw new EndOfStreamException($"the data of storage {key} is cut off");
             s.Numel = numel;
             s.Bytes = new ArraySegment<byte>(data, pos, (int)nbytes);
             pos += (int)nbytes;
@@ -122,28 +133,50 @@ internal sealed class PthReader
         return value;
     }
 
-    /// <summary>Builds an independent, contiguous tensor for a pickled tensor description. Half, bfloat16 and double
-    /// become float32 (the trainer computes in float32); integer tensors such as num_batches_tracked keep their type.</summary>
-    public static Tensor Materialize(TensorRef r)
+    /// <summary>Checks a pickled tensor description against its storage and returns the bytes the materialised tensor
+    /// will take (float32 for half, bfloat16 and double). Every size is computed with overflow checks, and the tensor
+    /// may not hold more elements than its storage span: a stride-0 "expanded" tensor of 12000² from one stored float
+    /// is refused instead of costing 576 MB.</summary>
+    public static long CheckedBytes(TensorRef r)
     {
-        var (storage, baseOffset, available) = r.Storage switch
-        {
-            Storage s => (s, 0L, s.Numel),
-            StorageView v => (v.Root, v.Offset, v.Numel),
-            _ => throw new InvalidDataException("a tensor refers to something that is not a storage"),
-        };
+        var (storage, baseOffset, available) = Locate(r);
         if (r.Size.Length != r.Stride.Length) throw new InvalidDataException("a tensor has different numbers of sizes and strides");
+        if (r.Size.Length > 32) throw new InvalidDataException($"a tensor has {r.Size.Length} dimensions");
         if (r.Size.Any(d => d < 0) || r.Stride.Any(d => d < 0) || r.Offset < 0)
             throw new InvalidDataException("a tensor has a negative size, stride or offset");
-        bool empty = r.Size.Any(d => d == 0);
-        long last = r.Offset;
-        for (int i = 0; i < r.Size.Length; i++) last += (r.Size[i] - 1) * r.Stride[i];
-        if (!empty && last >= available)
-            throw new InvalidDataException($"a tensor reaches element {last} of storage {storage.Key}, which holds {available}");
+        try
+        {
+            checked
+            {
+                long numel = 1;
+                foreach (var d in r.Size) numel *= d;
+                if (numel == 0) return 0;
+                long last = r.Offset;
+                for (int i = 0; i < r.Size.Length; i++) last += (r.Size[i] - 1) * r.Stride[i];
+                if (last >= available - baseOffset || baseOffset + last >= storage.Numel)
+                    throw new InvalidDataException($"a tensor reaches element {last} of storage {storage.Key}, which holds {available - baseOffset}");
+                if (numel > available - baseOffset - r.Offset)
+                    throw new InvalidDataException($"a tensor of {numel} elements overlaps itself in storage {storage.Key} of " +
+                                                   $"{available - baseOffset} (an expanded or stride-0 tensor; save it with .contiguous())");
+                return numel * TargetElementSize(storage);
+            }
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidDataException($"a tensor in storage {storage.Key} has sizes or strides that overflow 64 bits");
+        }
+    }
 
+    /// <summary>Builds an independent, contiguous tensor for a pickled tensor description (call
+    /// <see cref="CheckedBytes"/> first). Half, bfloat16 and double become float32 (the trainer computes in float32);
+    /// integer tensors such as num_batches_tracked keep their type.</summary>
+    public static Tensor Materialize(TensorRef r)
+    {
+        CheckedBytes(r);
+        var (storage, baseOffset, _) = Locate(r);
         var target = storage.DType is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64 ? ScalarType.Float32 : storage.DType;
         var result = torch.empty(r.Size, dtype: target, device: torch.CPU);
-        if (empty) return result;
+        if (r.Size.Any(d => d == 0)) return result;
         if (storage.Flat is null)
         {
             storage.Flat = torch.empty(storage.Numel, dtype: storage.DType, device: torch.CPU);
@@ -153,6 +186,20 @@ internal sealed class PthReader
         using (torch.no_grad()) result.copy_(view);
         return result;
     }
+
+    static (Storage Storage, long BaseOffset, long Available) Locate(TensorRef r) => r.Storage switch
+    {
+        Storage s => (s, 0L, s.Numel),
+        // A legacy view (offset, numel) must lie inside its root storage.
+        StorageView v when v.Offset >= 0 && v.Numel >= 0 && v.Offset <= v.Root.Numel && v.Numel <= v.Root.Numel - v.Offset
+            => (v.Root, v.Offset, v.Offset + v.Numel),
+        StorageView v => throw new InvalidDataException($"a view ({v.Offset}, {v.Numel}) lies outside its storage {v.Root.Key} of {v.Root.Numel} elements"),
+        _ => throw new InvalidDataException("a tensor refers to something that is not a storage"),
+    };
+
+    static int TargetElementSize(Storage s) => s.DType is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64 ? 4 : s.ElementSize;
+
+    static long Mb(long bytes) => bytes >> 20;
 
     static (ScalarType, int) StorageDType(object? type)
     {
@@ -185,7 +232,7 @@ internal sealed class PthReader
 
     static byte[] ReadEntry(ZipArchiveEntry e)
     {
-        if (e.Length > int.MaxValue) throw new InvalidDataException($"{e.FullName} is larger than 2 GB");
+        if (e.Length > Array.MaxLength) throw new InvalidDataException($"{e.FullName} is larger than 2 GB");
         var buffer = new byte[e.Length];
         using var s = e.Open();
         s.ReadExactly(buffer);

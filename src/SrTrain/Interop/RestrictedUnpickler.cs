@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Numerics;
 using System.Text;
+using SrTrain.Config;
 
 namespace SrTrain.Interop;
 
@@ -52,11 +53,22 @@ internal sealed class RestrictedUnpickler
     readonly List<object?> _stack = new();
     readonly Stack<int> _marks = new();
     readonly Dictionary<long, object?> _memo = new();
+    readonly int _maxNesting = InputLimits.MaxNesting;
+    readonly int _start;
+    int _objects;
+
+    /// <summary>Largest pickle read (the part of a .pth that describes the tensors; a state dict of 1000 tensors
+    /// takes about 100 KB).</summary>
+    public const int MaxPickleBytes = 32 << 20;
+
+    /// <summary>Most containers and calls one pickle may create: each costs memory however small the pickle is.</summary>
+    public const int MaxObjects = 2_000_000;
 
     RestrictedUnpickler(byte[] data, int start, Func<object?, object> persistentLoad)
     {
         _data = data;
         _pos = start;
+        _start = start;
         _persistentLoad = persistentLoad;
     }
 
@@ -89,7 +101,11 @@ internal sealed class RestrictedUnpickler
         while (true)
         {
             int opAt = _pos;
+            if (opAt - _start > MaxPickleBytes)
+                throw new WeightLimitException($"its pickle is longer than {MaxPickleBytes >> 20} MB", null);
             byte op = ReadByte();
+            if (op is (byte)'}' or (byte)']' or (byte)')' or (byte)'t' or 0x85 or 0x86 or 0x87 or (byte)'R' or (byte)'(' && ++_objects > MaxObjects)
+                throw new WeightLimitException($"its pickle creates more than {MaxObjects} objects", null);
             switch (op)
             {
                 case 0x80: ReadByte(); break; // PROTO
@@ -97,7 +113,12 @@ internal sealed class RestrictedUnpickler
                 case (byte)'.': // STOP
                     if (_stack.Count != 1) throw new InvalidDataException($"pickle ended with {_stack.Count} values on the stack");
                     return _stack[0];
-                case (byte)'(': _marks.Push(_stack.Count); break;
+                case (byte)'(':
+                    // Open MARKs are the pickle's nesting; a real state dict opens a few.
+                    if (_marks.Count >= _maxNesting)
+                        throw new WeightLimitException($"its pickle nests deeper than {_maxNesting} levels", InputLimits.MaxNestingVariable);
+                    _marks.Push(_stack.Count);
+                    break;
                 case (byte)'}': Push(new PyDict()); break;
                 case (byte)']': Push(new List<object?>()); break;
                 case (byte)')': Push(Array.Empty<object?>()); break;
@@ -283,7 +304,8 @@ internal sealed class RestrictedUnpickler
     object ReadLong(int n)
     {
         var b = new BigInteger(Take(n), isUnsigned: false, isBigEndian: false);
-        return b >= long.MinValue && b <= long.MaxValue ? (long)b : b;
+        // Boxed explicitly: `cond ? (long)b : b` would convert the long back to a BigInteger.
+        return b >= long.MinValue && b <= long.MaxValue ? (object)(long)b : b;
     }
 }
 

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Text;
 using System.Text.Json;
+using SrTrain.Config;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -27,21 +28,39 @@ internal static class SafetensorsFile
         if (n > (ulong)(data.Length - 8)) throw new EndOfStreamException("the safetensors header is cut off");
         int dataStart = 8 + (int)n;
         var entries = new List<(string Name, ScalarType DType, int Size, long[] Shape, long Begin, long End)>();
-        using (var doc = JsonDocument.Parse(data.AsMemory(8, (int)n)))
+        var names = new HashSet<string>(StringComparer.Ordinal);
+        var options = new JsonDocumentOptions { MaxDepth = InputLimits.MaxNesting };
+        using (var doc = JsonDocument.Parse(data.AsMemory(8, (int)n), options))
         {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object) throw new InvalidDataException("the safetensors header is not a JSON object");
             foreach (var p in doc.RootElement.EnumerateObject())
             {
+                // JSON allows a name twice and JsonDocument keeps both; the reference reader refuses such a header.
+                if (!names.Add(p.Name)) throw new InvalidDataException($"the header names tensor '{p.Name}' twice");
                 if (p.Name == "__metadata__") continue;
+                if (p.Value.ValueKind != JsonValueKind.Object) throw new InvalidDataException($"tensor {p.Name} is not described by a JSON object");
                 var (dtype, size) = DType(p.Value.GetProperty("dtype").GetString() ?? "");
                 var shape = p.Value.GetProperty("shape").EnumerateArray().Select(e => e.GetInt64()).ToArray();
                 var off = p.Value.GetProperty("data_offsets").EnumerateArray().Select(e => e.GetInt64()).ToArray();
                 if (off.Length != 2 || off[0] < 0 || off[1] < off[0] || off[1] > data.Length - dataStart)
                     throw new EndOfStreamException($"tensor {p.Name} lies outside the file (cut off?)");
-                long numel = shape.Aggregate(1L, (a, b) => a * b);
-                if (shape.Any(d => d < 0) || numel * size != off[1] - off[0])
+                if (shape.Length > 32 || shape.Any(d => d < 0))
+                    throw new InvalidDataException($"tensor {p.Name} has an impossible shape [{string.Join(",", shape.Take(8))}]");
+                // Checked, so a shape such as [2^62] cannot wrap around to the byte count it claims.
+                long nbytes;
+                try { nbytes = checked(shape.Aggregate(1L, (a, b) => a * b) * size); }
+                catch (OverflowException) { throw new InvalidDataException($"tensor {p.Name}: shape [{string.Join(",", shape)}] overflows 64 bits"); }
+                if (nbytes != off[1] - off[0])
                     throw new InvalidDataException($"tensor {p.Name}: shape [{string.Join(",", shape)}] does not match its {off[1] - off[0]} bytes");
                 entries.Add((p.Name, dtype, size, shape, off[0], off[1]));
             }
+        }
+        // Entries may point at the same bytes, so the tensors' total is checked, not just the file's size.
+        long total = 0, budget = InputLimits.MaxWeightBytes;
+        foreach (var e in entries)
+        {
+            total += (e.End - e.Begin) / e.Size * (e.DType is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64 ? 4 : e.Size);
+            if (total > budget) throw new WeightLimitException($"its tensors need more than {budget >> 20} MB", InputLimits.MaxWeightMbVariable);
         }
         // The JSON keys are sorted by name; file order is the writer's order (for files written here, the state-dict
         // order), which keeps the dictionary in registration order.

@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using System.Text;
+using SrTrain.Config;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -49,10 +51,20 @@ public static class WeightFile
                 "container type (it would run code when unpickled). Only plain state dicts are read; re-save the weights " +
                 "with torch.save(model.state_dict(), path) or as .safetensors.");
         }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or System.Text.Json.JsonException
-                                      or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (WeightLimitException e)
         {
-            throw new SrTrainException($"{path} is not a readable weight file (cut off or corrupt?): {e.Message.TrimEnd('.')}.");
+            throw new SrTrainException(e.Variable is null
+                ? $"refusing to load {path}: {e.Message}, far more than a state dict needs."
+                : $"refusing to load {path}: {e.Message}; if the file is genuine, raise the limit with the environment variable {e.Variable}.");
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or System.Text.Json.JsonException
+                                      or KeyNotFoundException or InvalidOperationException or FormatException
+                                      or ArgumentException or IndexOutOfRangeException or OverflowException
+                                      or ExternalException or OutOfMemoryException or NotSupportedException)
+        {
+            // ExternalException is what libtorch's errors arrive as; their message carries a C++ backtrace after the
+            // first line, which is no use to the user.
+            throw new SrTrainException($"{path} is not a readable weight file (cut off or corrupt?): {FirstLine(e.Message).TrimEnd('.')}.");
         }
 
         var result = new OrderedDictionary<string, Tensor>();
@@ -151,7 +163,7 @@ public static class WeightFile
     {
         ReadOnlySpan<byte> head = data.AsSpan(0, Math.Min(data.Length, 16));
         if (PthReader.LooksLikeZip(head))
-            return Unwrap(path, PthReader.ReadZip(new MemoryStream(data, writable: false)));
+            return Unwrap(path, PthReader.ReadZip(new MemoryStream(data, writable: false), InputLimits.MaxWeightBytes));
         if (PthReader.LooksLikeLegacy(head))
             return Unwrap(path, PthReader.ReadLegacy(data));
         if (SafetensorsFile.LooksLikeSafetensors(head, data.Length))
@@ -163,34 +175,57 @@ public static class WeightFile
             : $"{path} is not a PyTorch weight file: it is neither a torch.save file (zip or legacy) nor .safetensors.");
     }
 
-    /// <summary>Descends through container dicts to the state dict and materialises only its tensors.</summary>
+    /// <summary>Descends through container dicts to the state dict and materialises only its tensors. A dict that
+    /// contains itself (<c>d['params'] = d</c>) or a chain deeper than the nesting limit stops the descent with an
+    /// error; the tensors' sizes are added up and checked against the limit before any is allocated.</summary>
     static OrderedDictionary<string, Tensor> Unwrap(string path, object? root)
     {
         var current = root as PyDict
             ?? throw new SrTrainException($"{path} holds a {Describe(root)}, not a dict of tensors (a state dict).");
         var trail = new List<string>();
+        var seen = new HashSet<PyDict>(ReferenceEqualityComparer.Instance) { current };
+        int maxNesting = InputLimits.MaxNesting;
         while (true)
         {
             var key = ContainerKeys.FirstOrDefault(k => current.Get(k) is PyDict);
             if (key == null) break;
             trail.Add(key);
             current = (PyDict)current.Get(key)!;
+            if (!seen.Add(current))
+                throw new SrTrainException($"{path} is malformed: the dict under {string.Join("/", trail)} contains itself, so it holds no state dict.");
+            if (trail.Count > maxNesting)
+                throw new WeightLimitException($"its containers nest deeper than {maxNesting} levels ({string.Join("/", trail.Take(4))}/...)",
+                    InputLimits.MaxNestingVariable);
+        }
+        long budget = InputLimits.MaxWeightBytes, total = 0;
+        foreach (var (k, v) in current.Items)
+        {
+            if (v is TensorRef t && k is string)
+            {
+                total += PthReader.CheckedBytes(t);
+                if (total > budget)
+                    throw new WeightLimitException($"its tensors need more than {budget >> 20} MB", InputLimits.MaxWeightMbVariable);
+            }
         }
         var result = new OrderedDictionary<string, Tensor>();
         foreach (var (k, v) in current.Items)
         {
             // Scalars such as 'iter' or 'epoch' next to the tensors are training bookkeeping, not weights.
-            if (v is TensorRef t && k is string name) result.Add(name, PthReader.Materialize(t));
+            if (v is TensorRef t && k is string name) result[name] = PthReader.Materialize(t);
         }
         if (result.Count == 0)
         {
-            var keys = string.Join(", ", current.Items.Take(ListCap).Select(kv => $"'{kv.Key}'"));
+            var keys = string.Join(", ", current.Items.Take(ListCap).Select(kv => $"'{Truncate(kv.Key.ToString())}'"));
             string where = trail.Count == 0 ? "" : " under " + string.Join("/", trail);
             throw new SrTrainException($"{path} has no tensors{where}; its keys are {keys}. Expected a state dict or one " +
                                        $"wrapped in {string.Join(", ", ContainerKeys)}.");
         }
         return result;
     }
+
+    static string Truncate(string? s) => s is null ? "" : s.Length <= 40 ? s : s[..40] + "…";
+
+    static string FirstLine(string s) => s.Split('\n', 2)[0].Trim();
 
     static byte[] ReadBytes(string path)
     {
@@ -199,9 +234,18 @@ public static class WeightFile
             var info = new FileInfo(path);
             if (!info.Exists) throw new SrTrainException($"weight file {path} does not exist.");
             if (info.Length == 0) throw new SrTrainException($"weight file {path} is empty (0 bytes).");
+            long max = InputLimits.MaxWeightBytes;
+            if (info.Length > max)
+                throw new SrTrainException($"refusing to load {path}: the file has {info.Length >> 20} MB, above the limit of {max >> 20} MB; " +
+                                           $"if it is genuine, raise the limit with the environment variable {InputLimits.MaxWeightMbVariable}.");
             if (info.Length > Array.MaxLength)
                 throw new SrTrainException($"weight file {path} is larger than 2 GB, which is not supported.");
-            return File.ReadAllBytes(path);
+            // Reads exactly the length stat reported: a special file (a symlink to /dev/zero reports 0 bytes and never
+            // ends) cannot make this read forever.
+            var bytes = new byte[info.Length];
+            using (var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16))
+                f.ReadExactly(bytes);
+            return bytes;
         }
         catch (IOException e)
         {

@@ -21,6 +21,7 @@ public static class NetworkFactory
     {
         var (detected, sd) = WeightFile.ReadGenerator(path);
         spec = detected;
+        detected.CheckFits(sd, path);
         nn.Module<Tensor, Tensor> g = detected.Arch switch
         {
             GeneratorSpec.RrdbNet => new RrdbNet(detected.NumInCh, detected.NumOutCh, detected.Scale, detected.NumFeat, detected.NumBlock, detected.NumGrowCh),

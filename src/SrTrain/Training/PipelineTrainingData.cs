@@ -53,11 +53,21 @@ public sealed class PipelineTrainingData : ITrainingData
         // The plain pipeline is needed only for steps before the term starts; building it scans the folder headers.
         _plain = new DataPipeline(options, log);
         if (t.Weight > 0)
-            _corners = new Lazy<DataPipeline>(() => new DataPipeline(options with
+            _corners = new Lazy<DataPipeline>(() =>
             {
-                GtSize = d.GtSize + c.Scale * t.Shift,
-                TranslationalShift = t.Shift,
-            }, log));
+                var corners = new DataPipeline(options with
+                {
+                    GtSize = d.GtSize + c.Scale * t.Shift,
+                    TranslationalShift = t.Shift,
+                }, log);
+                // The corner patches are larger than gt_size, so images between the two sizes leave the training set.
+                if (corners.ImageCount < _plain.ImageCount)
+                    log.Warning("The translational term needs patches of {Size} px (gt_size {Gt} + scale·shift): {Dropped} of {Total} training " +
+                                "image(s) are smaller and are no longer used from step {Step} (set datasets.train.pad_small to pad them instead)",
+                        d.GtSize + c.Scale * t.Shift, d.GtSize, _plain.ImageCount - corners.ImageCount,
+                        _plain.ImageCount, _translationalFrom);
+                return corners;
+            });
     }
 
     public void Start(long step)

@@ -107,6 +107,7 @@ public static class TrainingLauncher
             var parentName = parent.Name;
             var name = request.Name ?? $"{parentName}-from{from}{(request.Translational ? "-translational" : "")}";
             config = config with { Name = name };
+            ConfigValidator.Validate(config, request.Name != null ? "--name" : $"branch of {parentName}");
             run = new RunFolder(Path.Combine(Path.GetDirectoryName(parent.Dir)!, name));
             if (run.Exists && Directory.EnumerateFileSystemEntries(run.Dir).Any())
                 throw new SrTrainException($"{run.Dir} already exists: resume it with `srtrain resume --run {run.Dir}`, or give the branch another --name");

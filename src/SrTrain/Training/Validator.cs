@@ -19,11 +19,20 @@ public sealed class Validator : IValidator, IDisposable
     readonly Vgg16Features? _vgg;
     readonly Device _device;
     readonly SrTrainConfig _c;
+    readonly int _multiple, _shiftK;
+
+    // Long-lived, so that no Scalar is created (and finalized) beside the training threads.
 
     public Validator(SrTrainConfig c, Vgg16Features? vgg, Device device, ILogger log)
     {
         _c = c;
         _vgg = vgg;
+        // RRDBNet x2/x1 takes only inputs on its pixel-unshuffle grid: pad like Upscaler, and shift on the grid.
+        _multiple = InputPadding.RequiredMultiple(c.NetworkG.Type == GeneratorType.RRDBNet, c.Scale);
+        _shiftK = InputPadding.ShiftOnGrid(c.Val.ShiftK, _multiple);
+        if (_shiftK != c.Val.ShiftK)
+            log.Information("Validation: val.shift_k {K} is off RRDBNet x{Scale}'s {Multiple}-pixel grid; measuring the shift-consistency error at {Shift}",
+                c.Val.ShiftK, c.Scale, _multiple, _shiftK);
         _device = device;
         var v = c.Datasets.Val;
         var pairs = ValidationSet.LoadValidationSet(v.DatarootGt, string.IsNullOrWhiteSpace(v.DatarootLq) ? null : v.DatarootLq,
@@ -36,6 +45,9 @@ public sealed class Validator : IValidator, IDisposable
         Baseline = Measure(lq => MatlabResize.Resize(lq, c.Scale).clamp(Scalars.Zero, Scalars.One));
     }
 
+    /// <summary>val.crop_border, or the scale when it is -1 (BasicSR's crop_border = scale, as <c>eval</c> uses).</summary>
+    int CropBorder => _c.Val.CropBorder < 0 ? _c.Scale : _c.Val.CropBorder;
+
     /// <summary>Bicubic (MATLAB-style) upscaling's metrics on the same images.</summary>
     public Dictionary<string, double> Baseline { get; }
 
@@ -46,7 +58,7 @@ public sealed class Validator : IValidator, IDisposable
         try
         {
             var saveDir = Path.Combine(imagesDir, step.ToString());
-            return Measure(lq => generator.call(lq).clamp(Scalars.Zero, Scalars.One), saveDir);
+            return Measure(lq => InputPadding.Run(generator.call, lq, _multiple, _c.Scale).clamp(Scalars.Zero, Scalars.One), saveDir);
         }
         finally
         {
@@ -64,7 +76,7 @@ public sealed class Validator : IValidator, IDisposable
             using var noGrad = no_grad();
             var pair = _pairs[i];
             var (metrics, output) = ImageMetrics.Measure($"validation image {pair.Name}", upscale, pair.Lq.to(_device), pair.Hq,
-                _c.Scale, _c.Val.CropBorder, _c.Val.ShiftK, _vgg, _device);
+                _c.Scale, CropBorder, _shiftK, _vgg, _device);
             foreach (var (k, v) in metrics) Add(k, v);
             if (saveDir != null && i < _c.Val.SaveImages)
                 SaveSideBySide(pair, output, Path.Combine(saveDir, SafeName(pair.Name) + ".png"));

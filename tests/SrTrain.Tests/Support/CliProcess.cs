@@ -10,7 +10,10 @@ public sealed class CliProcess : IDisposable
     readonly StringBuilder _out = new();
     readonly object _gate = new();
 
-    public CliProcess(string workingDir, params string[] args)
+    public CliProcess(string workingDir, params string[] args) : this(workingDir, null, args) { }
+
+    /// <param name="environment">Extra environment variables for the child (e.g. a lowered limit).</param>
+    public CliProcess(string workingDir, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         // Through `env --default-signal=INT`: a test host started from a background job inherits SIGINT as ignored,
         // and .NET keeps an inherited "ignore", so Ctrl+C tests would never see their signal.
@@ -24,17 +27,56 @@ public sealed class CliProcess : IDisposable
         psi.ArgumentList.Add("--default-signal=INT");
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SrTrain.Cli"));
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         _p = new Process { StartInfo = psi };
         _p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_gate) _out.AppendLine(e.Data); };
         _p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_gate) _out.AppendLine(e.Data); };
         _p.Start();
         _p.BeginOutputReadLine();
         _p.BeginErrorReadLine();
+        _memoryWatch = new Thread(WatchMemory) { IsBackground = true };
+        _memoryWatch.Start();
+    }
+
+    readonly Thread _memoryWatch;
+    long _peakBytes;
+
+    /// <summary>The highest resident memory (VmHWM) seen in /proc while the child ran, polled every few milliseconds
+    /// (the mark only ever rises, so a late read still sees an earlier peak). The child is `env`, which execs srtrain
+    /// under the same pid.</summary>
+    public long PeakMemoryBytes => Interlocked.Read(ref _peakBytes);
+
+    void WatchMemory()
+    {
+        while (true)
+        {
+            try
+            {
+                if (_p.HasExited) return;
+                foreach (var line in File.ReadLines($"/proc/{_p.Id}/status"))
+                {
+                    if (!line.StartsWith("VmHWM:", StringComparison.Ordinal)) continue;
+                    long kb = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
+                    if (kb * 1024 > Interlocked.Read(ref _peakBytes)) Interlocked.Exchange(ref _peakBytes, kb * 1024);
+                }
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException) { return; }
+            Thread.Sleep(3);
+        }
     }
 
     public int Pid => _p.Id;
 
     public string Output { get { lock (_gate) return _out.ToString(); } }
+
+    /// <summary>Runs to the end; returns the exit code, everything printed, and the peak resident memory.</summary>
+    public static (int ExitCode, string Output, long PeakBytes) RunMeasured(string workingDir, IReadOnlyDictionary<string, string>? environment,
+        TimeSpan timeout, params string[] args)
+    {
+        using var p = new CliProcess(workingDir, environment, args);
+        int code = p.WaitForExit(timeout);
+        return (code, p.Output, p.PeakMemoryBytes);
+    }
 
     public static (int ExitCode, string Output) Run(string workingDir, params string[] args)
     {

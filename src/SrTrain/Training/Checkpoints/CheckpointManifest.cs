@@ -48,6 +48,26 @@ public sealed record CheckpointManifest(
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
+    /// <summary>SHA-256 of the first <paramref name="expectedSize"/> bytes, or null when the file holds more or fewer.
+    /// Reads at most one byte past the expected size, so a file that never ends (a link to /dev/zero, a FIFO)
+    /// cannot hang verification.</summary>
+    public static string? HashFileBounded(string path, long expectedSize)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
+        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var buffer = new byte[1 << 16];
+        long left = expectedSize;
+        while (left > 0)
+        {
+            int n = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, left));
+            if (n == 0) return null;
+            sha.AppendData(buffer, 0, n);
+            left -= n;
+        }
+        if (stream.Read(buffer, 0, 1) != 0) return null;
+        return Convert.ToHexStringLower(sha.GetHashAndReset());
+    }
+
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
 
     /// <summary>Reads a manifest, or returns null with the reason when it is missing, unreadable or malformed.</summary>

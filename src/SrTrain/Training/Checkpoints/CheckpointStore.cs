@@ -307,13 +307,15 @@ public sealed class CheckpointStore
             FileInfo info = new(path);
             if (!info.Exists)
                 return $"{path} is missing";
+            if (info.LinkTarget != null)
+                return $"{path} is a symbolic link, not a file the checkpoint wrote";
             if (info.Length != entry.Size)
                 return $"{path} has {info.Length} bytes but the manifest records {entry.Size}";
             if (checkHashes)
             {
                 try
                 {
-                    if (!string.Equals(CheckpointManifest.HashFile(path), entry.Sha256, StringComparison.OrdinalIgnoreCase))
+                    if (!string.Equals(CheckpointManifest.HashFileBounded(path, entry.Size), entry.Sha256, StringComparison.OrdinalIgnoreCase))
                         return $"{path} is corrupt (its SHA-256 does not match the manifest)";
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)

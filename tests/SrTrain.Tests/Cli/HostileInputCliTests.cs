@@ -1,0 +1,224 @@
+using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats.Jpeg;
+using SixLabors.ImageSharp.PixelFormats;
+using SrTrain.Tests.Interop;
+using SrTrain.Tests.Support;
+using SrTrain.Training.Checkpoints;
+using Xunit.Abstractions;
+
+namespace SrTrain.Tests.Cli;
+
+/// <summary>The hostile-input corpus through the real `srtrain` program (issue 14): each crafted input must end in exit
+/// code 2 with one error line naming the file or key and no stack trace, within bounded time and peak resident memory,
+/// and must leave every file outside the output folder as it was.</summary>
+public sealed class HostileInputCliTests : IDisposable
+{
+    /// <summary>Peak resident memory allowed for a refused input: the program itself (runtime and libtorch) takes
+    /// about 250 MB.</summary>
+    const long MaxPeakBytes = 1L << 30;
+
+    static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
+
+    readonly ITestOutputHelper _log;
+    readonly string _dir = Path.Combine(Path.GetTempPath(), $"srtrain-hostile-cli-{Guid.NewGuid():N}");
+
+    public HostileInputCliTests(ITestOutputHelper log)
+    {
+        _log = log;
+        Directory.CreateDirectory(_dir);
+    }
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    string P(string name) => Path.Combine(_dir, name);
+
+    string Photo(string name, int w = 24, int h = 20)
+    {
+        using var img = UpscaleCliHarness.PhotoCrop(w, h);
+        img.Save(P(name));
+        return P(name);
+    }
+
+    /// <summary>Every file under the test folder, except those under <paramref name="outputDir"/>, with its bytes.</summary>
+    Dictionary<string, byte[]> Snapshot(string? outputDir = null) =>
+        Directory.EnumerateFiles(_dir, "*", SearchOption.AllDirectories)
+            .Where(f => outputDir == null || !Path.GetFullPath(f).StartsWith(Path.GetFullPath(outputDir) + "/", StringComparison.Ordinal))
+            .ToDictionary(f => f, File.ReadAllBytes);
+
+    (int Code, string Output, long Peak) Run(IReadOnlyDictionary<string, string>? env, params string[] args)
+    {
+        var (code, output, peak) = CliProcess.RunMeasured(_dir, env, Timeout, args);
+        _log.WriteLine($"srtrain {string.Join(' ', args.Select(a => a.Length > 60 ? a[..60] + "…" : a))}\nexit {code}, peak {peak >> 20} MB\n{output}");
+        return (code, output, peak);
+    }
+
+    /// <summary>Exit 2, exactly one error line that contains <paramref name="expected"/>, no stack trace, no internal
+    /// error, memory bounded.</summary>
+    static void AssertRefused((int Code, string Output, long Peak) r, string expected)
+    {
+        Assert.Equal(2, r.Code);
+        var errors = r.Output.Split('\n').Where(l => l.Contains(" ERR ") || l.Contains(" FTL ")).ToList();
+        Assert.Single(errors);
+        Assert.Contains(expected, errors[0]);
+        Assert.DoesNotContain("   at ", r.Output);
+        Assert.DoesNotContain("Internal error", r.Output);
+        Assert.InRange(r.Peak, 1, MaxPeakBytes);
+    }
+
+    public static TheoryData<string> CraftedWeightFiles => new() { "self-dict", "stride0", "rrdb3000", "aliased-zip", "huge-entry" };
+
+    [Theory]
+    [MemberData(nameof(CraftedWeightFiles))]
+    public void CraftedWeightFile_AsModel_ExitsWith2_InBoundedMemory_AndWritesNothing(string name)
+    {
+        var bytes = name switch
+        {
+            "self-dict" => HostileWeightFileTests.SelfContainingDict(),
+            "stride0" => HostileWeightFileTests.StrideZeroTensor(),
+            "rrdb3000" => HostileWeightFileTests.OversizedRrdbNet(),
+            "aliased-zip" => HostileWeightFileTests.AliasedZipEntries(),
+            _ => HostileWeightFileTests.HugeDeclaredEntry(),
+        };
+        File.WriteAllBytes(P(name + ".pth"), bytes);
+        var photo = Photo("a.png");
+        var before = Snapshot(P("out"));
+        AssertRefused(Run(null, "upscale", photo, "--model", P(name + ".pth"), "-o", P("out")), name + ".pth");
+        var after = Snapshot(P("out"));
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        foreach (var (file, content) in before) Assert.Equal(content, after[file]);
+        Assert.False(Directory.Exists(P("out")) && Directory.EnumerateFileSystemEntries(P("out")).Any());
+    }
+
+    [Fact]
+    public void PngDeclaring20000x20000_IsRefusedBeforeDecoding_AndTheRestOfTheBatchIsWritten()
+    {
+        File.WriteAllBytes(P("bomb.png"), HostileFiles.PngHeaderBomb(20000, 20000));
+        var photo = Photo("good.png");
+        var r = Run(null, "upscale", P("bomb.png"), photo, "--model", UpscaleCliHarness.RrdbX4, "-o", P("out"));
+        AssertRefused(r, "bomb.png");
+        Assert.Contains("SRTRAIN_MAX_IMAGE_PIXELS", r.Output);
+        Assert.True(File.Exists(P("out/good_x4.png")));
+        Assert.False(File.Exists(P("out/bomb_x4.png")));
+    }
+
+    [Fact]
+    public void JpegCutAt70Percent_IsRefusedByUpscale()
+    {
+        using (var img = UpscaleCliHarness.PhotoCrop(32, 24)) img.SaveAsJpeg(P("whole.jpg"));
+        var whole = File.ReadAllBytes(P("whole.jpg"));
+        File.WriteAllBytes(P("cut.jpg"), whole[..(whole.Length * 7 / 10)]);
+        AssertRefused(Run(null, "upscale", P("cut.jpg"), "--model", UpscaleCliHarness.RrdbX4, "-o", P("out")), "truncated");
+        Assert.False(File.Exists(P("out/cut_x4.jpg")));
+    }
+
+    [Fact]
+    public void OverwriteNeverReplacesAnotherInput()
+    {
+        // `upscale a.png a_x4.png --overwrite`: a.png's result would land on the input a_x4.png before it is read.
+        Photo("a.png");
+        var other = Photo("a_x4.png", 16, 16);
+        var original = File.ReadAllBytes(other);
+        var r = Run(null, "upscale", P("a.png"), other, "--overwrite", "--model", UpscaleCliHarness.RrdbX4);
+        AssertRefused(r, "is the input");
+        Assert.Equal(original, File.ReadAllBytes(other));
+        Assert.True(File.Exists(P("a_x4_x4.png")));
+    }
+
+    [Fact]
+    public void OutputThroughALinkToTheInputFolder_NeverReplacesTheInput()
+    {
+        Directory.CreateDirectory(P("in"));
+        var photo = Path.Combine(P("in"), "a.png");
+        using (var img = UpscaleCliHarness.PhotoCrop(24, 20)) img.Save(photo);
+        File.CreateSymbolicLink(P("link"), P("in"));
+        var original = File.ReadAllBytes(photo);
+        AssertRefused(Run(null, "upscale", photo, "-o", Path.Combine(P("link"), "a.png"), "--overwrite", "--model", UpscaleCliHarness.RrdbX4),
+            "replace the input");
+        Assert.Equal(original, File.ReadAllBytes(photo));
+    }
+
+    [Fact]
+    public void RunFolderModel_WithADamagedGenerator_IsRefusedByItsManifestHash()
+    {
+        var checkpoints = Path.Combine(P("runs"), "r", "checkpoints");
+        Directory.CreateDirectory(checkpoints);
+        var store = new CheckpointStore(checkpoints);
+        store.Save(10, folder => File.Copy(UpscaleCliHarness.RrdbX4, Path.Combine(folder, SrTrain.Training.CheckpointFiles.GeneratorEmaPth)));
+        var pth = Path.Combine(store.PathFor(10), SrTrain.Training.CheckpointFiles.GeneratorEmaPth);
+        var bytes = File.ReadAllBytes(pth);
+        bytes[^200] ^= 0x40; // inside the last tensor's data: the file still loads, with a wrong weight
+        File.WriteAllBytes(pth, bytes);
+        var photo = Photo("a.png");
+        AssertRefused(Run(null, "upscale", photo, "--model", Path.Combine(P("runs"), "r"), "-o", P("out")), "SHA-256");
+        Assert.False(File.Exists(P("out/a_x4.png")));
+    }
+
+    [Theory]
+    [InlineData("brackets")]
+    [InlineData("mappings")]
+    public void DeeplyNestedYaml_ExitsWith2_InsteadOfOverflowingTheStack(string kind)
+    {
+        // 201 KB of `[[[…` (or of nested mappings) once killed the process with a 44,000-line stack overflow.
+        var text = kind == "brackets"
+            ? new string('[', 100_000) + new string(']', 100_000)
+            : string.Concat(Enumerable.Range(0, 1000).Select(i => new string(' ', i) + "a:\n"));
+        File.WriteAllText(P("deep.yaml"), text);
+        AssertRefused(Run(null, "train", "--config", P("deep.yaml")), "deep.yaml");
+        Assert.False(Directory.Exists(P("runs")));
+    }
+
+    [Theory]
+    [InlineData("datasets:\n  train:\n    batch_size: 2e9\n", "datasets.train.batch_size")]
+    [InlineData("network_g:\n  num_feat: 2e9\n", "network_g.num_feat")]
+    [InlineData("datasets:\n  train:\n    gt_size: 1000000\n", "datasets.train.gt_size")]
+    public void HugeConfigValues_ExitWith2_AtStartUp(string yaml, string key)
+    {
+        File.WriteAllText(P("huge.yaml"), "name: huge\n" + yaml);
+        var r = Run(null, "train", "--config", P("huge.yaml"));
+        AssertRefused(r, key);
+        Assert.Contains("SRTRAIN_ALLOW_LARGE_CONFIG", r.Output);
+        Assert.False(Directory.Exists(P("runs")));
+    }
+
+    [Fact]
+    public void RunNameOf300Characters_ExitsWith2()
+    {
+        File.WriteAllText(P("c.yaml"), "name: ok\n");
+        AssertRefused(Run(null, "train", "--config", P("c.yaml"), "--name", new string('n', 300)), "'name'");
+        Assert.False(Directory.Exists(P("runs")));
+    }
+
+    [Fact]
+    public void StopRequestOutsideATrainingStep_ExitsAfterTheGracePeriod()
+    {
+        // A SIGTERM while upscale works through one large image (several minutes here) used to wait for the image to
+        // finish; now the program exits once the grace period (lowered to 3 s) has passed, writing nothing partial.
+        using (var img = new Image<Rgb24>(480, 480))
+        {
+            for (int y = 0; y < 480; y++)
+            for (int x = 0; x < 480; x++)
+                img[x, y] = new Rgb24((byte)(x * 7 + y * 3), (byte)(x ^ y), (byte)(y * 5));
+            img.Save(P("large.png"));
+        }
+        var env = new Dictionary<string, string> { ["SRTRAIN_STOP_GRACE_S"] = "3" };
+        using var p = new CliProcess(_dir, env, "upscale", P("large.png"), "--model", UpscaleCliHarness.RrdbX4, "--tile", "64", "-o", P("out"),
+            "--log-level", "verbose");
+        Assert.True(p.WaitForOutput("tile 1/", TimeSpan.FromMinutes(1)), p.Output);
+        p.Signal("TERM");
+        int code = p.WaitForExit(TimeSpan.FromSeconds(60));
+        _log.WriteLine(p.Output);
+        Assert.Equal(130, code);
+        Assert.Contains("Stop requested (SIGTERM)", p.Output);
+        Assert.Contains("no safe point reached within 3 s", p.Output);
+        Assert.DoesNotContain("   at ", p.Output);
+        Assert.False(Directory.Exists(P("out")) && Directory.EnumerateFiles(P("out")).Any());
+    }
+
+    [Fact]
+    public void MistypedLimitVariable_ExitsWith2_NamingIt()
+    {
+        var photo = Photo("a.png");
+        var env = new Dictionary<string, string> { ["SRTRAIN_MAX_IMAGE_PIXELS"] = "lots" };
+        AssertRefused(Run(env, "upscale", photo, "--model", UpscaleCliHarness.RrdbX4, "-o", P("out")), "SRTRAIN_MAX_IMAGE_PIXELS=lots");
+    }
+}

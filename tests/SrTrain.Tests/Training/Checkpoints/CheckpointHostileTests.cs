@@ -1,0 +1,51 @@
+using SrTrain.Training.Checkpoints;
+
+namespace SrTrain.Tests.Training.Checkpoints;
+
+/// <summary>Checkpoint files replaced by something that is not a file (issue 14): verification must end, and say so.</summary>
+public sealed class CheckpointHostileTests : IDisposable
+{
+    readonly string _dir = Path.Combine(Path.GetTempPath(), $"srtrain-ckpt-hostile-{Guid.NewGuid():N}");
+
+    public CheckpointHostileTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void CheckpointFileLinkedToDevZero_FailsVerification_InsteadOfHashingForever(bool manifestSaysEmpty)
+    {
+        var store = new CheckpointStore(_dir);
+        var folder = store.Save(3, f => File.WriteAllBytes(Path.Combine(f, "net_g.pt"), new byte[1000]));
+        var file = Path.Combine(folder, "net_g.pt");
+        File.Delete(file);
+        File.CreateSymbolicLink(file, "/dev/zero");
+        if (manifestSaysEmpty)
+        {
+            var manifest = Path.Combine(folder, CheckpointManifest.FileName);
+            File.WriteAllText(manifest, File.ReadAllText(manifest).Replace("1000", "0"));
+        }
+        Assert.Contains("net_g.pt", FailsWithin60s(() => store.Verify(3)).Message);
+    }
+
+    /// <summary>Runs on a worker thread so that a hang fails the test instead of stalling the suite.</summary>
+    static SrTrainException FailsWithin60s(Action action)
+    {
+        var task = Task.Run(action);
+        try { Assert.True(task.Wait(TimeSpan.FromSeconds(60)), "did not end within 60 s"); }
+        catch (AggregateException) { }
+        return Assert.IsType<SrTrainException>(task.Exception?.InnerException);
+    }
+
+    [Fact]
+    public void BoundedHash_ReadsNoMoreThanOneBytePastTheExpectedSize()
+    {
+        Assert.Null(CheckpointManifest.HashFileBounded("/dev/zero", 4096));
+        var path = Path.Combine(_dir, "f");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        Assert.Equal(CheckpointManifest.HashFile(path), CheckpointManifest.HashFileBounded(path, 3));
+        Assert.Null(CheckpointManifest.HashFileBounded(path, 2));
+        Assert.Null(CheckpointManifest.HashFileBounded(path, 4));
+    }
+}
