@@ -1,5 +1,6 @@
 using SrTrain.Config;
 using SrTrain.Data;
+using SrTrain.Distributed;
 using SrTrain.Losses;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -18,6 +19,7 @@ public sealed class SrganStep
     readonly LossesConfig _losses;
     readonly PerceptualLoss? _perceptual;
     readonly double _gradClip;
+    readonly IGradientSync _sync;
     // The loss weights as Scalars held for the whole run. A Scalar made implicitly from a double for one call is
     // garbage as soon as its handle is read, and a GC started by another thread (the data workers) can finalise it
     // while libtorch still reads it ("Unknown scalar type" inside mul). TorchSharp does not keep it alive.
@@ -27,8 +29,9 @@ public sealed class SrganStep
     public long GeneratorForwards { get; private set; }
 
     public SrganStep(nn.Module<Tensor, Tensor> g, nn.Module<Tensor, Tensor>? d, optim.Optimizer optG, optim.Optimizer? optD,
-        LossesConfig losses, PerceptualLoss? perceptual, double gradClip)
+        LossesConfig losses, PerceptualLoss? perceptual, double gradClip, IGradientSync? gradientSync = null)
     {
+        _sync = gradientSync ?? NoGradientSync.Instance;
         _g = g;
         _d = d;
         _optG = optG;
@@ -100,12 +103,15 @@ public sealed class SrganStep
         }
         float totalG = lossG.item<float>();
         log["l_g_total"] = totalG;
-        if (!float.IsFinite(totalG))
+        // Data parallel: the gradients are averaged over the ranks, and a non-finite loss on any rank skips the
+        // update on every rank (one process: the step counts when this loss is finite).
+        bool finiteG = float.IsFinite(totalG);
+        if (finiteG) lossG.backward();
+        if (!_sync.Average(_g, finiteG))
         {
             _optG.zero_grad();
             return null;
         }
-        lossG.backward();
         Clip(_g);
         _optG.step();
 
@@ -122,9 +128,10 @@ public sealed class SrganStep
             log["out_d_real"] = realLogits.mean().item<float>();
             log["out_d_fake"] = fakeLogits.mean().item<float>();
             // A non-finite D loss skips only D's update: G's update above was sound.
-            if (float.IsFinite(d))
+            bool finiteD = float.IsFinite(d);
+            if (finiteD) lossD.backward();
+            if (_sync.Average(_d, finiteD))
             {
-                lossD.backward();
                 Clip(_d);
                 _optD.step();
             }
