@@ -54,6 +54,7 @@ public static class CliApp
         root.Subcommands.Add(ReportCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
+        root.Subcommands.Add(MpiCheckCommand.Build());
         return root;
     }
 
