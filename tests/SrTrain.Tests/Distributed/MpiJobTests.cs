@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Serilog.Core;
 using SrTrain.Config;
 using SrTrain.Models;
 using SrTrain.Tests.Support;
@@ -15,7 +16,7 @@ public class MpiJobTests
     // Float tolerance. 2 ranks × batch 2 and 1 rank × batch 4 differ only by float32 rounding (the sums over the batch
     // are split differently), and GAN training lets rounding grow a little with each step. Measured on this machine:
     // after 20 steps (pixel + vanilla GAN with UNetDiscriminatorSN + translational, Adam lr 1e-3) max |Δ| 1.5e-8 on
-    // G and 4.5e-7 on D; after 60 steps of which about 40 on 2 ranks, ~1e-5 on the trained weights and ~3e-4 on the
+    // G and 4.5e-7 on D; after 60 steps of which 40 on 2 ranks, ~1e-5 on the trained weights and ~3e-4 on the
     // spectral-norm power-iteration vectors (weight_u, a buffer that is sensitive when the top singular values are
     // close). The weights themselves are of magnitude 0.1–1 and move by ~1e-2 over these steps.
     const double ParameterTolerance = 5e-5;
@@ -24,6 +25,13 @@ public class MpiJobTests
     readonly ITestOutputHelper _output;
 
     public MpiJobTests(ITestOutputHelper output) => _output = output;
+
+    // The one-process reference runs use 1 thread too: on a loaded 2-core machine two spinning libtorch threads per
+    // process make a tiny run many times slower, and the numbers do not depend on it beyond rounding.
+    static readonly LaunchContext OneThread = new("cpu", 1, Logger.None, _ => { });
+
+    static TrainResult TrainOneRank(string config) =>
+        TrainingLauncher.Train(new TrainRequest(config, null, false), OneThread, CancellationToken.None);
 
     const string Losses = """
         datasets:
@@ -55,7 +63,7 @@ public class MpiJobTests
     {
         using var t = new TrainingTestRun();
         var cfg = t.WriteConfig("eq", Losses, totalSteps: 20);
-        var one = t.Train(cfg);
+        var one = TrainOneRank(cfg);
         var (code, output) = MpiJob.Run(t.Dir, 2, "train", "--config", cfg, "--name", "eq2", "--threads", "1", "--device", "cpu");
         Assert.True(code == 0, output);
         Assert.Contains("Data parallel: 2 processes", output);
@@ -77,9 +85,12 @@ public class MpiJobTests
     public void ARankKilledMidRun_FailsTheJob_ThenResumingWithOneAndWithTwoRanks_EqualsAStraightRun()
     {
         using var t = new TrainingTestRun();
-        const int total = 60;
-        var straight = t.Train(t.WriteConfig("straight", Losses, totalSteps: total));
+        const int total = 40;
+        var phase = Stopwatch.StartNew();
+        void Phase(string what) { _output.WriteLine($"{what}: {phase.Elapsed.TotalSeconds:F1} s"); phase.Restart(); }
+        var straight = TrainOneRank(t.WriteConfig("straight", Losses, totalSteps: total));
 
+        Phase("straight run");
         // 2 ranks; kill -9 rank 1 as soon as the first checkpoint exists. The job must end (no rank left waiting).
         var cfg = t.WriteConfig("killed", Losses + "\ncheckpoint: {save_freq: 10, keep_last: 20}\n", totalSteps: 100_000);
         var run = Path.Combine(t.RunsDir, "killed");
@@ -104,20 +115,45 @@ public class MpiJobTests
             while (pids.Values.Any(Alive) && gone.Elapsed < TimeSpan.FromSeconds(10)) Thread.Sleep(50);
             Assert.DoesNotContain(pids.Values, Alive);
         }
+        Phase("killed job");
         long latest = long.Parse(File.ReadAllText(Path.Combine(run, "checkpoints", "latest")).Trim());
-        Assert.InRange(latest, 10, total - 30);
+        Assert.InRange(latest, 10, total - 20);
 
-        // Resume with 1 rank for 20 steps, then with 2 ranks to the end.
+        // Resume with 1 rank for 10 steps, then with 2 ranks to the end.
         var to1 = Path.Combine(t.Dir, "to1.yaml");
-        File.WriteAllText(to1, $"train:\n  total_steps: {latest + 20}\n");
-        var r1 = t.Resume(run, overrides: to1);
+        File.WriteAllText(to1, $"train:\n  total_steps: {latest + 10}\n");
+        var r1 = TrainingLauncher.Resume(new ResumeRequest(run, null, false, null, new[] { to1 }, null), OneThread, CancellationToken.None);
+        Phase($"resume from {latest} with 1 rank");
         Assert.Equal(run, r1.RunDir);
         var to2 = Path.Combine(t.Dir, "to2.yaml");
         File.WriteAllText(to2, $"train:\n  total_steps: {total}\n");
         var (code2, output) = MpiJob.Run(t.Dir, 2, "resume", "--run", run, "--config", to2, "--threads", "1", "--device", "cpu");
         Assert.True(code2 == 0, output);
+        Phase("resume with 2 ranks");
 
         AssertSameWeights(straight.RunDir, run, total);
+    }
+
+    [Fact]
+    public void SigtermToOneRank_StopsEveryRank_AtTheSameStep_AndRankZeroSavesACheckpoint()
+    {
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("term", Losses, totalSteps: 100_000);
+        var run = Path.Combine(t.RunsDir, "term");
+        using var job = new MpiJob(t.Dir, 2, "train", "--config", cfg, "--threads", "1", "--device", "cpu");
+        var wait = Stopwatch.StartNew();
+        while (!File.Exists(Path.Combine(run, "checkpoints", "latest")))
+        {
+            Assert.False(job.HasExited, job.Output);
+            Assert.True(wait.Elapsed < TimeSpan.FromSeconds(60), "no checkpoint after 60 s:\n" + job.Output);
+            Thread.Sleep(20);
+        }
+        using (var term = Process.Start("kill", $"-TERM {job.RankPids()[1]}")) term.WaitForExit();
+        int code = job.WaitForExit(TimeSpan.FromSeconds(60));
+        Assert.True(code == 130, job.Output);
+        var interrupted = System.Text.RegularExpressions.Regex.Match(job.Output, @"Interrupted at step (\d+)");
+        Assert.True(interrupted.Success, job.Output);
+        Assert.Equal(interrupted.Groups[1].Value, File.ReadAllText(Path.Combine(run, "checkpoints", "latest")).Trim());
     }
 
     static bool Alive(int pid)
