@@ -13,6 +13,17 @@ public sealed unsafe class MpiLibrary
     /// <summary>Tried in this order unless SRTRAIN_MPI_LIBRARY names a file.</summary>
     public static readonly string[] DefaultCandidates = { "libmpi.so.40", "libmpi.so.12", "libmpich.so.12", "libmpi.so" };
 
+    /// <summary>The libraries to try for the launcher that started the job: its own MPI first (Open MPI's mpirun sets
+    /// OMPI_*, MPICH's Hydra PMI_*), so a machine with both installed loads the one that matches.</summary>
+    public static IReadOnlyList<string> CandidatesFor(RankEnvironment env)
+    {
+        var chosen = Environment.GetEnvironmentVariable("SRTRAIN_MPI_LIBRARY");
+        if (!string.IsNullOrWhiteSpace(chosen)) return new[] { chosen };
+        return env.Launcher.StartsWith("PMI", StringComparison.Ordinal)
+            ? new[] { "libmpich.so.12", "libmpi.so.12", "libmpi.so.40", "libmpi.so" }
+            : DefaultCandidates;
+    }
+
     public const int ThreadFunneled = 1, ThreadSerialized = 2;
 
     readonly nint _inPlace;

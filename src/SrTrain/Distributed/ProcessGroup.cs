@@ -40,7 +40,7 @@ public sealed class ProcessGroup : IDisposable
     public static ProcessGroup Start(RankEnvironment env, ILogger log, TimeSpan? barrierTimeout = null)
     {
         if (!env.IsDistributed) return Single;
-        var mpi = MpiLibrary.Load();
+        var mpi = MpiLibrary.Load(MpiLibrary.CandidatesFor(env));
         int level = mpi.Init(MpiLibrary.ThreadSerialized);
         int rank = mpi.Rank(), size = mpi.Size();
         var group = new ProcessGroup(mpi, rank, size, env.LocalRank, barrierTimeout ?? TimeSpan.FromMinutes(60));
