@@ -160,7 +160,14 @@ public static class TrainingLauncher
     static TrainResult Execute(SrTrainConfig config, RunFolder run, string? startFrom, long startStep, LaunchContext ctx, CancellationToken cancel)
     {
         var ranks = ctx.Ranks;
-        if (ranks.IsRoot) ShareStart(ctx, new RankStart(run.Dir, startFrom, startStep));
+        if (ranks.IsRoot)
+        {
+            // Checked by rank 0 before the others start, so the user sees one line (the data pipeline checks it too).
+            if (config.Datasets.Train.BatchSize % ranks.Size != 0)
+                throw new SrTrainException($"datasets.train.batch_size {config.Datasets.Train.BatchSize} is the global batch and must divide evenly over " +
+                                           $"the {ranks.Size} ranks; use a multiple of {ranks.Size}");
+            ShareStart(ctx, new RankStart(run.Dir, startFrom, startStep));
+        }
         ranks.BarrierTimeout = TimeSpan.FromMinutes(config.Distributed.BarrierTimeoutMinutes);
         var device = RankDevice.Select(DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log), ranks);
         using var parts = TrainingSetup.Build(config, device, ctx.Log, ranks);

@@ -135,6 +135,19 @@ public class MpiJobTests
     }
 
     [Fact]
+    public void AUserError_EndsTheWholeJob_WithExitCode2_AndOneLineFromRankZero()
+    {
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("odd", "datasets:\n  train: {batch_size: 3}\n", totalSteps: 20);
+        var (code, output) = MpiJob.Run(t.Dir, 2, "train", "--config", cfg, "--threads", "1", "--device", "cpu");
+        Assert.True(code == 2, output);
+        const string line = "datasets.train.batch_size 3 is the global batch and must divide evenly over the 2 ranks";
+        Assert.Single(output.Split('\n'), l => l.Contains(line));
+        Assert.DoesNotContain("rank 1 ", output);
+        Assert.DoesNotContain("   at ", output); // no stack trace
+    }
+
+    [Fact]
     public void SigtermToOneRank_StopsEveryRank_AtTheSameStep_AndRankZeroSavesACheckpoint()
     {
         using var t = new TrainingTestRun();
