@@ -3,6 +3,8 @@
 # translational from step 0, global batch 8), trained for STEPS steps by 1 process × 2 threads and by
 # `mpirun -np 2` × 1 thread (batch 4 each), alternately for ROUNDS rounds. Prints the training it/s of each (from
 # metrics.jsonl: the last 50 steps, start-up and the final validation excluded), the ratio, and the load average.
+# OMP_WAIT_POLICY is PASSIVE unless set: on a machine shared with other work, libtorch's OpenMP threads otherwise
+# spin at every barrier and a 2-thread process collapses, which would flatter the ranks.
 # Usage: scripts/bench-ranks.sh [ROUNDS] [STEPS]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -11,6 +13,7 @@ steps="${2:-80}"
 "$root/scripts/srtrain" --version >/dev/null
 bin="$root/src/SrTrain.Cli/bin/Release/net10.0/srtrain"
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cat > "$work/bench.yaml" <<YAML
