@@ -119,6 +119,9 @@ public class CliTests
             using (var p = new CliProcess(t.Dir, args))
             {
                 Assert.True(p.WaitForOutput("Training killed from step", TimeSpan.FromMinutes(2)), p.Output);
+                // The first run must have written a checkpoint to resume from; on a loaded machine 5 steps can take
+                // longer than the longest random wait.
+                if (round == 0) Assert.True(p.WaitForOutput("Saved checkpoint", TimeSpan.FromMinutes(2)), p.Output);
                 Thread.Sleep(rng.Next(100, 1500));
                 p.Signal("KILL");
                 p.WaitForExit(TimeSpan.FromSeconds(30));
