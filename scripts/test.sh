@@ -12,6 +12,17 @@ if ! find /usr/share/fonts -name '*.ttf' -print -quit 2>/dev/null | grep -q .; t
     echo "run: sudo apt-get install fonts-dejavu-core" >&2
   fi
 fi
+# The data-parallel tests run srtrain under Open MPI's mpirun (2-3 ranks on this machine).
+if ! command -v mpirun >/dev/null 2>&1 || ! ldconfig -p | grep -q 'libmpi\.so\.40'; then
+  echo "No Open MPI: installing openmpi-bin and libopenmpi-dev (needed for the data-parallel tests)" >&2
+  if [[ $(id -u) -eq 0 ]]; then
+    (apt-get update -qq && apt-get install -y -qq openmpi-bin libopenmpi-dev) >&2 || echo "could not install Open MPI" >&2
+  else
+    echo "run: sudo apt-get install openmpi-bin libopenmpi-dev" >&2
+  fi
+fi
+# CI runs as root, which mpirun refuses unless told.
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 results="$(mktemp -d)"
 dotnet test SrTrain.sln -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
 code=$?

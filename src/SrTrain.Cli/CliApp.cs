@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using Serilog;
 using Serilog.Events;
 using SrTrain.Cli.Commands;
+using SrTrain.Distributed;
 
 namespace SrTrain.Cli;
 
@@ -53,6 +54,7 @@ public static class CliApp
         root.Subcommands.Add(ReportCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
+        root.Subcommands.Add(MpiCheckCommand.Build());
         return root;
     }
 
@@ -76,38 +78,60 @@ public static class CliApp
             "error" => LogEventLevel.Error,
             _ => LogEventLevel.Information,
         };
+        // Data parallel (mpirun, srun): rank 0 alone logs; the other ranks print only their errors, marked with the rank.
+        int rank = RankOrZero();
+        if (rank > 0 && level < LogEventLevel.Error) level = LogEventLevel.Error;
         var fileSink = new RunLogFileSink();
         Log.Logger = new LoggerConfiguration()
             .MinimumLevel.Is(LogEventLevel.Verbose)
-            .WriteTo.Console(restrictedToMinimumLevel: level, outputTemplate: "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}")
+            .WriteTo.Console(restrictedToMinimumLevel: level,
+                outputTemplate: (rank > 0 ? $"rank {rank} " : "") + "{Timestamp:HH:mm:ss} {Level:u3} {Message:lj}{NewLine}")
             .WriteTo.Sink(fileSink)
             .CreateLogger();
         try
         {
             SrTrain.Config.InputLimits.CheckEnvironment();
             var ctx = new CommandContext(parse, Log.Logger, fileSink);
-            return body(ctx);
+            int code = body(ctx);
+            ProcessGroup.FinishJob();
+            return code;
         }
         catch (SrTrainException e)
         {
             Log.Error("{Message}", e.Message);
-            return ExitUserError;
+            return StopJob(ExitUserError, fileSink);
         }
         catch (OperationCanceledException)
         {
             Log.Warning("Interrupted");
-            return ExitInterrupted;
+            return StopJob(ExitInterrupted, fileSink);
         }
         catch (Exception e)
         {
             Log.Fatal(e, "Internal error (a bug in SrTrain; please report it with the log file): {Message}", e.Message);
-            return ExitInternalError;
+            return StopJob(ExitInternalError, fileSink);
         }
         finally
         {
             fileSink.Dispose();
             Log.CloseAndFlush();
         }
+    }
+
+    /// <summary>In a data-parallel job an error on one rank must stop them all (the others would wait for it in their
+    /// next collective call): MPI_Abort with the exit code, after the log is flushed. One process: just the code.</summary>
+    static int StopJob(int code, RunLogFileSink fileSink)
+    {
+        fileSink.Dispose();
+        Log.CloseAndFlush();
+        ProcessGroup.AbortJobIfDistributed(code);
+        return code;
+    }
+
+    static int RankOrZero()
+    {
+        try { return RankEnvironment.Detect().Rank; }
+        catch (SrTrainException) { return 0; }
     }
 }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SrTrain.Distributed;
 using SrTrain.Training;
 
 namespace SrTrain.Cli.Commands;
@@ -25,5 +26,10 @@ public static class TrainCommand
         return cmd;
     }
 
-    internal static LaunchContext Runtime(CommandContext ctx) => new(ctx.Device, ctx.Threads, ctx.Log, ctx.LogFile.Open);
+    /// <summary>Joins the job when started by mpirun or srun (several processes); rank 0 alone writes the run's log file.</summary>
+    internal static LaunchContext Runtime(CommandContext ctx)
+    {
+        var ranks = ProcessGroup.Start(RankEnvironment.Detect(), ctx.Log);
+        return new(ctx.Device, ctx.Threads, ctx.Log, ranks.IsRoot ? ctx.LogFile.Open : _ => { }, ranks);
+    }
 }

@@ -87,6 +87,8 @@ public static class ConfigValidator
         Require(c.Checkpoint.SaveFreq >= 1, "checkpoint.save_freq", "must be at least 1");
         Require(c.Checkpoint.KeepLast >= 1, "checkpoint.keep_last", "must be at least 1");
         Require(c.Checkpoint.KeepEvery >= 0, "checkpoint.keep_every", "must be 0 or more");
+        Require(c.Distributed.CheckEvery >= 1, "distributed.check_every", "must be at least 1");
+        Require(c.Distributed.BarrierTimeoutMinutes >= 1, "distributed.barrier_timeout_minutes", "must be at least 1");
     }
 
     /// <summary>Longest run name in UTF-8 bytes.</summary>

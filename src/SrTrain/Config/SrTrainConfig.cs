@@ -24,6 +24,8 @@ public sealed record SrTrainConfig
     public ValConfig Val { get; init; } = new();
     public LoggerConfig Logger { get; init; } = new();
     public CheckpointConfig Checkpoint { get; init; } = new();
+    /// <summary>Data-parallel training under mpirun or srun (ignored in a single process).</summary>
+    public DistributedConfig Distributed { get; init; } = new();
 }
 
 public sealed record DatasetsConfig
@@ -223,4 +225,18 @@ public sealed record CheckpointConfig
     public int KeepLast { get; init; } = 3;
     /// <summary>... plus every checkpoint whose step is a multiple of this (0 = none).</summary>
     public int KeepEvery { get; init; } = 0;
+}
+
+public enum DistributedBackend { Auto, Mpi, Nccl }
+
+public sealed record DistributedConfig
+{
+    /// <summary>How gradients are averaged over ranks: auto (NCCL when every rank trains on a GPU and libnccl.so.2
+    /// loads, else MPI on host copies), mpi, or nccl (fail when it cannot be used).</summary>
+    public DistributedBackend Backend { get; init; } = DistributedBackend.Auto;
+    /// <summary>Compare a checksum of the weights across ranks every this many steps; they must stay identical.</summary>
+    public int CheckEvery { get; init; } = 100;
+    /// <summary>Minutes a rank waits at a barrier (while rank 0 validates or writes a checkpoint) before it decides a
+    /// rank hangs and aborts the job.</summary>
+    public int BarrierTimeoutMinutes { get; init; } = 60;
 }

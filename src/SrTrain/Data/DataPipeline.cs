@@ -47,7 +47,8 @@ public sealed class DataPipeline
     internal BatchData ComputeBatch(long step)
     {
         var o = Options;
-        int b = o.BatchSize;
+        // This process's share of the global batch; each sample's randomness comes from its global index.
+        var (first, b) = o.Shard.Range(o.BatchSize);
         CornerCrop? crop1 = null, crop2 = null;
         if (_corners != null)
         {
@@ -63,7 +64,7 @@ public sealed class DataPipeline
         var infos = new SampleInfo[b];
         for (int i = 0; i < b; i++)
         {
-            var (fullLq, fullHq, info) = MakeSample(SampleRandom.For(o.Seed, step, i));
+            var (fullLq, fullHq, info) = MakeSample(SampleRandom.For(o.Seed, step, first + i));
             infos[i] = info;
             if (crop1 == null) { lq[i] = fullLq; hq[i] = fullHq; continue; }
             lq[i] = fullLq.Crop(crop1.LqTop, crop1.LqLeft, crop1.LqSize, crop1.LqSize);

@@ -52,12 +52,16 @@ public sealed record DataPipelineOptions
     /// second corner crop (see <see cref="TranslationalCrops"/>).</summary>
     public int TranslationalShift { get; init; }
 
+    /// <summary>The part of each global batch this process makes (data-parallel training); the whole batch by default.</summary>
+    public BatchShard Shard { get; init; } = BatchShard.Whole;
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(HqDir)) throw new SrTrainException("datasets.train.hq_dir: must name a folder");
         if (Scale < 1) throw new SrTrainException($"scale {Scale}: must be at least 1");
         if (GtSize < Scale || GtSize % Scale != 0) throw new SrTrainException($"gt_size {GtSize}: must be a positive multiple of scale {Scale}");
         if (BatchSize < 1) throw new SrTrainException($"batch_size {BatchSize}: must be at least 1");
+        Shard.Validate(BatchSize);
         if (NumWorkers < 1) throw new SrTrainException($"num_workers {NumWorkers}: must be at least 1");
         if (QueueCapacity < 1) throw new SrTrainException($"queue capacity (prefetch) {QueueCapacity}: must be at least 1");
         if (MaxImagePixels < 1) throw new SrTrainException($"max image pixels {MaxImagePixels}: must be positive");

@@ -18,7 +18,8 @@ public sealed class PipelineTrainingData : ITrainingData
     TrainingDataStream? _cornerStream;
     long _start;
 
-    public PipelineTrainingData(SrTrainConfig c, ILogger log)
+    /// <param name="shard">This process's part of each global batch (data-parallel training).</param>
+    public PipelineTrainingData(SrTrainConfig c, ILogger log, BatchShard? shard = null)
     {
         var d = c.Datasets.Train;
         if (string.IsNullOrWhiteSpace(d.DatarootGt))
@@ -38,6 +39,7 @@ public sealed class PipelineTrainingData : ITrainingData
             CacheImages = d.CacheImages,
             MaxImagePixels = d.MaxImagePixels,
             PadSmall = d.PadSmall,
+            Shard = shard ?? BatchShard.Whole,
             Degradations = new DegradationOptions
             {
                 NoiseProbability = d.NoiseProb,

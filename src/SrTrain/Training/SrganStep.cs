@@ -1,5 +1,6 @@
 using SrTrain.Config;
 using SrTrain.Data;
+using SrTrain.Distributed;
 using SrTrain.Losses;
 using SrTrain.Runtime;
 using TorchSharp;
@@ -14,7 +15,8 @@ namespace SrTrain.Training;
 /// the data workers, whose GCs would otherwise finalise temporaries that libtorch is still reading.</para>
 /// <para>The losses are read back to the host once per network, after backward and before the optimizer step, so the
 /// GPU is never waiting for a host that waits for it in the middle of a step; a non-finite loss still skips the update
-/// (its gradients are zeroed, no weight changes).</para></summary>
+/// (its gradients are zeroed, no weight changes). Under data parallelism <see cref="IGradientSync"/> averages the
+/// gradients between backward and the optimizer step.</para></summary>
 public sealed class SrganStep
 {
     readonly nn.Module<Tensor, Tensor> _g;
@@ -24,19 +26,17 @@ public sealed class SrganStep
     readonly LossesConfig _losses;
     readonly PerceptualLoss? _perceptual;
     readonly double _gradClip;
+    readonly IGradientSync _sync;
     readonly Scalar _wPix, _wPercep, _wGan, _wTrans, _gradClipS;
 
     /// <summary>Images run through the generator so far (the zero-cost rule of the translational term is tested on it:
     /// B per step while the term is off, 2B while it is on).</summary>
     public long GeneratorImages { get; private set; }
 
-    /// <summary>Called after each backward with the network's flat parameters (gradients in place), before the loss is
-    /// checked and the optimizer steps: the hook for averaging gradients across processes. Null: single process.</summary>
-    public Action<FlatParameters>? AfterBackward { get; init; }
-
     public SrganStep(nn.Module<Tensor, Tensor> g, nn.Module<Tensor, Tensor>? d, FlatAdam optG, FlatAdam? optD,
-        LossesConfig losses, PerceptualLoss? perceptual, double gradClip)
+        LossesConfig losses, PerceptualLoss? perceptual, double gradClip, IGradientSync? gradientSync = null)
     {
+        _sync = gradientSync ?? NoGradientSync.Instance;
         _g = g;
         _d = d;
         _optG = optG;
@@ -91,9 +91,11 @@ public sealed class SrganStep
         terms.Add(("l_g_total", lossG));
 
         lossG.backward();
-        AfterBackward?.Invoke(_optG.Parameters);
         var log = ReadBack(terms);
-        if (!double.IsFinite(log["l_g_total"]))
+        // Data parallel: the gradients are averaged over the ranks, and a non-finite loss on any rank skips the update
+        // on every rank (one process: the step counts when this loss is finite). The gradients live in the optimizer's
+        // flat buffer, so a skipped step only has to zero that.
+        if (!_sync.Average(_g, double.IsFinite(log["l_g_total"])))
         {
             _optG.ZeroGrad();
             return null;
@@ -110,11 +112,10 @@ public sealed class SrganStep
             var fakeLogits = _d.call(fake.detach());
             var lossD = GanLoss.Discriminator(_losses.Gan.Type, realLogits, fakeLogits);
             lossD.backward();
-            AfterBackward?.Invoke(_optD.Parameters);
             var d = ReadBack(new List<(string, Tensor)> { ("l_d", lossD), ("out_d_real", realLogits.mean()), ("out_d_fake", fakeLogits.mean()) });
             foreach (var (k, v) in d) log[k] = v;
             // A non-finite D loss skips only D's update: G's update above was sound.
-            if (double.IsFinite(d["l_d"]))
+            if (_sync.Average(_d, double.IsFinite(d["l_d"])))
             {
                 Clip(_optD);
                 _optD.Step();

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using Serilog;
 using SrTrain.Config;
+using SrTrain.Distributed;
 using SrTrain.Models;
 using SrTrain.Training.Checkpoints;
 using TorchSharp;
@@ -18,7 +19,8 @@ public sealed class Trainer
     readonly RunFolder _run;
     readonly ILogger _log;
     readonly CheckpointStore _checkpoints;
-    readonly MetricsLog _metrics;
+    readonly MetricsLog? _metrics;
+    readonly ProcessGroup _ranks;
     readonly LrSchedule _lrG, _lrD;
     int _nonfiniteInARow;
     long _nonfiniteTotal;
@@ -26,8 +28,11 @@ public sealed class Trainer
     readonly Dictionary<string, double> _lossSums = new();
     int _lossCount;
 
-    public Trainer(SrTrainConfig config, TrainingParts parts, RunFolder run, MetricsLog metrics, ILogger log)
+    /// <param name="metrics">Written by rank 0 only; null on the other ranks.</param>
+    /// <param name="ranks">Data parallel: rank 0 alone logs, validates and writes; every rank stops at the same step.</param>
+    public Trainer(SrTrainConfig config, TrainingParts parts, RunFolder run, MetricsLog? metrics, ILogger log, ProcessGroup? ranks = null)
     {
+        _ranks = ranks ?? ProcessGroup.Single;
         _c = config;
         _p = parts;
         _run = run;
@@ -49,9 +54,11 @@ public sealed class Trainer
         var data = _p.Data;
         data.Start(startStep);
         _log.Information("Training {Run} from step {Start} to {Total}", _run.Name, startStep, total);
+        CheckRanksAgree(startStep);
         for (long step = startStep; step < total; step++)
         {
-            if (cancel.IsCancellationRequested)
+            // A signal to any rank stops every rank at the same step (one process: just this one).
+            if (_ranks.AnyRank(cancel.IsCancellationRequested))
             {
                 _log.Warning("Interrupted at step {Step}: saving a checkpoint before exiting (press Ctrl+C again to exit at once)", step);
                 SaveCheckpoint(step);
@@ -75,6 +82,8 @@ public sealed class Trainer
             progress.Tick(done);
             if (done % _c.Logger.PrintFreq == 0 || done == total)
                 LogProgress(done, progress);
+            if (done % _c.Distributed.CheckEvery == 0 || done == total)
+                CheckRanksAgree(done);
             if ((_c.Val.ValFreq > 0 && done % _c.Val.ValFreq == 0) || done == total)
                 Validate(done);
             if (done % _c.Checkpoint.SaveFreq == 0 || done == total)
@@ -105,32 +114,72 @@ public sealed class Trainer
     /// too noisy to read a trend from).</summary>
     void LogProgress(long done, ProgressMeter progress)
     {
-        var losses = _lossSums.ToDictionary(kv => kv.Key, kv => kv.Value / _lossCount);
+        var losses = MeanOverRanks();
         _lossSums.Clear();
         _lossCount = 0;
+        if (!_ranks.IsRoot) return;
         var values = new Dictionary<string, double>(losses)
         {
             ["lr_g"] = _lrG.At(done - 1),
             ["it_per_s"] = progress.ItersPerSecond,
         };
-        _metrics.Write("train", done, values);
+        _metrics!.Write("train", done, values);
         var lossText = string.Join(" ", losses.Where(kv => kv.Key.StartsWith("l_")).Select(kv => $"{kv.Key} {kv.Value:F4}"));
         _log.Information("Step {Step}/{Total} | {ItPerS:F2} it/s | ETA {Eta} | lr {Lr:E2} | {Losses}",
             done, _c.Train.TotalSteps, progress.ItersPerSecond, progress.Eta(done), _lrG.At(done - 1), lossText);
     }
 
+    /// <summary>The loss means over the steps since the last log line and over all ranks (each rank saw its share of
+    /// the batch). The keys are the same on every rank: which terms are active depends on the step only.</summary>
+    Dictionary<string, double> MeanOverRanks()
+    {
+        var keys = _lossSums.Keys.Order(StringComparer.Ordinal).ToArray();
+        var sums = keys.Select(k => _lossSums[k]).Append(_lossCount).ToArray();
+        _ranks.SumInPlace(sums);
+        double n = Math.Max(1, sums[^1]);
+        return keys.Select((k, i) => (k, sums[i] / n)).ToDictionary(x => x.k, x => x.Item2);
+    }
+
+    /// <summary>Data parallel: every rank applies the same averaged gradients, so the weights must stay bit-identical.
+    /// A difference (a non-shared run folder, a faulty node, a bug) stops the job rather than training on silently.</summary>
+    void CheckRanksAgree(long step)
+    {
+        if (!_ranks.IsDistributed) return;
+        var nets = new List<(string Name, nn.Module Net)> { ("generator", _p.G) };
+        if (_p.D != null) nets.Add(("discriminator", _p.D));
+        var values = new double[2 * nets.Count];
+        for (int i = 0; i < nets.Count; i++)
+        {
+            double s = WeightChecksum.Of(nets[i].Net);
+            values[2 * i] = s;
+            values[2 * i + 1] = -s;
+        }
+        _ranks.MaxInPlace(values);
+        for (int i = 0; i < nets.Count; i++)
+            if (values[2 * i] != -values[2 * i + 1])
+                throw new SrTrainException($"step {step}: the ranks' {nets[i].Name} weights differ (checksums from {-values[2 * i + 1]:R} to {values[2 * i]:R}); " +
+                                           "the ranks diverged. Every rank must read the same run folder (a shared file system) and the same data; resume from the last checkpoint");
+    }
+
     void Validate(long step)
+    {
+        // The other ranks wait (asleep); an error on rank 0 aborts the whole job from the command line.
+        if (_ranks.IsRoot) ValidateOnRoot(step);
+        _ranks.Barrier($"validation at step {step}");
+    }
+
+    void ValidateOnRoot(long step)
     {
         if (_p.Validator is null) return;
         var sw = Stopwatch.StartNew();
         if (!_baselineWritten)
         {
-            _metrics.Write("val_bicubic", step, _p.Validator.Baseline);
+            _metrics!.Write("val_bicubic", step, _p.Validator.Baseline);
             _log.Information("Bicubic baseline: {Metrics}", string.Join(" ", _p.Validator.Baseline.Select(kv => $"{kv.Key} {kv.Value:F4}")));
             _baselineWritten = true;
         }
         var result = _p.Validator.Run(_p.Ema.Model, step, _run.ValImagesDir);
-        _metrics.Write("val", step, result);
+        _metrics!.Write("val", step, result);
         _log.Information("Validation at step {Step} ({Seconds:F1} s): {Metrics}", step, sw.Elapsed.TotalSeconds,
             string.Join(" ", result.Select(kv => $"{kv.Key} {kv.Value:F4}")));
     }
@@ -138,6 +187,12 @@ public sealed class Trainer
     /// <summary>Writes everything needed to continue exactly (weights, EMA, discriminator, optimizer states, step,
     /// counters, config) plus the EMA generator as a BasicSR `.pth` for PyTorch tools and `upscale`.</summary>
     public void SaveCheckpoint(long step)
+    {
+        if (_ranks.IsRoot) SaveCheckpointOnRoot(step);
+        _ranks.Barrier($"checkpoint at step {step}");
+    }
+
+    void SaveCheckpointOnRoot(long step)
     {
         _checkpoints.Save(step, tmp => CheckpointFiles.Write(tmp, _p, new TrainingState(step, _nonfiniteInARow, _nonfiniteTotal), _c));
         var deleted = _checkpoints.ApplyRetention(_c.Checkpoint.KeepLast, _c.Checkpoint.KeepEvery, protect: step);

@@ -1,5 +1,7 @@
 using Serilog;
+using System.Text.Json;
 using SrTrain.Config;
+using SrTrain.Distributed;
 using SrTrain.Runtime;
 using SrTrain.Training.Checkpoints;
 using YamlDotNet.RepresentationModel;
@@ -16,8 +18,12 @@ public sealed record ResumeRequest(
     IReadOnlyList<string> OverrideConfigs,
     string? Name);
 
-/// <summary>How the program runs: device and threads, the logger, and how to start the run's log file.</summary>
-public sealed record LaunchContext(string Device, int Threads, ILogger Log, Action<string> OpenLogFile);
+/// <summary>How the program runs: device and threads, the logger, how to start the run's log file, and (data parallel)
+/// the job's processes.</summary>
+public sealed record LaunchContext(string Device, int Threads, ILogger Log, Action<string> OpenLogFile, ProcessGroup? Group = null)
+{
+    public ProcessGroup Ranks => Group ?? ProcessGroup.Single;
+}
 
 public sealed record TrainResult(string RunDir, long FinalStep, bool Interrupted);
 
@@ -28,6 +34,7 @@ public static class TrainingLauncher
 {
     public static TrainResult Train(TrainRequest request, LaunchContext ctx, CancellationToken cancel)
     {
+        if (!ctx.Ranks.IsRoot) return FollowRoot(ctx, cancel);
         var config = ConfigLoader.LoadFile(request.ConfigPath);
         if (request.Name != null) config = config with { Name = request.Name };
         if (request.Seed != null) config = config with { Seed = request.Seed.Value };
@@ -43,6 +50,7 @@ public static class TrainingLauncher
             if (latest != null && latest >= config.Train.TotalSteps)
             {
                 ctx.Log.Information("--auto-resume: {Run} already finished at step {Step}; nothing to do", run.Dir, latest);
+                ShareStart(ctx, new RankStart(run.Dir, null, latest.Value, Finished: true));
                 return new TrainResult(run.Dir, latest.Value, Interrupted: false);
             }
             if (latest != null)
@@ -62,6 +70,7 @@ public static class TrainingLauncher
 
     public static TrainResult Resume(ResumeRequest request, LaunchContext ctx, CancellationToken cancel)
     {
+        if (!ctx.Ranks.IsRoot) return FollowRoot(ctx, cancel);
         var parent = new RunFolder(request.RunDir ?? MostRecentRun("runs", ctx.Log));
         if (!File.Exists(parent.ConfigPath))
             throw new SrTrainException($"{parent.Dir}: not a run folder (no config.yml); give --run runs/<name>");
@@ -127,13 +136,45 @@ public static class TrainingLauncher
         return Execute(config, run, startFrom: store.PathFor(from), startStep: from, ctx, cancel);
     }
 
+    /// <summary>What rank 0 decided (run folder, checkpoint, step), for the other ranks.</summary>
+    sealed record RankStart(string RunDir, string? StartFrom, long StartStep, bool Finished = false);
+
+    static void ShareStart(LaunchContext ctx, RankStart start)
+    {
+        if (ctx.Ranks.IsDistributed) ctx.Ranks.BroadcastText(JsonSerializer.Serialize(start));
+    }
+
+    /// <summary>Data parallel, ranks other than 0: rank 0 alone decides the run folder and the checkpoint (and writes
+    /// the folder, config and lineage); the others wait for its decision, then train the same run from the same
+    /// checkpoint. Rank 0's errors before that abort the whole job.</summary>
+    static TrainResult FollowRoot(LaunchContext ctx, CancellationToken cancel)
+    {
+        var start = JsonSerializer.Deserialize<RankStart>(ctx.Ranks.BroadcastText(null))
+                    ?? throw new InvalidOperationException("rank 0 sent no start");
+        var run = new RunFolder(start.RunDir);
+        if (start.Finished) return new TrainResult(run.Dir, start.StartStep, Interrupted: false);
+        if (!File.Exists(run.ConfigPath))
+            throw new SrTrainException($"rank {ctx.Ranks.Rank}: {run.ConfigPath}, which rank 0 wrote, is not visible here; every rank must see the same runs folder (a shared file system)");
+        return Execute(ConfigLoader.LoadFile(run.ConfigPath), run, start.StartFrom, start.StartStep, ctx, cancel);
+    }
+
     static TrainResult Execute(SrTrainConfig config, RunFolder run, string? startFrom, long startStep, LaunchContext ctx, CancellationToken cancel)
     {
-        var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
-        using var parts = TrainingSetup.Build(config, device, ctx.Log);
-        using var metrics = new MetricsLog(run.Dir, config.Logger.UseTensorboard);
-        var trainer = new Trainer(config, parts, run, metrics, ctx.Log);
-        trainer.Checkpoints.CleanLeftovers();
+        var ranks = ctx.Ranks;
+        if (ranks.IsRoot)
+        {
+            // Checked by rank 0 before the others start, so the user sees one line (the data pipeline checks it too).
+            if (config.Datasets.Train.BatchSize % ranks.Size != 0)
+                throw new SrTrainException($"datasets.train.batch_size {config.Datasets.Train.BatchSize} is the global batch and must divide evenly over " +
+                                           $"the {ranks.Size} ranks; use a multiple of {ranks.Size}");
+            ShareStart(ctx, new RankStart(run.Dir, startFrom, startStep));
+        }
+        ranks.BarrierTimeout = TimeSpan.FromMinutes(config.Distributed.BarrierTimeoutMinutes);
+        var device = RankDevice.Select(DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log), ranks);
+        using var parts = TrainingSetup.Build(config, device, ctx.Log, ranks);
+        using var metrics = ranks.IsRoot ? new MetricsLog(run.Dir, config.Logger.UseTensorboard) : null;
+        var trainer = new Trainer(config, parts, run, metrics, ctx.Log, ranks);
+        if (ranks.IsRoot) trainer.Checkpoints.CleanLeftovers();
         if (startFrom != null)
         {
             trainer.Restore(startFrom);

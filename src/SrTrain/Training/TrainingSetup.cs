@@ -1,5 +1,7 @@
 using Serilog;
 using SrTrain.Config;
+using SrTrain.Data;
+using SrTrain.Distributed;
 using SrTrain.Evaluation;
 using SrTrain.Losses;
 using SrTrain.Models;
@@ -14,8 +16,11 @@ namespace SrTrain.Training;
 /// training, on everything the user must fix (missing VGG weights, a bad data folder, a weight file that does not fit).</summary>
 public static class TrainingSetup
 {
-    public static TrainingParts Build(SrTrainConfig c, Device device, ILogger log)
+    /// <param name="ranks">Data parallel: this rank makes its share of each batch, averages gradients with the others, and
+    /// only rank 0 validates. Default: one process.</param>
+    public static TrainingParts Build(SrTrainConfig c, Device device, ILogger log, ProcessGroup? ranks = null)
     {
+        ranks ??= ProcessGroup.Single;
         var l = c.Losses;
         torch.manual_seed(c.Seed);
 
@@ -57,17 +62,21 @@ public static class TrainingSetup
             d is null ? "" : $", discriminator {c.NetworkD.Type} ({Count(d):N0} parameters)");
         log.Information("Losses: {Losses}", Describe(l));
 
-        var data = new PipelineTrainingData(c, log);
+        var data = new PipelineTrainingData(c, log, new BatchShard(ranks.Rank, ranks.Size));
+        var sync = GradientSyncFactory.Create(ranks, device, c.Distributed.Backend, log);
         IValidator? validator = null;
         if (!string.IsNullOrWhiteSpace(c.Datasets.Val.DatarootGt))
-            validator = new Validator(c, vgg, device, log);
+        {
+            if (ranks.IsRoot) validator = new Validator(c, vgg, device, log); // rank 0 alone validates
+        }
         else
             log.Warning("No validation folder (datasets.val.dataroot_gt): no validation metrics will be written");
 
         return new TrainingParts
         {
             G = g, Ema = ema, D = d, OptG = optG, OptD = optD,
-            Step = new SrganStep(g, d, optG, optD, l, perceptual, c.Train.GradClip),
+            Step = new SrganStep(g, d, optG, optD, l, perceptual, c.Train.GradClip, sync),
+            GradientSync = sync,
             Data = new DeviceTrainingData(data, device),
             Validator = validator,
         };

@@ -1,0 +1,15 @@
+using static TorchSharp.torch;
+
+namespace SrTrain.Distributed;
+
+/// <summary>The one point where data-parallel training enters an optimisation step: called after each network's
+/// backward pass and before gradient clipping and the optimizer step. It averages the network's gradients over all
+/// ranks, so every rank takes the same step and the weights stay identical, and it agrees on whether the step counts:
+/// a non-finite loss on any rank skips the step on every rank.</summary>
+public interface IGradientSync
+{
+    /// <summary>Averages the gradients of <paramref name="network"/>'s parameters over the ranks.
+    /// <paramref name="finiteHere"/>: this rank's loss was finite (and its backward ran). Returns true when the loss
+    /// was finite on every rank (then the gradients are the average); false means: skip this update everywhere.</summary>
+    bool Average(nn.Module network, bool finiteHere);
+}

@@ -1,0 +1,13 @@
+using static TorchSharp.torch;
+
+namespace SrTrain.Distributed;
+
+/// <summary>One process: there is nothing to average, and the step counts when this rank's loss was finite.</summary>
+public sealed class NoGradientSync : IGradientSync
+{
+    public static readonly NoGradientSync Instance = new();
+
+    NoGradientSync() { }
+
+    public bool Average(nn.Module network, bool finiteHere) => finiteHere;
+}
