@@ -6,7 +6,7 @@ namespace SrTrain.Distributed;
 /// does not expose. Loaded from the CUDA runtime that libtorch brought.</summary>
 static unsafe class CudaRuntime
 {
-    static readonly string[] Candidates = { "libcudart.so.12", "libcudart.so.11.0", "libcudart.so" };
+    static readonly string[] Candidates = { "libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0", "libcudart.so" };
 
     public static bool TrySetDevice(int index, out string reason)
     {
