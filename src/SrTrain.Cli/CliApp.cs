@@ -60,6 +60,13 @@ public static class CliApp
     {
         var root = BuildRoot();
         var parse = root.Parse(args);
+        // A command line that does not parse is a user error like any other: one line, exit code 2, no help dump
+        // (--help and --version parse without errors and still print their text).
+        if (CommandLineProblems.Find(parse) is { } problem)
+        {
+            await Console.Error.WriteLineAsync($"{DateTime.Now:HH:mm:ss} ERR {problem}");
+            return ExitUserError;
+        }
         return await parse.InvokeAsync();
     }
 

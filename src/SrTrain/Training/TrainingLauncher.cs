@@ -62,7 +62,13 @@ public static class TrainingLauncher
 
     public static TrainResult Resume(ResumeRequest request, LaunchContext ctx, CancellationToken cancel)
     {
-        var parent = new RunFolder(request.RunDir ?? MostRecentRun("runs", ctx.Log));
+        RunFolder parent;
+        if (request.RunDir != null) parent = new RunFolder(request.RunDir);
+        else
+        {
+            parent = new RunFolder(MostRecentRun("runs"));
+            ctx.Log.Information("No --run given: resuming {Run}, the most recently written run under runs/ (give --run to choose)", parent.Dir);
+        }
         if (!File.Exists(parent.ConfigPath))
             throw new SrTrainException($"{parent.Dir}: not a run folder (no config.yml); give --run runs/<name>");
         var store = new CheckpointStore(parent.CheckpointsDir, ctx.Log);
@@ -146,7 +152,7 @@ public static class TrainingLauncher
     }
 
     /// <summary>The run folder under <paramref name="runsDir"/> whose files were written last.</summary>
-    public static string MostRecentRun(string runsDir, ILogger log)
+    public static string MostRecentRun(string runsDir)
     {
         if (!Directory.Exists(runsDir))
             throw new SrTrainException($"{Path.GetFullPath(runsDir)}: no runs yet; give --run runs/<name> or train one first");
@@ -157,7 +163,6 @@ public static class TrainingLauncher
             .FirstOrDefault();
         if (best.Dir == null)
             throw new SrTrainException($"{Path.GetFullPath(runsDir)}: no run folders; give --run runs/<name> or train one first");
-        log.Information("Using the most recent run {Run}", best.Dir);
         return best.Dir;
     }
 
