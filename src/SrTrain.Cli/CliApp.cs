@@ -107,6 +107,7 @@ public static class CliApp
         catch (Exception e)
         {
             Log.Fatal(e, "Internal error (a bug in SrTrain; please report it with the log file): {Message}", e.Message);
+            if (e.Data[Training.TrainingLauncher.ResumeHintKey] is string hint) Log.Information("{Hint}", hint);
             return ExitInternalError;
         }
         finally

@@ -28,17 +28,22 @@ public static class EvalCommand
         var csv = new Option<FileInfo?>("--csv") { Description = "Also write the table as CSV" };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON" };
         var cropBorder = new Option<int?>("--crop-border") { Description = "Border cropped before PSNR-Y/SSIM-Y (default: the scale); RGB metrics use the whole image" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace existing --csv/--json files (otherwise they are refused before any work)" };
         var shiftK = new Option<int>("--shift-k") { Description = "Shift (LQ pixels) of the shift-consistency error", DefaultValueFactory = _ => 3 };
         var cmd = new Command("eval",
             "Measure a model on a folder of images: PSNR/SSIM on Y (border cropped) and RGB as BasicSR computes them, the VGG " +
             "perceptual distance (with --vgg16) and the shift-consistency error, per image and on average, beside bicubic " +
             "upscaling. Prints a table; --csv/--json write files. Exit code 0, or 2 on a usage error")
         {
-            model, data, lq, scale, vgg16, csv, json, cropBorder, shiftK,
+            model, data, lq, scale, vgg16, csv, json, cropBorder, shiftK, overwrite,
         };
         cmd.SetAction(parse => CliApp.Run(parse, ctx =>
         {
             using var interrupt = new Interrupt(ctx.Log);
+            // One rule for every command: what exists is not replaced without --overwrite, and that is known before any work.
+            foreach (var f in new[] { parse.GetValue(csv), parse.GetValue(json) })
+                if (f is { Exists: true } && !parse.GetValue(overwrite))
+                    throw new SrTrainException($"{f.FullName} exists: give --overwrite to replace it, or another file name");
             var resolved = ModelResolver.Resolve(parse.GetValue(model), "runs", ctx.Log);
             ctx.Log.Information("Model: {Model}", resolved.Description);
             var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);

@@ -26,7 +26,7 @@ public static class ConfigLoader
     /// <summary>Binds a YAML mapping onto the root record, then validates the whole config.</summary>
     public static SrTrainConfig Bind(YamlMappingNode root, string sourceName)
     {
-        var config = (SrTrainConfig)BindRecord(typeof(SrTrainConfig), root, "", sourceName);
+        var config = ConfigPaths.ExpandHome((SrTrainConfig)BindRecord(typeof(SrTrainConfig), root, "", sourceName));
         ConfigValidator.Validate(config, sourceName);
         return config;
     }

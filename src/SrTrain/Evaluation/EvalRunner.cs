@@ -47,8 +47,7 @@ public sealed record EvalReport(EvalOptions Options, IReadOnlyList<string> Metri
         return sb.ToString();
     }
 
-    static string Format(string metric, double v) =>
-        v.ToString(metric.StartsWith("psnr", StringComparison.Ordinal) ? "F4" : metric == "shift_err" ? "F6" : "F5", CultureInfo.InvariantCulture);
+    static string Format(string metric, double v) => MetricFormat.Format(metric, v);
 
     /// <summary>CSV: image,method,metrics...; the means last with image "mean". Full precision (round-trip format).</summary>
     public string ToCsv()

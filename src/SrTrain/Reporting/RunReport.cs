@@ -121,8 +121,7 @@ public static class RunReport
         return sb.ToString();
     }
 
-    static string Num(string metric, double v) =>
-        v.ToString(metric.StartsWith("psnr", StringComparison.Ordinal) ? "F3" : metric.StartsWith("ssim", StringComparison.Ordinal) ? "F4" : "G4", CultureInfo.InvariantCulture);
+    static string Num(string metric, double v) => Evaluation.MetricFormat.Format(metric, v);
 
     static string Delta(string metric, double? d) => d == null ? "—" : (d.Value >= 0 ? "+" : "") + Num(metric, d.Value);
 

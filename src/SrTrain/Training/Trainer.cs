@@ -127,13 +127,13 @@ public sealed class Trainer
         if (!_baselineWritten)
         {
             _metrics.Write("val_bicubic", step, _p.Validator.Baseline);
-            _log.Information("Bicubic baseline: {Metrics}", string.Join(" ", _p.Validator.Baseline.Select(kv => $"{kv.Key} {kv.Value:F4}")));
+            _log.Information("Bicubic baseline: {Metrics}", Evaluation.MetricFormat.Line(_p.Validator.Baseline));
             _baselineWritten = true;
         }
         var result = _p.Validator.Run(_p.Ema.Model, step, _run.ValImagesDir);
         _metrics.Write("val", step, result);
         _log.Information("Validation at step {Step} ({Seconds:F1} s): {Metrics}", step, sw.Elapsed.TotalSeconds,
-            string.Join(" ", result.Select(kv => $"{kv.Key} {kv.Value:F4}")));
+            Evaluation.MetricFormat.Line(result));
     }
 
     /// <summary>Writes everything needed to continue exactly (weights, EMA, discriminator, optimizer states, step,

@@ -32,7 +32,10 @@ public static class TrainingLauncher
         if (request.Name != null) config = config with { Name = request.Name };
         if (request.Seed != null) config = config with { Seed = request.Seed.Value };
         ConfigValidator.Validate(config, "--name");
+        // Everything the user must fix is found before the run folder exists, so the corrected rerun is not refused.
+        ConfigPaths.Check(config, request.ConfigPath);
         var run = new RunFolder(Path.Combine(config.RunsDir, config.Name));
+        bool created = !run.Exists || !Directory.EnumerateFileSystemEntries(run.Dir).Any();
         if (run.Exists && Directory.EnumerateFileSystemEntries(run.Dir).Any())
         {
             if (!request.AutoResume)
@@ -57,7 +60,7 @@ public static class TrainingLauncher
         run.WriteConfig(config);
         if (run.ReadLineage() == null)
             run.WriteLineage(new Lineage(run.Name, null, null, null, DateTimeOffset.UtcNow));
-        return Execute(config, run, startFrom: null, startStep: 0, ctx, cancel);
+        return Execute(config, run, startFrom: null, startStep: 0, ctx, cancel, removeIfStartFails: created);
     }
 
     public static TrainResult Resume(ResumeRequest request, LaunchContext ctx, CancellationToken cancel)
@@ -102,6 +105,7 @@ public static class TrainingLauncher
         else if (request.TranslationalWeight != null)
             throw new SrTrainException("--translational-weight goes with --translational");
         ConfigValidator.Validate(config, request.Translational ? "--translational with " + parent.ConfigPath : parent.ConfigPath);
+        ConfigPaths.Check(config, parent.ConfigPath);
         if (config.Train.TotalSteps <= from)
             throw new SrTrainException($"{parent.Dir}: the checkpoint is at step {from} and train.total_steps is {config.Train.TotalSteps}: nothing left to train (raise train.total_steps with --config overrides.yaml)");
 
@@ -129,13 +133,25 @@ public static class TrainingLauncher
             ctx.Log.Information("Resuming {Run} from its latest checkpoint {Step}", run.Dir, from);
         }
         run.WriteConfig(config);
-        return Execute(config, run, startFrom: store.PathFor(from), startStep: from, ctx, cancel);
+        return Execute(config, run, startFrom: store.PathFor(from), startStep: from, ctx, cancel, removeIfStartFails: branch);
     }
 
-    static TrainResult Execute(SrTrainConfig config, RunFolder run, string? startFrom, long startStep, LaunchContext ctx, CancellationToken cancel)
+    static TrainResult Execute(SrTrainConfig config, RunFolder run, string? startFrom, long startStep, LaunchContext ctx, CancellationToken cancel,
+        bool removeIfStartFails)
     {
-        var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
-        using var parts = TrainingSetup.Build(config, device, ctx.Log);
+        TrainingParts parts;
+        try
+        {
+            var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
+            parts = TrainingSetup.Build(config, device, ctx.Log);
+        }
+        catch (Exception) when (removeIfStartFails)
+        {
+            // A run that never started leaves no folder behind: the rerun after the fix must not be refused.
+            try { Directory.Delete(run.Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+        using var partsScope = parts;
         using var metrics = new MetricsLog(run.Dir, config.Logger.UseTensorboard);
         var trainer = new Trainer(config, parts, run, metrics, ctx.Log);
         trainer.Checkpoints.CleanLeftovers();
@@ -144,11 +160,33 @@ public static class TrainingLauncher
             trainer.Restore(startFrom);
             ctx.Log.Information("Restored weights, EMA, discriminator and optimizer states from {Checkpoint}", startFrom);
         }
-        long final = trainer.Run(startStep, cancel);
+        long final;
+        try
+        {
+            final = trainer.Run(startStep, cancel);
+        }
+        catch (Exception e) when (e is not SrTrainException and not OperationCanceledException)
+        {
+            // The CLI prints this after the error: a crash must not leave the user guessing how to go on.
+            e.Data[ResumeHintKey] = ResumeHint(run);
+            throw;
+        }
         bool interrupted = final < config.Train.TotalSteps;
         ctx.Log.Information(interrupted ? "Stopped at step {Step}; continue with `srtrain resume --run {Run}`" : "Finished at step {Step}; run folder {Run}",
             final, run.Dir);
         return new TrainResult(run.Dir, final, interrupted);
+    }
+
+    /// <summary>Key in <see cref="Exception.Data"/> of an unexpected error during training: how to continue the run.</summary>
+    public const string ResumeHintKey = "srtrain.resume";
+
+    static string ResumeHint(RunFolder run)
+    {
+        long? latest = null;
+        try { latest = new CheckpointStore(run.CheckpointsDir).LatestStep(); } catch (Exception) { }
+        return latest is { } step
+            ? $"to continue: srtrain resume --run {run.Dir} (from checkpoint {step})"
+            : $"no checkpoint was written yet; start again with: srtrain train --config {run.ConfigPath} --auto-resume";
     }
 
     /// <summary>The run folder under <paramref name="runsDir"/> whose files were written last.</summary>
