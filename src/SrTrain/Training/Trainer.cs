@@ -45,7 +45,7 @@ public sealed class Trainer
     public long Run(long startStep, CancellationToken cancel)
     {
         long total = _c.Train.TotalSteps;
-        var progress = new ProgressMeter(startStep, total);
+        var progress = new ProgressMeter(startStep, total, PhaseStarts());
         var data = _p.Data;
         data.Start(startStep);
         _log.Information("Training {Run} from step {Start} to {Total}", _run.Name, startStep, total);
@@ -81,6 +81,22 @@ public sealed class Trainer
                 SaveCheckpoint(done);
         }
         return total;
+    }
+
+    /// <summary>Steps at which a step's cost changes (the discriminator, VGG or the second pass join), named for the
+    /// ETA; a phase that has not run yet cannot be timed, and the ETA says so instead of guessing.</summary>
+    Dictionary<long, string> PhaseStarts()
+    {
+        var l = _c.Losses;
+        var starts = new Dictionary<long, string>();
+        void Add(double weight, long start, string name)
+        {
+            if (weight > 0 && start > 0) starts[start] = starts.TryGetValue(start, out var other) ? other + "+" + name : name;
+        }
+        Add(l.Gan.Weight, l.Gan.StartStep, "GAN");
+        Add(l.Perceptual.Weight, l.Perceptual.StartStep, "perceptual");
+        Add(l.Translational.Weight, l.Translational.StartStep, "translational");
+        return starts;
     }
 
     void SetLearningRates(long step)
@@ -159,43 +175,4 @@ public sealed class Trainer
 public sealed record TrainingState(long Step, int NonfiniteInARow, long NonfiniteTotal)
 {
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-}
-
-/// <summary>Steps per second over a sliding window, and the time left.</summary>
-public sealed class ProgressMeter
-{
-    readonly Queue<(long Step, double Seconds)> _window = new();
-    readonly Stopwatch _clock = Stopwatch.StartNew();
-    readonly long _total;
-
-    public ProgressMeter(long start, long total)
-    {
-        _total = total;
-        _window.Enqueue((start, 0));
-    }
-
-    public void Tick(long step)
-    {
-        _window.Enqueue((step, _clock.Elapsed.TotalSeconds));
-        while (_window.Count > 50) _window.Dequeue();
-    }
-
-    public double ItersPerSecond
-    {
-        get
-        {
-            var first = _window.Peek();
-            var last = _window.Last();
-            double dt = last.Seconds - first.Seconds;
-            return dt > 0 ? (last.Step - first.Step) / dt : 0;
-        }
-    }
-
-    public string Eta(long step)
-    {
-        double ips = ItersPerSecond;
-        if (ips <= 0) return "?";
-        var t = TimeSpan.FromSeconds((_total - step) / ips);
-        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : $"{t.Minutes}m{t.Seconds:D2}s";
-    }
 }
