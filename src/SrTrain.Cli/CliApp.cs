@@ -53,6 +53,8 @@ public static class CliApp
         root.Subcommands.Add(ReportCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
+        root.Subcommands.Add(ConvertConfigCommand.Build());
+        root.Subcommands.Add(SchemaCommand.Build());
         return root;
     }
 

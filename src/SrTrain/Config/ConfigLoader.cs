@@ -49,6 +49,40 @@ public static class ConfigLoader
         return config;
     }
 
+    /// <summary>A <c>--set key.path=value</c> override (BasicSR's <c>--force_yml</c>) as a YAML tree to merge. The
+    /// value is read as YAML, so <c>--set train.scheduler.milestones=[1000,2000]</c> gives a list.</summary>
+    public static YamlMappingNode SetOverride(string assignment)
+    {
+        int eq = assignment.IndexOf('=');
+        var key = eq > 0 ? assignment[..eq].Trim() : "";
+        if (eq <= 0 || key.Split('.').Any(string.IsNullOrWhiteSpace))
+            throw new SrTrainException($"--set '{assignment}': give key=value with the key's full path, e.g. --set train.total_steps=1000");
+        var valueText = assignment[(eq + 1)..];
+        YamlNode value;
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(valueText));
+            value = stream.Documents.Count == 0 ? new YamlScalarNode("") : stream.Documents[0].RootNode;
+        }
+        catch (YamlException e)
+        {
+            throw new SrTrainException($"--set '{assignment}': the value is not valid YAML ({Inner(e).Message})");
+        }
+        var parts = key.Split('.');
+        YamlNode node = value;
+        for (int i = parts.Length - 1; i >= 0; i--)
+            node = new YamlMappingNode { { new YamlScalarNode(parts[i]), node } };
+        return (YamlMappingNode)node;
+    }
+
+    /// <summary>Merges <c>--set</c> overrides, in order, onto a config tree.</summary>
+    public static YamlMappingNode ApplySets(YamlMappingNode root, IEnumerable<string>? sets)
+    {
+        foreach (var s in sets ?? Array.Empty<string>()) root = Merge(root, SetOverride(s));
+        return root;
+    }
+
     public static YamlMappingNode ReadYamlFile(string path)
     {
         if (!File.Exists(path))

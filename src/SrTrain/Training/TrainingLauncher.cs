@@ -6,7 +6,8 @@ using YamlDotNet.RepresentationModel;
 
 namespace SrTrain.Training;
 
-public sealed record TrainRequest(string ConfigPath, string? Name, bool AutoResume, int? Seed = null);
+/// <param name="Sets"><c>--set key=value</c> overrides, applied after the file.</param>
+public sealed record TrainRequest(string ConfigPath, string? Name, bool AutoResume, int? Seed = null, IReadOnlyList<string>? Sets = null);
 
 public sealed record ResumeRequest(
     string? RunDir,
@@ -14,7 +15,8 @@ public sealed record ResumeRequest(
     bool Translational,
     double? TranslationalWeight,
     IReadOnlyList<string> OverrideConfigs,
-    string? Name);
+    string? Name,
+    IReadOnlyList<string>? Sets = null);
 
 /// <summary>How the program runs: device and threads, the logger, and how to start the run's log file.</summary>
 public sealed record LaunchContext(string Device, int Threads, ILogger Log, Action<string> OpenLogFile);
@@ -28,7 +30,9 @@ public static class TrainingLauncher
 {
     public static TrainResult Train(TrainRequest request, LaunchContext ctx, CancellationToken cancel)
     {
-        var config = ConfigLoader.LoadFile(request.ConfigPath);
+        var sets = request.Sets ?? Array.Empty<string>();
+        var config = ConfigLoader.Bind(ConfigLoader.ApplySets(ConfigLoader.ReadYamlFile(request.ConfigPath), sets),
+            sets.Count > 0 ? request.ConfigPath + " with --set" : request.ConfigPath, note => ctx.Log.Information("{Note}", note));
         if (request.Name != null) config = config with { Name = request.Name };
         if (request.Seed != null) config = config with { Seed = request.Seed.Value };
         ConfigValidator.Validate(config, "--name");
@@ -88,7 +92,11 @@ public static class TrainingLauncher
         // The run's own resolved config, with overrides merged at the YAML level so they are checked like any config.
         YamlMappingNode yaml = ConfigLoader.ReadYamlFile(parent.ConfigPath);
         foreach (var o in request.OverrideConfigs) yaml = ConfigLoader.Merge(yaml, ConfigLoader.ReadYamlFile(o));
-        var config = ConfigLoader.Bind(yaml, request.OverrideConfigs.Count > 0 ? string.Join(" + ", request.OverrideConfigs) : parent.ConfigPath);
+        var resumeSets = request.Sets ?? Array.Empty<string>();
+        yaml = ConfigLoader.ApplySets(yaml, resumeSets);
+        var overrideNames = request.OverrideConfigs.Concat(resumeSets.Count > 0 ? new[] { "--set" } : Array.Empty<string>()).ToList();
+        var config = ConfigLoader.Bind(yaml, overrideNames.Count > 0 ? string.Join(" + ", overrideNames) : parent.ConfigPath,
+            note => ctx.Log.Information("{Note}", note));
         var original = ConfigLoader.Bind(ConfigLoader.ReadYamlFile(parent.ConfigPath), parent.ConfigPath);
 
         long? translationalFrom = null;
