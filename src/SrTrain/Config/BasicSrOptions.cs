@@ -218,11 +218,17 @@ public static class BasicSrOptions
         void Perceptual(YamlMappingNode p, YamlMappingNode losses)
         {
             Take(p, "type");
-            if (Str(Take(p, "vgg_type")) is { } vgg && vgg != "vgg16")
+            var vgg = Str(Take(p, "vgg_type"));
+            if (vgg != null && vgg != "vgg16")
                 Unsupported.Add($"'train.perceptual_opt.vgg_type: {vgg}' (SrTrain's perceptual loss uses VGG-16 from path.vgg16: set vgg_type: vgg16 " +
                                 "and layer_weights with VGG-16 names such as relu5_3 or conv5_3)");
             if (Take(p, "perceptual_weight") is { } w) Set(losses, "perceptual.weight", w);
-            if (Take(p, "layer_weights") is { } lw) Set(losses, "perceptual.layer_weights", lw);
+            if (Take(p, "layer_weights") is { } lw)
+            {
+                // Another network's layer names mean nothing for VGG-16: named, and SrTrain's VGG-16 layers apply.
+                if (vgg is null or "vgg16") Set(losses, "perceptual.layer_weights", lw);
+                else Unsupported.Add($"'train.perceptual_opt.layer_weights' of {vgg} (SrTrain's VGG-16 defaults, losses.perceptual.layer_weights, apply instead)");
+            }
             if (Str(Take(p, "use_input_norm")) is { } norm && !IsTrue(norm))
                 Unsupported.Add("'train.perceptual_opt.use_input_norm: false' (inputs are always ImageNet-normalised for VGG)");
             if (Str(Take(p, "range_norm")) is { } range && IsTrue(range))
