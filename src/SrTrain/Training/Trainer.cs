@@ -130,6 +130,7 @@ public sealed class Trainer
             ["lr_g"] = _lrG.At(done - 1),
             ["it_per_s"] = progress.ItersPerSecond,
         };
+        if (_p.OptD != null) values["lr_d"] = _lrD.At(done - 1);
         _metrics.Write("train", done, values);
         var lossText = string.Join(" ", losses.Where(kv => kv.Key.StartsWith("l_")).Select(kv => $"{kv.Key} {kv.Value:F4}"));
         _log.Information("Step {Step}/{Total} | {ItPerS:F2} it/s | ETA {Eta} | lr {Lr:E2} | {Losses}",
@@ -148,6 +149,7 @@ public sealed class Trainer
         }
         var result = _p.Validator.Run(_p.Ema.Model, step, _run.ValImagesDir);
         _metrics.Write("val", step, result);
+        _metrics.WriteImages(step, Path.Combine(_run.ValImagesDir, step.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         _log.Information("Validation at step {Step} ({Seconds:F1} s): {Metrics}", step, sw.Elapsed.TotalSeconds,
             Evaluation.MetricFormat.Line(result));
     }

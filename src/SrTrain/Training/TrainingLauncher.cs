@@ -160,7 +160,7 @@ public static class TrainingLauncher
             throw;
         }
         using var partsScope = parts;
-        using var metrics = new MetricsLog(run.Dir, config.Logger.UseTensorboard);
+        using var metrics = new MetricsLog(run.Dir, config.Logger.UseTensorboard, resumedFrom: startFrom != null ? startStep : null);
         var trainer = new Trainer(config, parts, run, metrics, ctx.Log);
         trainer.Checkpoints.CleanLeftovers();
         if (startFrom != null)
