@@ -13,10 +13,11 @@ public static class EvalCommand
 {
     public static Command Build()
     {
-        var model = new Option<string?>("--model", "-m")
+        var model = new Option<string[]>("--model", "-m")
         {
-            Description = "A run folder (its latest checkpoint), a checkpoint folder, or a .pth/.safetensors generator file. " +
-                          "Default: the most recent run under runs/",
+            Description = "A run folder (its latest checkpoint), a checkpoint folder, or a .pth/.safetensors generator file; give several " +
+                          "(--model a --model b, or --model a b) to compare them in one table. Default: the most recent run under runs/",
+            AllowMultipleArgumentsPerToken = true,
         };
         var data = new Option<DirectoryInfo>("--data") { Description = "Folder of HQ images (searched recursively)", Required = true };
         var lq = new Option<DirectoryInfo?>("--lq")
@@ -44,10 +45,31 @@ public static class EvalCommand
             foreach (var f in new[] { parse.GetValue(csv), parse.GetValue(json) })
                 if (f is { Exists: true } && !parse.GetValue(overwrite))
                     throw new SrTrainException($"{f.FullName} exists: give --overwrite to replace it, or another file name");
-            var resolved = ModelResolver.Resolve(parse.GetValue(model), "runs", ctx.Log);
-            ctx.Log.Information("Model: {Model}", resolved.Description);
+            var given = parse.GetValue(model) ?? [];
+            var resolved = given.Length == 0
+                ? [ModelResolver.Resolve(null, "runs", ctx.Log)]
+                : given.Select(m => ModelResolver.Resolve(m, "runs", ctx.Log)).ToArray();
+            foreach (var r in resolved) ctx.Log.Information("Model: {Model}", r.Description);
             var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
-            using var upscaler = Upscaler.Load(resolved.WeightsPath, device, ctx.Log);
+            var upscalers = new List<Upscaler>();
+            try
+            {
+                foreach (var r in resolved) upscalers.Add(Upscaler.Load(r.WeightsPath, device, ctx.Log));
+                if (upscalers.Select(u => u.Scale).Distinct().Count() > 1)
+                    throw new SrTrainException("--model: the models upscale by different factors (" +
+                                               string.Join(", ", resolved.Select((r, i) => $"{r.Description} x{upscalers[i].Scale}")) + "); compare models of one scale");
+                return Evaluate(parse, ctx, interrupt, resolved, given, upscalers, device);
+            }
+            finally
+            {
+                foreach (var u in upscalers) u.Dispose();
+            }
+        }));
+        return cmd;
+
+        int Evaluate(ParseResult parse, CommandContext ctx, Interrupt interrupt, ResolvedModel[] resolved, string[] given, List<Upscaler> upscalers, torch.Device device)
+        {
+            var upscaler = upscalers[0];
             int s = parse.GetValue(scale) ?? upscaler.Scale;
             if (s != upscaler.Scale)
                 throw new SrTrainException($"--scale {s}: the model upscales x{upscaler.Scale}; leave --scale out or give {upscaler.Scale}");
@@ -55,26 +77,44 @@ public static class EvalCommand
             if (border < 0) throw new SrTrainException($"--crop-border {border}: must be 0 or more");
             int k = parse.GetValue(shiftK);
             if (k < 1) throw new SrTrainException($"--shift-k {k}: must be at least 1");
-
             using var vgg = parse.GetValue(vgg16) is { } vggFile ? NetworkFactory.LoadVgg16(vggFile.FullName, Evaluation.PerceptualDistance.Layers.Keys) : null;
             vgg?.to(device);
             var dataDir = parse.GetValue(data)!.FullName;
             var pairs = ValidationSet.LoadValidationSet(dataDir, parse.GetValue(lq)?.FullName, s, log: ctx.Log);
             try
             {
-                var report = EvalRunner.Run(pairs, upscaler.Run, new EvalOptions(s, border, k), vgg, device, ctx.Log, interrupt.Token);
+                // One model keeps the method name "model"; several are named after what the user gave.
+                var labels = resolved.Length == 1 ? [EvalReport.ModelMethod] : Labels(given);
+                var models = upscalers.Select((u, i) => (labels[i], (Func<torch.Tensor, torch.Tensor>)u.Run)).ToList();
+                var report = EvalRunner.RunMany(pairs, models, new EvalOptions(s, border, k), vgg, device, ctx.Log, interrupt.Token);
                 Console.Out.Write(report.FormatTable());
                 Console.Out.Flush();
                 if (parse.GetValue(csv) is { } csvFile) Write(csvFile.FullName, report.ToCsv(), ctx);
-                if (parse.GetValue(json) is { } jsonFile) Write(jsonFile.FullName, report.ToJson(resolved.WeightsPath, dataDir), ctx);
+                if (parse.GetValue(json) is { } jsonFile) Write(jsonFile.FullName, report.ToJson(string.Join(", ", resolved.Select(r => r.WeightsPath)), dataDir), ctx);
             }
             finally
             {
                 foreach (var p in pairs) p.Dispose();
             }
             return CliApp.ExitOk;
-        }));
-        return cmd;
+        }
+    }
+
+    /// <summary>Table names for several models: the run or file name the user gave, made unique.</summary>
+    static string[] Labels(string[] given)
+    {
+        var labels = given.Select(g =>
+        {
+            var trimmed = g.TrimEnd('/', '\\');
+            var name = Path.GetFileName(trimmed);
+            var parent = Path.GetFileName(Path.GetDirectoryName(trimmed) ?? "");
+            // runs/<name>/checkpoints/<step> → <name>@<step>; a weight file → its stem.
+            if (parent == "checkpoints") return $"{Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(trimmed)) ?? "")}@{name}";
+            return File.Exists(trimmed) ? Path.GetFileNameWithoutExtension(trimmed) : name;
+        }).ToArray();
+        for (int i = 0; i < labels.Length; i++)
+            if (labels.Count(l => l == labels[i]) > 1) labels[i] = $"{labels[i]}#{i + 1}";
+        return labels;
     }
 
     static void Write(string path, string text, CommandContext ctx)
