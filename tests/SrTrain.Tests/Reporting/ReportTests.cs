@@ -295,7 +295,9 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
         var outDir = NewOutDir();
         Assert.Equal(CliApp.ExitOk, await CliApp.RunAsync(["report", _runs.Alpha, "-o", outDir, "--device", "cpu", "--threads", "1"]));
         Assert.True(File.Exists(Path.Combine(outDir, "report.md")));
-        Assert.Equal(CliApp.ExitUserError, await CliApp.RunAsync(["report", Path.Combine(_runs.Root, "missing"), "-o", outDir]));
+        Assert.Equal(CliApp.ExitUserError, await CliApp.RunAsync(["report", Path.Combine(_runs.Root, "missing"), "-o", NewOutDir()]));
+        // An existing report is replaced only with --overwrite.
+        Assert.Equal(CliApp.ExitUserError, await CliApp.RunAsync(["report", _runs.Alpha, "-o", outDir, "--device", "cpu"]));
 
         var parse = CliApp.BuildRoot().Parse(["report", "runs/x"]);
         Assert.Empty(parse.Errors);
