@@ -26,6 +26,11 @@ public static class CommandLineProblems
         int doubleDash = -1;
         for (int i = 0; i < tokens.Count; i++)
             if (tokens[i].Type == TokenType.DoubleDash) { doubleDash = i; break; }
+        // An option that takes several values (eval --model a b) swallows a misspelt option after it the same way.
+        foreach (var option in parse.CommandResult.Children.OfType<OptionResult>())
+            foreach (var token in option.Tokens)
+                if (token.Value.StartsWith("--", StringComparison.Ordinal) && token.Value.Length > 2 && (doubleDash < 0 || IndexOf(tokens, token) < doubleDash))
+                    return $"{name}: {UnknownOption(token.Value, command)}; see `{name} --help`";
         foreach (var argument in command.Arguments)
         {
             if (parse.GetResult(argument) is not ArgumentResult result) continue;

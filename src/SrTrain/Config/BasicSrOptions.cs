@@ -186,11 +186,9 @@ public static class BasicSrOptions
                     if (Take(s, "T_max") is { } tmax)
                         Ignored.Add($"train.scheduler.T_max {Str(tmax)} (SrTrain's cosine ends at train.total_steps)");
                     break;
-                case "MultiStep" or "Cosine" or "Constant":
-                    s.Children[new YamlScalarNode("type")] = new YamlScalarNode(type);
-                    break;
                 default:
-                    Unsupported.Add($"'train.scheduler.type: {type}' (use MultiStepLR, CosineAnnealingRestartLR, or SrTrain's MultiStep, Cosine, Constant)");
+                    // SrTrain's own names (any case) and anything else go to the binder, which names the allowed values.
+                    s.Children[new YamlScalarNode("type")] = new YamlScalarNode(type);
                     break;
             }
         }

@@ -26,13 +26,14 @@ public class CliNoSurprisesTests
     [InlineData("report", "runs/a", "--outptu", "x")]
     [InlineData("train", "--config", "x.yaml", "--nmae", "x")]
     [InlineData("eval", "--data", "d", "--modle", "m")]
+    [InlineData("eval", "--data", "d", "--model", "a", "--modle", "b")]
     public void UnknownOption_IsOneLine_WithDidYouMean_ExitCode2_AndNothingRuns(params string[] args)
     {
         var dir = Directory.CreateTempSubdirectory("srtrain-cli-").FullName;
         var (code, output) = CliProcess.Run(dir, args);
         Assert.Equal(2, code);
         AssertOneErrorLine(output);
-        Assert.Contains("unknown option '" + args.First(a => a.StartsWith("--") && a is not "--config" and not "--data"), output);
+        Assert.Contains("unknown option '" + args.First(a => a.StartsWith("--") && a is not "--config" and not "--data" and not "--model"), output);
         Assert.Contains("did you mean", output);
         Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
     }
@@ -188,6 +189,18 @@ public class CliNoSurprisesTests
         Assert.Equal(3, code);
         var last = output.Trim().Split('\n')[^1];
         Assert.Contains($"to continue: srtrain resume --run {run} (from checkpoint 20)", last);
+    }
+
+    [Fact]
+    public void Eta_BeforeTheGanPhase_NamesItAsNotTimedYet()
+    {
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("eta", "val: {val_freq: 0}\nlogger: {print_freq: 5}\nlosses: {gan: {weight: 0.1, start_step: 15}}\n", totalSteps: 20);
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg);
+        Assert.True(code == 0, output);
+        var step10 = output.Split('\n').First(l => l.Contains("Step 10/20"));
+        Assert.Contains("(+ GAN phase from step 15, not timed yet)", step10);
+        Assert.DoesNotContain("not timed yet", output.Split('\n').First(l => l.Contains("Step 20/20")));
     }
 
     [Fact]
