@@ -41,6 +41,19 @@ public sealed class ProgressMeter
         return p;
     }
 
+    /// <summary>Rates measured earlier (a resumed run's or a branch parent's metrics.jsonl: "train" records with
+    /// it_per_s at step N), so a phase that ran before is not "not timed yet" after a resume. Each phase gets the median
+    /// of its last few records; the current phase is still measured afresh.</summary>
+    public void Seed(IEnumerable<(long Step, double ItersPerSecond)> history)
+    {
+        foreach (var group in history.Where(h => h.Step > 0 && double.IsFinite(h.ItersPerSecond) && h.ItersPerSecond > 0)
+                     .GroupBy(h => PhaseOf(h.Step - 1)))
+        {
+            var last = group.OrderBy(h => h.Step).TakeLast(5).Select(h => h.ItersPerSecond).Order().ToList();
+            _phaseRates[group.Key] = last[last.Count / 2];
+        }
+    }
+
     /// <summary>Step <paramref name="done"/> (count of steps done) has just finished.</summary>
     public void Tick(long done)
     {
@@ -86,7 +99,7 @@ public sealed class ProgressMeter
             from = to;
             if (from >= _total) break;
         }
-        var text = Format(TimeSpan.FromSeconds(seconds));
+        var text = Format(TimeSpan.FromSeconds(Math.Round(seconds)));
         return untimed.Count == 0 ? text : $"≥{text} (+ {string.Join(", ", untimed)}, not timed yet)";
     }
 

@@ -46,6 +46,7 @@ public sealed class Trainer
     {
         long total = _c.Train.TotalSteps;
         var progress = new ProgressMeter(startStep, total, PhaseStarts());
+        progress.Seed(RateHistory(startStep));
         var data = _p.Data;
         data.Start(startStep);
         _log.Information("Training {Run} from step {Start} to {Total}", _run.Name, startStep, total);
@@ -97,6 +98,19 @@ public sealed class Trainer
         Add(l.Perceptual.Weight, l.Perceptual.StartStep, "perceptual");
         Add(l.Translational.Weight, l.Translational.StartStep, "translational");
         return starts;
+    }
+
+    /// <summary>Steps per second this run (or, for a branch, its parent) logged before: after a resume the ETA knows
+    /// what each phase that ran before costs (steps after the resume step count too: their cost was real).</summary>
+    IEnumerable<(long Step, double ItersPerSecond)> RateHistory(long startStep)
+    {
+        if (startStep == 0) return [];
+        var dirs = new List<string> { _run.Dir };
+        if (_run.ReadLineage()?.ParentRun is { } parent) dirs.Add(parent);
+        return dirs.Where(Directory.Exists).SelectMany(MetricsLog.Read)
+            .Where(r => r.Kind == "train" && r.Values.ContainsKey("it_per_s"))
+            .Select(r => (r.Step, r.Values["it_per_s"]))
+            .ToList();
     }
 
     void SetLearningRates(long step)

@@ -195,12 +195,17 @@ public class CliNoSurprisesTests
     public void Eta_BeforeTheGanPhase_NamesItAsNotTimedYet()
     {
         using var t = new TrainingTestRun();
-        var cfg = t.WriteConfig("eta", "val: {val_freq: 0}\nlogger: {print_freq: 5}\nlosses: {gan: {weight: 0.1, start_step: 15}}\n", totalSteps: 20);
+        var cfg = t.WriteConfig("eta", "val: {val_freq: 0}\nlogger: {print_freq: 5}\ncheckpoint: {save_freq: 10}\nlosses: {gan: {weight: 0.1, start_step: 15}}\n", totalSteps: 20);
         var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg);
         Assert.True(code == 0, output);
         var step10 = output.Split('\n').First(l => l.Contains("Step 10/20"));
         Assert.Contains("(+ GAN phase from step 15, not timed yet)", step10);
         Assert.DoesNotContain("not timed yet", output.Split('\n').First(l => l.Contains("Step 20/20")));
+
+        // A branch from step 10 knows the GAN phase's cost from its parent's log.
+        (code, output) = CliProcess.Run(t.Dir, "resume", "--run", Path.Combine(t.RunsDir, "eta"), "--from", "10", "--name", "eta-b");
+        Assert.True(code == 0, output);
+        Assert.DoesNotContain("not timed yet", output.Split('\n').First(l => l.Contains("Step 15/20")));
     }
 
     [Fact]
@@ -217,6 +222,13 @@ public class CliNoSurprisesTests
         for (int s = 102; s <= 150; s++) { now += 0.5; meter.Tick(s); }
         Assert.Equal(2, meter.ItersPerSecond, 6);
         Assert.Equal("0m25s", meter.Eta(150));
+
+        // Resumed at step 50 with the phases' rates from the log: the GAN phase is timed before it starts.
+        var resumed = new ProgressMeter(50, 200, new Dictionary<long, string> { [100] = "GAN" }, () => now);
+        resumed.Seed([(40, 10.0), (50, 10.0), (120, 2.0), (150, 2.0)]);
+        now += 5; resumed.Tick(51);
+        for (int s = 52; s <= 60; s++) { now += 0.1; resumed.Tick(s); }
+        Assert.Equal("0m54s", resumed.Eta(60));       // 40 steps at 10/s + 100 steps at 2/s
     }
 
     [Fact]
