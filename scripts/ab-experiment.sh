@@ -19,5 +19,5 @@ elif [[ "$(cat "$branch/checkpoints/latest" 2>/dev/null)" != 3000 ]]; then
   $srtrain resume --run "$branch"
 fi
 $srtrain train --config configs/ab-cpu.yaml --name ab-baseline-seed1 --seed 1 --auto-resume
-$srtrain report runs/ab-baseline "$branch" runs/ab-baseline-seed1 -o "$out"
+$srtrain report runs/ab-baseline "$branch" runs/ab-baseline-seed1 -o "$out" --overwrite
 echo "Report: $out/report.md"

@@ -55,6 +55,8 @@ public static class CliApp
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
         root.Subcommands.Add(MpiCheckCommand.Build());
+        root.Subcommands.Add(ConvertConfigCommand.Build());
+        root.Subcommands.Add(SchemaCommand.Build());
         return root;
     }
 
@@ -62,6 +64,13 @@ public static class CliApp
     {
         var root = BuildRoot();
         var parse = root.Parse(args);
+        // A command line that does not parse is a user error like any other: one line, exit code 2, no help dump
+        // (--help and --version parse without errors and still print their text).
+        if (CommandLineProblems.Find(parse) is { } problem)
+        {
+            await Console.Error.WriteLineAsync($"{DateTime.Now:HH:mm:ss} ERR {problem}");
+            return ExitUserError;
+        }
         return await parse.InvokeAsync();
     }
 
@@ -109,6 +118,7 @@ public static class CliApp
         catch (Exception e)
         {
             Log.Fatal(e, "Internal error (a bug in SrTrain; please report it with the log file): {Message}", e.Message);
+            if (e.Data[Training.TrainingLauncher.ResumeHintKey] is string hint) Log.Information("{Hint}", hint);
             return StopJob(ExitInternalError, fileSink);
         }
         finally

@@ -13,10 +13,11 @@ public static class EvalCommand
 {
     public static Command Build()
     {
-        var model = new Option<string?>("--model", "-m")
+        var model = new Option<string[]>("--model", "-m")
         {
-            Description = "A run folder (its latest checkpoint), a checkpoint folder, or a .pth/.safetensors generator file. " +
-                          "Default: the most recent run under runs/",
+            Description = "A run folder (its latest checkpoint), a checkpoint folder, or a .pth/.safetensors generator file; give several " +
+                          "(--model a --model b, or --model a b) to compare them in one table. Default: the most recent run under runs/",
+            AllowMultipleArgumentsPerToken = true,
         };
         var data = new Option<DirectoryInfo>("--data") { Description = "Folder of HQ images (searched recursively)", Required = true };
         var lq = new Option<DirectoryInfo?>("--lq")
@@ -28,21 +29,47 @@ public static class EvalCommand
         var csv = new Option<FileInfo?>("--csv") { Description = "Also write the table as CSV" };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON" };
         var cropBorder = new Option<int?>("--crop-border") { Description = "Border cropped before PSNR-Y/SSIM-Y (default: the scale); RGB metrics use the whole image" };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace existing --csv/--json files (otherwise they are refused before any work)" };
         var shiftK = new Option<int>("--shift-k") { Description = "Shift (LQ pixels) of the shift-consistency error", DefaultValueFactory = _ => 3 };
         var cmd = new Command("eval",
             "Measure a model on a folder of images: PSNR/SSIM on Y (border cropped) and RGB as BasicSR computes them, the VGG " +
             "perceptual distance (with --vgg16) and the shift-consistency error, per image and on average, beside bicubic " +
             "upscaling. Prints a table; --csv/--json write files. Exit code 0, or 2 on a usage error")
         {
-            model, data, lq, scale, vgg16, csv, json, cropBorder, shiftK,
+            model, data, lq, scale, vgg16, csv, json, cropBorder, shiftK, overwrite,
         };
         cmd.SetAction(parse => CliApp.Run(parse, ctx =>
         {
             using var interrupt = new Interrupt(ctx.Log);
-            var resolved = ModelResolver.Resolve(parse.GetValue(model), "runs", ctx.Log);
-            ctx.Log.Information("Model: {Model}", resolved.Description);
+            // One rule for every command: what exists is not replaced without --overwrite, and that is known before any work.
+            foreach (var f in new[] { parse.GetValue(csv), parse.GetValue(json) })
+                if (f is { Exists: true } && !parse.GetValue(overwrite))
+                    throw new SrTrainException($"{f.FullName} exists: give --overwrite to replace it, or another file name");
+            var given = parse.GetValue(model) ?? [];
+            var resolved = given.Length == 0
+                ? [ModelResolver.Resolve(null, "runs", ctx.Log)]
+                : given.Select(m => ModelResolver.Resolve(m, "runs", ctx.Log)).ToArray();
+            foreach (var r in resolved) ctx.Log.Information("Model: {Model}", r.Description);
             var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
-            using var upscaler = Upscaler.Load(resolved.WeightsPath, device, ctx.Log);
+            var upscalers = new List<Upscaler>();
+            try
+            {
+                foreach (var r in resolved) upscalers.Add(Upscaler.Load(r.WeightsPath, device, ctx.Log));
+                if (upscalers.Select(u => u.Scale).Distinct().Count() > 1)
+                    throw new SrTrainException("--model: the models upscale by different factors (" +
+                                               string.Join(", ", resolved.Select((r, i) => $"{r.Description} x{upscalers[i].Scale}")) + "); compare models of one scale");
+                return Evaluate(parse, ctx, interrupt, resolved, given, upscalers, device);
+            }
+            finally
+            {
+                foreach (var u in upscalers) u.Dispose();
+            }
+        }));
+        return cmd;
+
+        int Evaluate(ParseResult parse, CommandContext ctx, Interrupt interrupt, ResolvedModel[] resolved, string[] given, List<Upscaler> upscalers, torch.Device device)
+        {
+            var upscaler = upscalers[0];
             int s = parse.GetValue(scale) ?? upscaler.Scale;
             if (s != upscaler.Scale)
                 throw new SrTrainException($"--scale {s}: the model upscales x{upscaler.Scale}; leave --scale out or give {upscaler.Scale}");
@@ -50,10 +77,12 @@ public static class EvalCommand
             if (border < 0) throw new SrTrainException($"--crop-border {border}: must be 0 or more");
             int k = parse.GetValue(shiftK);
             if (k < 1) throw new SrTrainException($"--shift-k {k}: must be at least 1");
-            // As in training validation: a shift off RRDBNet x2/x1's unshuffle grid would measure the architecture's phase.
-            if (InputPadding.ShiftOnGrid(k, upscaler.Multiple) is var onGrid && onGrid != k)
+            // As in training validation: a shift off RRDBNet x2/x1's unshuffle grid would measure the architecture's phase
+            // (with several models: the coarsest grid, which the others' divide).
+            int multiple = upscalers.Max(u => u.Multiple);
+            if (InputPadding.ShiftOnGrid(k, multiple) is var onGrid && onGrid != k)
             {
-                ctx.Log.Information("--shift-k {K} is off the model's {Multiple}-pixel grid; measuring at {Shift}", k, upscaler.Multiple, onGrid);
+                ctx.Log.Information("--shift-k {K} is off the model's {Multiple}-pixel grid; measuring at {Shift}", k, multiple, onGrid);
                 k = onGrid;
             }
 
@@ -63,19 +92,38 @@ public static class EvalCommand
             var pairs = ValidationSet.LoadValidationSet(dataDir, parse.GetValue(lq)?.FullName, s, log: ctx.Log);
             try
             {
-                var report = EvalRunner.Run(pairs, upscaler.Run, new EvalOptions(s, border, k), vgg, device, ctx.Log, interrupt.Token);
+                // One model keeps the method name "model"; several are named after what the user gave.
+                var labels = resolved.Length == 1 ? [EvalReport.ModelMethod] : Labels(given);
+                var models = upscalers.Select((u, i) => (labels[i], (Func<torch.Tensor, torch.Tensor>)u.Run)).ToList();
+                var report = EvalRunner.RunMany(pairs, models, new EvalOptions(s, border, k), vgg, device, ctx.Log, interrupt.Token);
                 Console.Out.Write(report.FormatTable());
                 Console.Out.Flush();
                 if (parse.GetValue(csv) is { } csvFile) Write(csvFile.FullName, report.ToCsv(), ctx);
-                if (parse.GetValue(json) is { } jsonFile) Write(jsonFile.FullName, report.ToJson(resolved.WeightsPath, dataDir), ctx);
+                if (parse.GetValue(json) is { } jsonFile) Write(jsonFile.FullName, report.ToJson(string.Join(", ", resolved.Select(r => r.WeightsPath)), dataDir), ctx);
             }
             finally
             {
                 foreach (var p in pairs) p.Dispose();
             }
             return CliApp.ExitOk;
-        }));
-        return cmd;
+        }
+    }
+
+    /// <summary>Table names for several models: the run or file name the user gave, made unique.</summary>
+    static string[] Labels(string[] given)
+    {
+        var labels = given.Select(g =>
+        {
+            var trimmed = g.TrimEnd('/', '\\');
+            var name = Path.GetFileName(trimmed);
+            var parent = Path.GetFileName(Path.GetDirectoryName(trimmed) ?? "");
+            // runs/<name>/checkpoints/<step> → <name>@<step>; a weight file → its stem.
+            if (parent == "checkpoints") return $"{Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(trimmed)) ?? "")}@{name}";
+            return File.Exists(trimmed) ? Path.GetFileNameWithoutExtension(trimmed) : name;
+        }).ToArray();
+        for (int i = 0; i < labels.Length; i++)
+            if (labels.Count(l => l == labels[i]) > 1) labels[i] = $"{labels[i]}#{i + 1}";
+        return labels;
     }
 
     static void Write(string path, string text, CommandContext ctx)

@@ -13,9 +13,10 @@ public static class ResumeCommand
         var weight = new Option<double?>("--translational-weight") { Description = "Weight of the translational term with --translational (default: the config's, or 1.0 if it is 0)" };
         var overrides = new Option<FileInfo[]>("--config", "-c") { Description = "YAML overrides merged onto the run's config (changed losses start a branch)", AllowMultipleArgumentsPerToken = false };
         var name = new Option<string?>("--name") { Description = "Name of the branch's run folder (default: <name>-from<step>[-translational])" };
+        var set = TrainCommand.SetOption();
         var cmd = new Command("resume", "Continue a run from a saved step, exactly; or branch it (older step, --translational, changed losses) into a new run folder")
         {
-            run, from, translational, weight, overrides, name,
+            run, from, translational, weight, overrides, name, set,
         };
         cmd.SetAction(parse => CliApp.Run(parse, ctx =>
         {
@@ -26,7 +27,8 @@ public static class ResumeCommand
                 parse.GetValue(translational),
                 parse.GetValue(weight),
                 (parse.GetValue(overrides) ?? Array.Empty<FileInfo>()).Select(f => f.FullName).ToArray(),
-                parse.GetValue(name));
+                parse.GetValue(name),
+                parse.GetValue(set) ?? []);
             var result = TrainingLauncher.Resume(request, TrainCommand.Runtime(ctx), interrupt.Token);
             return result.Interrupted ? CliApp.ExitInterrupted : CliApp.ExitOk;
         }));

@@ -12,19 +12,27 @@ public static class TrainCommand
         var name = new Option<string?>("--name") { Description = "Run name (default: the config's name); the run folder is runs/<name>" };
         var seed = new Option<int?>("--seed") { Description = "Override the config's seed (weights' initialisation and the data order)" };
         var autoResume = new Option<bool>("--auto-resume") { Description = "If the run folder exists, resume it from its latest checkpoint instead of refusing" };
+        var set = SetOption();
         var cmd = new Command("train", "Train a generator (and discriminator) from a config; writes runs/<name>/ with checkpoints, metrics and logs")
         {
-            config, name, seed, autoResume,
+            config, name, seed, autoResume, set,
         };
         cmd.SetAction(parse => CliApp.Run(parse, ctx =>
         {
             using var interrupt = new Interrupt(ctx.Log);
-            var request = new TrainRequest(parse.GetValue(config)!.FullName, parse.GetValue(name), parse.GetValue(autoResume), parse.GetValue(seed));
+            var request = new TrainRequest(parse.GetValue(config)!.FullName, parse.GetValue(name), parse.GetValue(autoResume), parse.GetValue(seed),
+                parse.GetValue(set) ?? []);
             var result = TrainingLauncher.Train(request, Runtime(ctx), interrupt.Token);
             return result.Interrupted ? CliApp.ExitInterrupted : CliApp.ExitOk;
         }));
         return cmd;
     }
+
+    /// <summary>BasicSR's --force_yml: any config key, any number of times, applied after the file(s).</summary>
+    internal static Option<string[]> SetOption() => new("--set")
+    {
+        Description = "Override a config key: --set train.total_steps=1000 (value as YAML: --set train.scheduler.milestones=[500,800]); may be repeated",
+    };
 
     /// <summary>Joins the job when started by mpirun or srun (several processes); rank 0 alone writes the run's log file.</summary>
     internal static LaunchContext Runtime(CommandContext ctx)

@@ -12,23 +12,75 @@ namespace SrTrain.Config;
 /// Overrides (resume --config) are merged at the YAML level, so the same checks apply to them.</summary>
 public static class ConfigLoader
 {
-    public static SrTrainConfig LoadFile(string path, IEnumerable<string>? overrideFiles = null)
+    /// <param name="note">Receives one line saying which BasicSR names were read as SrTrain's and which were
+    /// ignored (see <see cref="BasicSrOptions"/>); nothing for a file in SrTrain's own names.</param>
+    public static SrTrainConfig LoadFile(string path, IEnumerable<string>? overrideFiles = null, Action<string>? note = null)
     {
         var root = ReadYamlFile(path);
         foreach (var o in overrideFiles ?? Array.Empty<string>())
             root = Merge(root, ReadYamlFile(o));
-        return Bind(root, path);
+        return Bind(root, path, note);
     }
 
     public static SrTrainConfig LoadText(string yaml, string sourceName = "<config>")
         => Bind(ParseYaml(yaml, sourceName), sourceName);
 
     /// <summary>Binds a YAML mapping onto the root record, then validates the whole config.</summary>
-    public static SrTrainConfig Bind(YamlMappingNode root, string sourceName)
+    /// <summary>Binds a YAML mapping onto the root record, then validates the whole config. BasicSR's names are read
+    /// first (<see cref="BasicSrOptions"/>); every unknown key and every value of the wrong type is reported in one
+    /// message, so a file with many problems costs one try, not one per key.</summary>
+    public static SrTrainConfig Bind(YamlMappingNode root, string sourceName, Action<string>? note = null)
     {
-        var config = (SrTrainConfig)BindRecord(typeof(SrTrainConfig), root, "", sourceName);
+        var basicSr = BasicSrOptions.Translate(root);
+        var problems = new List<string>();
+        var config = (SrTrainConfig)BindRecord(typeof(SrTrainConfig), basicSr.Tree, "", problems);
+        if (basicSr.Unsupported.Count > 0)
+            throw new SrTrainException(
+                $"{sourceName}: {basicSr.Unsupported.Count} BasicSR setting(s) SrTrain cannot follow: {string.Join("; ", basicSr.Unsupported)}" +
+                (problems.Count > 0 ? $"; and {string.Join("; ", problems)}" : "") +
+                $". Remove them, or run `srtrain convert-config {sourceName}`, which writes an SrTrain config without them");
+        if (problems.Count == 1) throw new SrTrainException($"{sourceName}: {problems[0]}");
+        if (problems.Count > 1) throw new SrTrainException($"{sourceName}: {problems.Count} problems: {string.Join("; ", problems)}");
+        if (note != null && (basicSr.Renamed.Count > 0 || basicSr.Ignored.Count > 0))
+            note($"{sourceName}: read BasicSR names as SrTrain's: {string.Join(", ", basicSr.Renamed)}" +
+                 (basicSr.Ignored.Count > 0 ? $"; ignored (no effect here): {string.Join(", ", basicSr.Ignored)}" : ""));
+        config = ConfigPaths.ExpandHome(config);
         ConfigValidator.Validate(config, sourceName);
         return config;
+    }
+
+    /// <summary>A <c>--set key.path=value</c> override (BasicSR's <c>--force_yml</c>) as a YAML tree to merge. The
+    /// value is read as YAML, so <c>--set train.scheduler.milestones=[1000,2000]</c> gives a list.</summary>
+    public static YamlMappingNode SetOverride(string assignment)
+    {
+        int eq = assignment.IndexOf('=');
+        var key = eq > 0 ? assignment[..eq].Trim() : "";
+        if (eq <= 0 || key.Split('.').Any(string.IsNullOrWhiteSpace))
+            throw new SrTrainException($"--set '{assignment}': give key=value with the key's full path, e.g. --set train.total_steps=1000");
+        var valueText = assignment[(eq + 1)..];
+        YamlNode value;
+        var stream = new YamlStream();
+        try
+        {
+            stream.Load(new StringReader(valueText));
+            value = stream.Documents.Count == 0 ? new YamlScalarNode("") : stream.Documents[0].RootNode;
+        }
+        catch (YamlException e)
+        {
+            throw new SrTrainException($"--set '{assignment}': the value is not valid YAML ({Inner(e).Message})");
+        }
+        var parts = key.Split('.');
+        YamlNode node = value;
+        for (int i = parts.Length - 1; i >= 0; i--)
+            node = new YamlMappingNode { { new YamlScalarNode(parts[i]), node } };
+        return (YamlMappingNode)node;
+    }
+
+    /// <summary>Merges <c>--set</c> overrides, in order, onto a config tree.</summary>
+    public static YamlMappingNode ApplySets(YamlMappingNode root, IEnumerable<string>? sets)
+    {
+        foreach (var s in sets ?? Array.Empty<string>()) root = Merge(root, SetOverride(s));
+        return root;
     }
 
     public static YamlMappingNode ReadYamlFile(string path)
@@ -92,7 +144,7 @@ public static class ConfigLoader
     internal static IEnumerable<PropertyInfo> ConfigProperties(Type t) =>
         t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => p.CanWrite && p.Name != "EqualityContract");
 
-    static object BindRecord(Type type, YamlMappingNode map, string path, string source)
+    static object BindRecord(Type type, YamlMappingNode map, string path, List<string> problems)
     {
         var obj = Activator.CreateInstance(type)!;
         var props = ConfigProperties(type).ToDictionary(p => SnakeCase(p.Name));
@@ -101,31 +153,65 @@ public static class ConfigLoader
             var key = (keyNode as YamlScalarNode)?.Value ?? "";
             var keyPath = path.Length == 0 ? key : path + "." + key;
             if (!props.TryGetValue(key, out var prop))
-                throw new SrTrainException(
-                    $"{source}: unknown key '{keyPath}' (allowed under '{(path.Length == 0 ? "the top level" : path)}': {string.Join(", ", props.Keys)})");
-            prop.SetValue(obj, ConvertValue(prop.PropertyType, valueNode, keyPath, source));
+            {
+                var guess = Closest(key, props.Keys);
+                problems.Add($"unknown key '{keyPath}' " + (guess != null
+                    ? $"(did you mean '{(path.Length == 0 ? guess : path + "." + guess)}'?)"
+                    : $"(allowed under '{(path.Length == 0 ? "the top level" : path)}': {string.Join(", ", props.Keys)})"));
+                continue;
+            }
+            try
+            {
+                prop.SetValue(obj, ConvertValue(prop.PropertyType, valueNode, keyPath, problems));
+            }
+            catch (SrTrainException e)
+            {
+                problems.Add(e.Message);
+            }
         }
         return obj;
     }
 
-    static object? ConvertValue(Type type, YamlNode node, string path, string source)
+    /// <summary>The allowed key nearest to a misspelt one, if it is near enough to be the likely meaning.</summary>
+    static string? Closest(string key, IEnumerable<string> allowed)
+    {
+        string? best = null;
+        int bestDistance = int.MaxValue;
+        foreach (var a in allowed)
+        {
+            var prev = new int[a.Length + 1];
+            var cur = new int[a.Length + 1];
+            for (int j = 0; j <= a.Length; j++) prev[j] = j;
+            for (int i = 1; i <= key.Length; i++)
+            {
+                cur[0] = i;
+                for (int j = 1; j <= a.Length; j++)
+                    cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (key[i - 1] == a[j - 1] ? 0 : 1));
+                (prev, cur) = (cur, prev);
+            }
+            if (prev[a.Length] < bestDistance) (best, bestDistance) = (a, prev[a.Length]);
+        }
+        return bestDistance <= Math.Max(2, key.Length / 3) ? best : null;
+    }
+
+    static object? ConvertValue(Type type, YamlNode node, string path, List<string> problems)
     {
         if (type.IsClass && type != typeof(string) && !type.IsArray && !IsDictionary(type))
         {
             if (node is YamlScalarNode { Value: null or "" or "~" or "null" })
                 return Activator.CreateInstance(type);
             if (node is not YamlMappingNode m)
-                throw Error(source, path, "a mapping of keys", node);
-            return BindRecord(type, m, path, source);
+                throw Error(path, "a mapping of keys", node);
+            return BindRecord(type, m, path, problems);
         }
         if (type.IsArray)
         {
             var elem = type.GetElementType()!;
             if (node is YamlScalarNode { Value: null or "" or "~" or "null" }) return Array.CreateInstance(elem, 0);
-            if (node is not YamlSequenceNode seq) throw Error(source, path, $"a list of {Describe(elem)}", node);
+            if (node is not YamlSequenceNode seq) throw Error(path, $"a list of {Describe(elem)}", node);
             var arr = Array.CreateInstance(elem, seq.Children.Count);
             for (int i = 0; i < seq.Children.Count; i++)
-                arr.SetValue(ConvertValue(elem, seq.Children[i], $"{path}[{i}]", source), i);
+                arr.SetValue(ConvertValue(elem, seq.Children[i], $"{path}[{i}]", problems), i);
             return arr;
         }
         if (IsDictionary(type))
@@ -133,15 +219,15 @@ public static class ConfigLoader
             var valueType = type.GetGenericArguments()[1];
             var dict = (IDictionary)Activator.CreateInstance(type)!;
             if (node is YamlScalarNode { Value: null or "" or "~" or "null" }) return dict;
-            if (node is not YamlMappingNode dm) throw Error(source, path, "a mapping", node);
+            if (node is not YamlMappingNode dm) throw Error(path, "a mapping", node);
             foreach (var (k, v) in dm.Children)
             {
                 var key = (k as YamlScalarNode)?.Value ?? "";
-                dict[key] = ConvertValue(valueType, v, path + "." + key, source);
+                dict[key] = ConvertValue(valueType, v, path + "." + key, problems);
             }
             return dict;
         }
-        if (node is not YamlScalarNode scalar) throw Error(source, path, Describe(type), node);
+        if (node is not YamlScalarNode scalar) throw Error(path, Describe(type), node);
         var s = scalar.Value ?? "";
         var inv = CultureInfo.InvariantCulture;
         if (type == typeof(string)) return s is "~" or "null" ? "" : s;
@@ -159,9 +245,9 @@ public static class ConfigLoader
         {
             foreach (var name in Enum.GetNames(type))
                 if (string.Equals(name, s, StringComparison.OrdinalIgnoreCase)) return Enum.Parse(type, name);
-            throw new SrTrainException($"{source}: '{path}' is '{s}', which is not one of: {string.Join(", ", Enum.GetNames(type))}");
+            throw new SrTrainException($"'{path}' is '{s}', which is not one of: {string.Join(", ", Enum.GetNames(type))}");
         }
-        throw Error(source, path, Describe(type), node);
+        throw Error(path, Describe(type), node);
     }
 
     static bool IsDictionary(Type t) => t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Dictionary<,>);
@@ -172,9 +258,9 @@ public static class ConfigLoader
         t == typeof(bool) ? "true or false" :
         t == typeof(string) ? "a string" : t.Name;
 
-    static SrTrainException Error(string source, string path, string expected, YamlNode node)
+    static SrTrainException Error(string path, string expected, YamlNode node)
     {
         var got = node is YamlScalarNode s ? $"'{s.Value}'" : node is YamlSequenceNode ? "a list" : "a mapping";
-        return new SrTrainException($"{source}: '{path}' must be {expected}, got {got} (line {node.Start.Line})");
+        return new SrTrainException($"'{path}' must be {expected}, got {got} (line {node.Start.Line})");
     }
 }

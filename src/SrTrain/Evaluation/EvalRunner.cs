@@ -22,7 +22,7 @@ public sealed record EvalOptions(int Scale, int CropBorder, int ShiftK = 3);
 /// <summary>One method's metrics on one image (or their mean, with <see cref="Image"/> = "mean").</summary>
 public sealed record EvalRow(string Image, string Method, IReadOnlyDictionary<string, double> Metrics);
 
-/// <summary>The result of <see cref="EvalRunner.Run"/>: per image and method, then the means.</summary>
+/// <summary>The result of EvalRunner.Run: per image and method, then the means.</summary>
 public sealed record EvalReport(EvalOptions Options, IReadOnlyList<string> MetricNames, IReadOnlyList<EvalRow> Rows, IReadOnlyList<EvalRow> Means)
 {
     public const string ModelMethod = "model";
@@ -34,22 +34,22 @@ public sealed record EvalReport(EvalOptions Options, IReadOnlyList<string> Metri
     public string FormatTable()
     {
         int nameWidth = Math.Max(5, Rows.Select(r => r.Image.Length).DefaultIfEmpty(0).Max());
+        int methodWidth = Math.Max(7, Rows.Select(r => r.Method.Length).DefaultIfEmpty(0).Max());
         var sb = new StringBuilder();
-        sb.Append("image".PadRight(nameWidth)).Append("  method ");
+        sb.Append("image".PadRight(nameWidth)).Append("  ").Append("method".PadRight(methodWidth));
         foreach (var m in MetricNames) sb.Append(m.PadLeft(10));
         sb.AppendLine();
         foreach (var row in Rows.Concat(Means))
         {
-            if (row.Image == "mean" && row.Method == Means[0].Method) sb.AppendLine(new string('-', nameWidth + 9 + 10 * MetricNames.Count));
-            sb.Append(row.Image.PadRight(nameWidth)).Append("  ").Append(row.Method.PadRight(7));
+            if (row.Image == "mean" && row.Method == Means[0].Method) sb.AppendLine(new string('-', nameWidth + 2 + methodWidth + 10 * MetricNames.Count));
+            sb.Append(row.Image.PadRight(nameWidth)).Append("  ").Append(row.Method.PadRight(methodWidth));
             foreach (var m in MetricNames) sb.Append(Format(m, row.Metrics[m]).PadLeft(10));
             sb.AppendLine();
         }
         return sb.ToString();
     }
 
-    static string Format(string metric, double v) =>
-        v.ToString(metric.StartsWith("psnr", StringComparison.Ordinal) ? "F4" : metric == "shift_err" ? "F6" : "F5", CultureInfo.InvariantCulture);
+    static string Format(string metric, double v) => MetricFormat.Format(metric, v);
 
     /// <summary>CSV: image,method,metrics...; the means last with image "mean". Full precision (round-trip format).</summary>
     public string ToCsv()
@@ -101,14 +101,20 @@ public static class EvalRunner
     /// <param name="vgg">Frozen VGG-16 features (<see cref="PerceptualDistance.Layers"/>) on <paramref name="device"/>,
     /// or null for no perceptual distance.</param>
     public static EvalReport Run(IReadOnlyList<ValidationPair> pairs, Func<Tensor, Tensor>? model, EvalOptions options,
-        Vgg16Features? vgg, Device device, ILogger log, CancellationToken cancel = default)
+        Vgg16Features? vgg, Device device, ILogger log, CancellationToken cancel = default) =>
+        RunMany(pairs, model is null ? [] : [(EvalReport.ModelMethod, model)], options, vgg, device, log, cancel);
+
+    /// <summary>Several models on the same pairs, one method per model (named e.g. after its run), then bicubic: the
+    /// A/B in one table.</summary>
+    public static EvalReport RunMany(IReadOnlyList<ValidationPair> pairs, IReadOnlyList<(string Name, Func<Tensor, Tensor> Upscale)> models,
+        EvalOptions options, Vgg16Features? vgg, Device device, ILogger log, CancellationToken cancel = default)
     {
         if (pairs.Count == 0) throw new SrTrainException("nothing to evaluate: no image pairs");
         var names = new List<string> { "psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb" };
         if (vgg != null) names.Add("vgg_dist");
         names.Add("shift_err");
         var methods = new List<(string Name, Func<Tensor, Tensor> Upscale)>();
-        if (model != null) methods.Add((EvalReport.ModelMethod, lq => model(lq).clamp(Scalars.Zero, Scalars.One)));
+        foreach (var (name, model) in models) methods.Add((name, lq => model(lq).clamp(Scalars.Zero, Scalars.One)));
         methods.Add((EvalReport.BicubicMethod, lq => MatlabResize.Resize(lq, options.Scale).clamp(Scalars.Zero, Scalars.One)));
 
         var rows = new List<EvalRow>();

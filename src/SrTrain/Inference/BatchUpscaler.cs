@@ -12,7 +12,8 @@ namespace SrTrain.Inference;
 /// <param name="Overlap">Context around each tile, LQ pixels.</param>
 /// <param name="Overwrite">Replace existing output files; otherwise they are left untouched and the job is skipped.</param>
 /// <param name="Alpha">How transparency is upscaled.</param>
-public sealed record UpscaleOptions(int Tile = 192, int Overlap = 16, bool Overwrite = false, AlphaUpscale Alpha = AlphaUpscale.Generator);
+public sealed record UpscaleOptions(int Tile = 192, int Overlap = 16, bool Overwrite = false, AlphaUpscale Alpha = AlphaUpscale.Generator,
+    double? OutScale = null);
 
 /// <summary>How a batch went. <paramref name="Failed"/> includes arguments that named no image.</summary>
 public sealed record UpscaleSummary(int Written, int Skipped, int Failed)
@@ -47,7 +48,8 @@ public static class BatchUpscaler
             {
                 var (inSize, seconds) = UpscaleOne(job, generator, scale, options, log, $"[{i + 1}/{plan.Jobs.Count}]");
                 log.Information("[{Index}/{Count}] {Input} {W}x{H} -> {Output} {OutW}x{OutH} in {Seconds:F1} s",
-                    i + 1, plan.Jobs.Count, job.Input, inSize.Width, inSize.Height, job.Output, inSize.Width * scale, inSize.Height * scale, seconds);
+                    i + 1, plan.Jobs.Count, job.Input, inSize.Width, inSize.Height, job.Output,
+                    (int)(inSize.Width * (options.OutScale ?? scale)), (int)(inSize.Height * (options.OutScale ?? scale)), seconds);
                 written++;
             }
             catch (Exception e) when (e is SrTrainException or IOException or UnauthorizedAccessException
@@ -102,7 +104,7 @@ public static class BatchUpscaler
         var temp = Path.Combine(dir, $".{Path.GetFileNameWithoutExtension(job.Output)}.tmp-{Guid.NewGuid():N}{Path.GetExtension(job.Output)}");
         try
         {
-            UpscaleImageIO.UpscaleFile(job.Input, temp, Upscale, o.Alpha, log);
+            UpscaleImageIO.UpscaleFile(job.Input, temp, Upscale, o.Alpha, log, o.OutScale);
             File.Move(temp, job.Output, overwrite: true);
         }
         finally

@@ -22,15 +22,24 @@ public static class ModelResolver
             string run;
             try
             {
-                run = TrainingLauncher.MostRecentRun(runsDir, log);
+                run = TrainingLauncher.MostRecentRun(runsDir);
             }
             catch (SrTrainException)
             {
                 throw new SrTrainException($"no --model given and no run under {Path.GetFullPath(runsDir)} to default to; " +
                                            "give --model runs/<name>, a checkpoint folder or a .pth/.safetensors generator file");
             }
-            return FromRunFolder(run);
+            var chosen = FromRunFolder(run);
+            // One line before any work: the newest run may not be the one the user means.
+            log.Information("No --model given: using {Model}, the most recently written run under {Runs} (give --model to choose)",
+                chosen.Description, Path.GetFullPath(runsDir));
+            return chosen;
         }
+        // Real-ESRGAN's -n takes a model name and reads weights/<name>.pth.
+        if (!File.Exists(model) && !Directory.Exists(model) && Path.GetFileName(model) == model && !Path.HasExtension(model))
+            foreach (var candidate in new[] { Path.Combine("weights", model + ".pth"), model + ".pth" })
+                if (File.Exists(candidate))
+                    return new ResolvedModel(Path.GetFullPath(candidate), Path.GetFileName(candidate));
         if (File.Exists(model)) return new ResolvedModel(Path.GetFullPath(model), Path.GetFileName(model));
         if (Directory.Exists(model))
         {
@@ -44,8 +53,8 @@ public static class ModelResolver
             throw new SrTrainException($"--model {model}: a folder that is neither a run folder (no checkpoints/) nor a checkpoint " +
                                        $"folder (no {CheckpointFiles.GeneratorEmaPth}); give runs/<name>, runs/<name>/checkpoints/<step> or a weight file");
         }
-        throw new SrTrainException($"--model {model}: no such file or folder; give runs/<name>, runs/<name>/checkpoints/<step> " +
-                                   "or a .pth/.safetensors generator file");
+        throw new SrTrainException($"--model {model}: no such file or folder (nor weights/{model}.pth); give runs/<name>, " +
+                                   "runs/<name>/checkpoints/<step> or a .pth/.safetensors generator file");
     }
 
     static ResolvedModel FromRunFolder(string dir)

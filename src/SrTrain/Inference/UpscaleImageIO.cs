@@ -67,8 +67,10 @@ public static class UpscaleImageIO
     /// <summary>Upscales one image file into another. <paramref name="upscale"/> maps (1,3,h,w) in [0,1] to
     /// (1,3,h·s,w·s) for an integer s (e.g. <see cref="TiledUpscaler.Upscale"/>). Returns the input's layout, which
     /// the output keeps as far as its format allows.</summary>
+    /// <param name="outScale">Real-ESRGAN's <c>--outscale</c>: the final size is the input's times this (truncated to
+    /// whole pixels, as Real-ESRGAN's script does), reached by resizing the model's output; null = the model's scale.</param>
     public static ImageLayout UpscaleFile(string inputPath, string outputPath, Func<Tensor, Tensor> upscale,
-        AlphaUpscale alphaMode = AlphaUpscale.Generator, ILogger? log = null)
+        AlphaUpscale alphaMode = AlphaUpscale.Generator, ILogger? log = null, double? outScale = null)
     {
         using var input = Read(inputPath);
         if (ImageFile.HasExtraFrames(inputPath)) log?.Warning("{Input} is an animated GIF; only its first frame is upscaled", inputPath);
@@ -85,7 +87,13 @@ public static class UpscaleImageIO
                     mode: InterpolationMode.Bicubic, align_corners: false),
                 _ => throw new ArgumentOutOfRangeException(nameof(alphaMode), alphaMode, null),
             };
-        log?.Debug("Upscaled {Input} x{Scale} ({Layout}); alpha by {AlphaMode}", inputPath, scale, input.Layout, alphaMode);
+        if (outScale is { } os && os != scale)
+        {
+            var size = new long[] { (long)(input.Rgb.shape[2] * os), (long)(input.Rgb.shape[3] * os) };
+            rgb = Resize(rgb, size);
+            if (alpha is not null) alpha = Resize(alpha, size);
+        }
+        log?.Debug("Upscaled {Input} x{Scale} ({Layout}); alpha by {AlphaMode}", inputPath, outScale ?? scale, input.Layout, alphaMode);
         Write(rgb, alpha, input.Layout, outputPath);
         return input.Layout;
     }
@@ -239,6 +247,15 @@ public static class UpscaleImageIO
         var result = new T[n];
         for (int i = 0; i < n; i++) result[i] = pixel(i);
         return result;
+    }
+
+    /// <summary>Bicubic resize of the model's output to the <c>--outscale</c> size; antialiased when it shrinks, so an x4
+    /// model's output brought to x2 does not alias. <see cref="Write"/> clamps the overshoot.</summary>
+    static Tensor Resize(Tensor t, long[] size)
+    {
+        if (size[0] < 1 || size[1] < 1) throw new SrTrainException($"--outscale: the output would be {size[1]}x{size[0]} pixels");
+        bool shrinks = size[0] < t.shape[2] || size[1] < t.shape[3];
+        return nn.functional.interpolate(t, size: size, mode: InterpolationMode.Bicubic, align_corners: false, antialias: shrinks);
     }
 
     static int CheckScale(Tensor lq, Tensor sr, string path)

@@ -28,8 +28,9 @@ public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<s
     /// Results are named <c>&lt;stem&gt;_x&lt;scale&gt;&lt;ext&gt;</c> beside the input, or inside <paramref name="output"/>
     /// if given. A single input file with an <paramref name="output"/> that has an image extension and is not an
     /// existing folder writes exactly that file.</summary>
-    public static UpscalePlan Build(IReadOnlyList<string> inputs, string? output, int scale)
+    public static UpscalePlan Build(IReadOnlyList<string> inputs, string? output, int scale, OutputNaming? naming = null)
     {
+        naming ??= new OutputNaming($"x{scale}");
         var problems = new List<string>();
         var files = new List<string>();
         bool singleFile = inputs.Count == 1 && File.Exists(inputs[0]);
@@ -38,7 +39,7 @@ public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<s
             if (File.Exists(arg)) files.Add(arg);
             else if (Directory.Exists(arg))
             {
-                var found = FolderImages(arg, scale);
+                var found = FolderImages(arg, naming);
                 if (found.Count == 0) problems.Add($"{arg}: folder has no image files ({string.Join(", ", ImageExtensions)})");
                 files.AddRange(found);
             }
@@ -62,7 +63,7 @@ public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<s
         var claimed = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var file in files)
         {
-            string name = $"{Path.GetFileNameWithoutExtension(file)}_x{scale}{Path.GetExtension(file)}";
+            string name = naming.NameFor(file);
             string target = toFile ? output! : Path.Combine(output ?? Path.GetDirectoryName(Path.GetFullPath(file))!, name);
             string full = RealPath.Of(target), input = RealPath.Of(file);
             if (full == input)
@@ -84,16 +85,20 @@ public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<s
 
     static bool IsGlob(string s) => s.IndexOfAny(['*', '?']) >= 0;
 
-    static List<string> FolderImages(string dir, int scale)
+    static List<string> FolderImages(string dir, OutputNaming naming)
     {
         var all = Directory.EnumerateFiles(dir).Where(f => ImageExtensions.Contains(Path.GetExtension(f)))
             .OrderBy(f => f, StringComparer.Ordinal).ToList();
         var names = new HashSet<string>(all.Select(Path.GetFileName)!, StringComparer.Ordinal);
-        string suffix = $"_x{scale}";
+        if (naming.Suffix.Length == 0) return all;
+        string suffix = "_" + naming.Suffix;
         return all.Where(f =>
         {
             var stem = Path.GetFileNameWithoutExtension(f);
-            return !(stem.EndsWith(suffix, StringComparison.Ordinal) && names.Contains(stem[..^suffix.Length] + Path.GetExtension(f)));
+            if (!stem.EndsWith(suffix, StringComparison.Ordinal)) return true;
+            var original = stem[..^suffix.Length];
+            // An earlier result: its input (any image extension when --ext changed it) is in the same folder.
+            return !names.Any(n => Path.GetFileNameWithoutExtension(n) == original && ImageExtensions.Contains(Path.GetExtension(n)));
         }).ToList();
     }
 

@@ -16,10 +16,16 @@ namespace SrTrain.Reporting;
 /// the whole grid were left out.</summary>
 public sealed record GridResult(string? Path, IReadOnlyList<string> Columns, IReadOnlyList<string> Rows, IReadOnlyList<string> Notes);
 
-/// <summary>The same validation crops side by side: LQ (nearest), bicubic, each run's latest EMA generator, HQ; one row
-/// per validation image. The validation images and scale come from the first run's config.yml.</summary>
+/// <summary>The same validation crops side by side: LQ (nearest), bicubic, each run's latest EMA generator, HQ; per
+/// validation image three rows: the crop, its center zoomed ×<see cref="Zoom"/> (nearest, so single pixels show), and
+/// with two runs or more the difference of each run to the first, amplified ×<see cref="DiffGain"/>, so where an A/B
+/// changes the output is visible at a glance. The validation images and scale come from the first run's config.yml.</summary>
 public static class ComparisonGrid
 {
+    public const int Zoom = 3;
+    public const double DiffGain = 8;
+    // Long-lived Scalars: a number passed where TorchSharp wants a Scalar would make a short-lived native object.
+    static readonly Scalar Zero = 0.0.ToScalar(), One = 1.0.ToScalar(), MinusOne = (-1.0).ToScalar(), Gain = DiffGain.ToScalar();
     const int Gap = 4;
     const float FontSize = 13;
     const int LineHeight = 16;
@@ -70,8 +76,25 @@ public static class ComparisonGrid
         }
         columns.Add("HQ");
         for (int i = 0; i < crops.Count; i++) cells[i].Add(crops[i].Hq[0]);
-        Compose(cells, columns, path);
-        return new GridResult(path, columns, rows, notes);
+        int runColumns = columns.Count - 3;
+        var allRows = new List<List<Tensor>>();
+        var rowNames = new List<string>();
+        for (int i = 0; i < cells.Count; i++)
+        {
+            allRows.Add(cells[i]);
+            rowNames.Add(rows[i]);
+            allRows.Add(cells[i].Select(ZoomCenter).ToList());
+            rowNames.Add($"{rows[i]}, center zoomed ×{Zoom}");
+            if (runColumns >= 2)
+            {
+                // Columns: LQ, bicubic, runs..., HQ. The first run is the reference: its own cell is blank.
+                var reference = cells[i][2];
+                allRows.Add(cells[i].Select((cell, c) => c > 2 && c < 2 + runColumns ? Difference(cell, reference) : Blank(cell)).ToList());
+                rowNames.Add($"{rows[i]}, difference to {columns[2]} ×{DiffGain:0}");
+            }
+        }
+        Compose(allRows, columns, path);
+        return new GridResult(path, columns, rowNames, notes);
 
         GridResult Skipped(string why)
         {
@@ -124,6 +147,25 @@ public static class ComparisonGrid
             return null;
         }
     }
+
+    /// <summary>The center third of a (3,h,w) cell, enlarged back to (3,h,w) by repeating pixels.</summary>
+    static Tensor ZoomCenter(Tensor chw)
+    {
+        long h = chw.shape[1], w = chw.shape[2];
+        long zh = Math.Max(1, h / Zoom), zw = Math.Max(1, w / Zoom);
+        long top = (h - zh) / 2, left = (w - zw) / 2;
+        var center = chw[.., TensorIndex.Slice(top, top + zh), TensorIndex.Slice(left, left + zw)].unsqueeze(0);
+        return nn.functional.interpolate(center, size: [h, w], mode: InterpolationMode.Nearest)[0];
+    }
+
+    /// <summary>Mean absolute difference over the colour channels, amplified and shown grey (white = differs most).</summary>
+    static Tensor Difference(Tensor chw, Tensor reference)
+    {
+        var grey = chw.add(reference, MinusOne).abs().mean([0], keepdim: true).mul(Gain).clamp(Zero, One);
+        return grey.expand(3, -1, -1).contiguous();
+    }
+
+    static Tensor Blank(Tensor like) => torch.ones(like.shape, dtype: ScalarType.Float32, device: CPU);
 
     /// <summary>Center crop of at most <paramref name="cropLq"/> LQ pixels per side, cut on the LQ grid so LQ and HQ stay
     /// aligned.</summary>

@@ -78,10 +78,19 @@ public static class RunReport
         var sb = new StringBuilder();
         var first = data.Runs[0].Label;
         sb.AppendLine("# Training report").AppendLine();
-        sb.AppendLine("| run | folder | branched from | at step |").AppendLine("| --- | --- | --- | --- |");
-        foreach (var r in data.Runs)
-            sb.AppendLine($"| {Cell(r.Label)} | {Cell(Shown(r.Dir))} | {(r.IsBranch ? Cell(Shown(r.ParentDir!)) : "—")} | {(r.IsBranch ? r.ParentStep!.Value.ToString(CultureInfo.InvariantCulture) : "—")} |");
+        var progress = data.Runs.Select(RunProgress.Of).ToList();
+        sb.AppendLine("| run | folder | branched from | at step | last step / train.total_steps |").AppendLine("| --- | --- | --- | --- | --- |");
+        for (int i = 0; i < data.Runs.Count; i++)
+        {
+            var r = data.Runs[i];
+            var p = progress[i];
+            sb.AppendLine($"| {Cell(r.Label)} | {Cell(Shown(r.Dir))} | {(r.IsBranch ? Cell(Shown(r.ParentDir!)) : "—")} | " +
+                          $"{(r.IsBranch ? r.ParentStep!.Value.ToString(CultureInfo.InvariantCulture) : "—")} | " +
+                          $"{p.LastStep?.ToString(CultureInfo.InvariantCulture) ?? "—"} / {p.TotalSteps?.ToString(CultureInfo.InvariantCulture) ?? "?"}" +
+                          $"{(p.StoppedEarly ? " **stopped early**" : "")} |");
+        }
         sb.AppendLine();
+        foreach (var w in RunProgress.Warnings(data.Runs, progress)) sb.AppendLine($"> **Note:** {w}").AppendLine();
 
         sb.AppendLine("## Validation metrics").AppendLine();
         sb.AppendLine($"Final = newest validation, best = the run's own best (step in brackets). Δ = the run minus {Cell(first)}, the first run given. " +
@@ -121,8 +130,7 @@ public static class RunReport
         return sb.ToString();
     }
 
-    static string Num(string metric, double v) =>
-        v.ToString(metric.StartsWith("psnr", StringComparison.Ordinal) ? "F3" : metric.StartsWith("ssim", StringComparison.Ordinal) ? "F4" : "G4", CultureInfo.InvariantCulture);
+    static string Num(string metric, double v) => Evaluation.MetricFormat.Format(metric, v);
 
     static string Delta(string metric, double? d) => d == null ? "—" : (d.Value >= 0 ? "+" : "") + Num(metric, d.Value);
 

@@ -6,20 +6,41 @@ using TorchSharp;
 namespace SrTrain.Training;
 
 /// <summary>runs/&lt;name&gt;/metrics.jsonl: one JSON object per line, `{"kind": "train"|"val"|"val_bicubic", "step": N, ...}`,
-/// appended and flushed as they come so a killed run loses nothing already logged; plus TensorBoard scalars.
-/// A line torn by a kill is skipped by <see cref="Read"/>.</summary>
+/// appended and flushed as they come so a killed run loses nothing already logged; plus TensorBoard scalars and the
+/// validation images. A line torn by a kill is skipped by <see cref="Read"/>.</summary>
 public sealed class MetricsLog : IDisposable
 {
     public const string FileName = "metrics.jsonl";
     readonly StreamWriter _writer;
     readonly TorchSharp.Modules.SummaryWriter? _tensorboard;
 
-    public MetricsLog(string runDir, bool tensorboard)
+    /// <param name="resumedFrom">The checkpoint step a resumed run continues from: TensorBoard events the run wrote
+    /// after it (before a crash or kill) are removed, since the resumed run logs those steps again and TensorBoard would
+    /// draw both.</param>
+    public MetricsLog(string runDir, bool tensorboard, long? resumedFrom = null)
     {
         var path = Path.Combine(runDir, FileName);
         _writer = new StreamWriter(new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.Read), new UTF8Encoding(false));
         if (tensorboard)
-            _tensorboard = torch.utils.tensorboard.SummaryWriter(Path.Combine(runDir, "tensorboard"), createRunName: false);
+        {
+            var dir = Path.Combine(runDir, TensorBoardDir);
+            if (resumedFrom is { } step) TensorBoardEvents.DropAfter(dir, step);
+            _tensorboard = torch.utils.tensorboard.SummaryWriter(dir, createRunName: false);
+        }
+    }
+
+    public const string TensorBoardDir = "tensorboard";
+
+    /// <summary>Adds the validation images saved for <paramref name="step"/> (LQ | output | HQ side by side) to
+    /// TensorBoard's Images tab, one series per image; nothing without TensorBoard.</summary>
+    public void WriteImages(long step, string folder)
+    {
+        if (_tensorboard is null || !Directory.Exists(folder)) return;
+        foreach (var file in Directory.EnumerateFiles(folder, "*.png").Order(StringComparer.Ordinal))
+        {
+            // From the PNG file itself: the tensor overload converts through a temporary Scalar (see Runtime/Scalars).
+            _tensorboard.add_img($"val/{Path.GetFileNameWithoutExtension(file)}", file, (int)step);
+        }
     }
 
     public void Write(string kind, long step, IReadOnlyDictionary<string, double> values)

@@ -68,4 +68,15 @@ public static class AtomicFile
         }
         File.Move(tmp, path, overwrite: true);
     }
+
+    public static void WriteAllBytes(string path, byte[] bytes)
+    {
+        var tmp = path + ".tmp-" + Environment.ProcessId;
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        {
+            fs.Write(bytes);
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+    }
 }

@@ -50,7 +50,8 @@ public sealed class Trainer
     public long Run(long startStep, CancellationToken cancel)
     {
         long total = _c.Train.TotalSteps;
-        var progress = new ProgressMeter(startStep, total);
+        var progress = new ProgressMeter(startStep, total, PhaseStarts());
+        progress.Seed(RateHistory(startStep));
         var data = _p.Data;
         data.Start(startStep);
         _log.Information("Training {Run} from step {Start} to {Total}", _run.Name, startStep, total);
@@ -92,6 +93,35 @@ public sealed class Trainer
         return total;
     }
 
+    /// <summary>Steps at which a step's cost changes (the discriminator, VGG or the second pass join), named for the
+    /// ETA; a phase that has not run yet cannot be timed, and the ETA says so instead of guessing.</summary>
+    Dictionary<long, string> PhaseStarts()
+    {
+        var l = _c.Losses;
+        var starts = new Dictionary<long, string>();
+        void Add(double weight, long start, string name)
+        {
+            if (weight > 0 && start > 0) starts[start] = starts.TryGetValue(start, out var other) ? other + "+" + name : name;
+        }
+        Add(l.Gan.Weight, l.Gan.StartStep, "GAN");
+        Add(l.Perceptual.Weight, l.Perceptual.StartStep, "perceptual");
+        Add(l.Translational.Weight, l.Translational.StartStep, "translational");
+        return starts;
+    }
+
+    /// <summary>Steps per second this run (or, for a branch, its parent) logged before: after a resume the ETA knows
+    /// what each phase that ran before costs (steps after the resume step count too: their cost was real).</summary>
+    IEnumerable<(long Step, double ItersPerSecond)> RateHistory(long startStep)
+    {
+        if (startStep == 0) return [];
+        var dirs = new List<string> { _run.Dir };
+        if (_run.ReadLineage()?.ParentRun is { } parent) dirs.Add(parent);
+        return dirs.Where(Directory.Exists).SelectMany(MetricsLog.Read)
+            .Where(r => r.Kind == "train" && r.Values.ContainsKey("it_per_s"))
+            .Select(r => (r.Step, r.Values["it_per_s"]))
+            .ToList();
+    }
+
     void SetLearningRates(long step)
     {
         _p.OptG.LearningRate = _lrG.At(step);
@@ -123,6 +153,7 @@ public sealed class Trainer
             ["lr_g"] = _lrG.At(done - 1),
             ["it_per_s"] = progress.ItersPerSecond,
         };
+        if (_p.OptD != null) values["lr_d"] = _lrD.At(done - 1);
         _metrics!.Write("train", done, values);
         var lossText = string.Join(" ", losses.Where(kv => kv.Key.StartsWith("l_")).Select(kv => $"{kv.Key} {kv.Value:F4}"));
         _log.Information("Step {Step}/{Total} | {ItPerS:F2} it/s | ETA {Eta} | lr {Lr:E2} | {Losses}",
@@ -175,13 +206,14 @@ public sealed class Trainer
         if (!_baselineWritten)
         {
             _metrics!.Write("val_bicubic", step, _p.Validator.Baseline);
-            _log.Information("Bicubic baseline: {Metrics}", string.Join(" ", _p.Validator.Baseline.Select(kv => $"{kv.Key} {kv.Value:F4}")));
+            _log.Information("Bicubic baseline: {Metrics}", Evaluation.MetricFormat.Line(_p.Validator.Baseline));
             _baselineWritten = true;
         }
         var result = _p.Validator.Run(_p.Ema.Model, step, _run.ValImagesDir);
         _metrics!.Write("val", step, result);
+        _metrics!.WriteImages(step, Path.Combine(_run.ValImagesDir, step.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         _log.Information("Validation at step {Step} ({Seconds:F1} s): {Metrics}", step, sw.Elapsed.TotalSeconds,
-            string.Join(" ", result.Select(kv => $"{kv.Key} {kv.Value:F4}")));
+            Evaluation.MetricFormat.Line(result));
     }
 
     /// <summary>Writes everything needed to continue exactly (weights, EMA, discriminator, optimizer states, step,
@@ -213,43 +245,4 @@ public sealed class Trainer
 public sealed record TrainingState(long Step, int NonfiniteInARow, long NonfiniteTotal)
 {
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-}
-
-/// <summary>Steps per second over a sliding window, and the time left.</summary>
-public sealed class ProgressMeter
-{
-    readonly Queue<(long Step, double Seconds)> _window = new();
-    readonly Stopwatch _clock = Stopwatch.StartNew();
-    readonly long _total;
-
-    public ProgressMeter(long start, long total)
-    {
-        _total = total;
-        _window.Enqueue((start, 0));
-    }
-
-    public void Tick(long step)
-    {
-        _window.Enqueue((step, _clock.Elapsed.TotalSeconds));
-        while (_window.Count > 50) _window.Dequeue();
-    }
-
-    public double ItersPerSecond
-    {
-        get
-        {
-            var first = _window.Peek();
-            var last = _window.Last();
-            double dt = last.Seconds - first.Seconds;
-            return dt > 0 ? (last.Step - first.Step) / dt : 0;
-        }
-    }
-
-    public string Eta(long step)
-    {
-        double ips = ItersPerSecond;
-        if (ips <= 0) return "?";
-        var t = TimeSpan.FromSeconds((_total - step) / ips);
-        return t.TotalHours >= 1 ? $"{(int)t.TotalHours}h{t.Minutes:D2}m" : $"{t.Minutes}m{t.Seconds:D2}s";
-    }
 }

@@ -8,7 +8,8 @@ using YamlDotNet.RepresentationModel;
 
 namespace SrTrain.Training;
 
-public sealed record TrainRequest(string ConfigPath, string? Name, bool AutoResume, int? Seed = null);
+/// <param name="Sets"><c>--set key=value</c> overrides, applied after the file.</param>
+public sealed record TrainRequest(string ConfigPath, string? Name, bool AutoResume, int? Seed = null, IReadOnlyList<string>? Sets = null);
 
 public sealed record ResumeRequest(
     string? RunDir,
@@ -16,7 +17,8 @@ public sealed record ResumeRequest(
     bool Translational,
     double? TranslationalWeight,
     IReadOnlyList<string> OverrideConfigs,
-    string? Name);
+    string? Name,
+    IReadOnlyList<string>? Sets = null);
 
 /// <summary>How the program runs: device and threads, the logger, how to start the run's log file, and (data parallel)
 /// the job's processes.</summary>
@@ -35,11 +37,16 @@ public static class TrainingLauncher
     public static TrainResult Train(TrainRequest request, LaunchContext ctx, CancellationToken cancel)
     {
         if (!ctx.Ranks.IsRoot) return FollowRoot(ctx, cancel);
-        var config = ConfigLoader.LoadFile(request.ConfigPath);
+        var sets = request.Sets ?? Array.Empty<string>();
+        var config = ConfigLoader.Bind(ConfigLoader.ApplySets(ConfigLoader.ReadYamlFile(request.ConfigPath), sets),
+            sets.Count > 0 ? request.ConfigPath + " with --set" : request.ConfigPath, note => ctx.Log.Information("{Note}", note));
         if (request.Name != null) config = config with { Name = request.Name };
         if (request.Seed != null) config = config with { Seed = request.Seed.Value };
         ConfigValidator.Validate(config, "--name");
+        // Everything the user must fix is found before the run folder exists, so the corrected rerun is not refused.
+        ConfigPaths.Check(config, request.ConfigPath);
         var run = new RunFolder(Path.Combine(config.RunsDir, config.Name));
+        bool created = !run.Exists || !Directory.EnumerateFileSystemEntries(run.Dir).Any();
         if (run.Exists && Directory.EnumerateFileSystemEntries(run.Dir).Any())
         {
             if (!request.AutoResume)
@@ -65,13 +72,19 @@ public static class TrainingLauncher
         run.WriteConfig(config);
         if (run.ReadLineage() == null)
             run.WriteLineage(new Lineage(run.Name, null, null, null, DateTimeOffset.UtcNow));
-        return Execute(config, run, startFrom: null, startStep: 0, ctx, cancel);
+        return Execute(config, run, startFrom: null, startStep: 0, ctx, cancel, removeIfStartFails: created);
     }
 
     public static TrainResult Resume(ResumeRequest request, LaunchContext ctx, CancellationToken cancel)
     {
         if (!ctx.Ranks.IsRoot) return FollowRoot(ctx, cancel);
-        var parent = new RunFolder(request.RunDir ?? MostRecentRun("runs", ctx.Log));
+        RunFolder parent;
+        if (request.RunDir != null) parent = new RunFolder(request.RunDir);
+        else
+        {
+            parent = new RunFolder(MostRecentRun("runs"));
+            ctx.Log.Information("No --run given: resuming {Run}, the most recently written run under runs/ (give --run to choose)", parent.Dir);
+        }
         if (!File.Exists(parent.ConfigPath))
             throw new SrTrainException($"{parent.Dir}: not a run folder (no config.yml); give --run runs/<name>");
         var store = new CheckpointStore(parent.CheckpointsDir, ctx.Log);
@@ -88,7 +101,11 @@ public static class TrainingLauncher
         // The run's own resolved config, with overrides merged at the YAML level so they are checked like any config.
         YamlMappingNode yaml = ConfigLoader.ReadYamlFile(parent.ConfigPath);
         foreach (var o in request.OverrideConfigs) yaml = ConfigLoader.Merge(yaml, ConfigLoader.ReadYamlFile(o));
-        var config = ConfigLoader.Bind(yaml, request.OverrideConfigs.Count > 0 ? string.Join(" + ", request.OverrideConfigs) : parent.ConfigPath);
+        var resumeSets = request.Sets ?? Array.Empty<string>();
+        yaml = ConfigLoader.ApplySets(yaml, resumeSets);
+        var overrideNames = request.OverrideConfigs.Concat(resumeSets.Count > 0 ? new[] { "--set" } : Array.Empty<string>()).ToList();
+        var config = ConfigLoader.Bind(yaml, overrideNames.Count > 0 ? string.Join(" + ", overrideNames) : parent.ConfigPath,
+            note => ctx.Log.Information("{Note}", note));
         var original = ConfigLoader.Bind(ConfigLoader.ReadYamlFile(parent.ConfigPath), parent.ConfigPath);
 
         long? translationalFrom = null;
@@ -105,6 +122,7 @@ public static class TrainingLauncher
         else if (request.TranslationalWeight != null)
             throw new SrTrainException("--translational-weight goes with --translational");
         ConfigValidator.Validate(config, request.Translational ? "--translational with " + parent.ConfigPath : parent.ConfigPath);
+        ConfigPaths.Check(config, parent.ConfigPath);
         if (config.Train.TotalSteps <= from)
             throw new SrTrainException($"{parent.Dir}: the checkpoint is at step {from} and train.total_steps is {config.Train.TotalSteps}: nothing left to train (raise train.total_steps with --config overrides.yaml)");
 
@@ -133,7 +151,7 @@ public static class TrainingLauncher
             ctx.Log.Information("Resuming {Run} from its latest checkpoint {Step}", run.Dir, from);
         }
         run.WriteConfig(config);
-        return Execute(config, run, startFrom: store.PathFor(from), startStep: from, ctx, cancel);
+        return Execute(config, run, startFrom: store.PathFor(from), startStep: from, ctx, cancel, removeIfStartFails: branch);
     }
 
     /// <summary>What rank 0 decided (run folder, checkpoint, step), for the other ranks.</summary>
@@ -158,21 +176,33 @@ public static class TrainingLauncher
         return Execute(ConfigLoader.LoadFile(run.ConfigPath), run, start.StartFrom, start.StartStep, ctx, cancel);
     }
 
-    static TrainResult Execute(SrTrainConfig config, RunFolder run, string? startFrom, long startStep, LaunchContext ctx, CancellationToken cancel)
+    static TrainResult Execute(SrTrainConfig config, RunFolder run, string? startFrom, long startStep, LaunchContext ctx, CancellationToken cancel,
+        bool removeIfStartFails = false)
     {
         var ranks = ctx.Ranks;
-        if (ranks.IsRoot)
+        TrainingParts parts;
+        try
         {
-            // Checked by rank 0 before the others start, so the user sees one line (the data pipeline checks it too).
-            if (config.Datasets.Train.BatchSize % ranks.Size != 0)
-                throw new SrTrainException($"datasets.train.batch_size {config.Datasets.Train.BatchSize} is the global batch and must divide evenly over " +
-                                           $"the {ranks.Size} ranks; use a multiple of {ranks.Size}");
-            ShareStart(ctx, new RankStart(run.Dir, startFrom, startStep));
+            if (ranks.IsRoot)
+            {
+                // Checked by rank 0 before the others start, so the user sees one line (the data pipeline checks it too).
+                if (config.Datasets.Train.BatchSize % ranks.Size != 0)
+                    throw new SrTrainException($"datasets.train.batch_size {config.Datasets.Train.BatchSize} is the global batch and must divide evenly over " +
+                                               $"the {ranks.Size} ranks; use a multiple of {ranks.Size}");
+                ShareStart(ctx, new RankStart(run.Dir, startFrom, startStep));
+            }
+            ranks.BarrierTimeout = TimeSpan.FromMinutes(config.Distributed.BarrierTimeoutMinutes);
+            var device = RankDevice.Select(DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log), ranks);
+            parts = TrainingSetup.Build(config, device, ctx.Log, ranks);
         }
-        ranks.BarrierTimeout = TimeSpan.FromMinutes(config.Distributed.BarrierTimeoutMinutes);
-        var device = RankDevice.Select(DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log), ranks);
-        using var parts = TrainingSetup.Build(config, device, ctx.Log, ranks);
-        using var metrics = ranks.IsRoot ? new MetricsLog(run.Dir, config.Logger.UseTensorboard) : null;
+        catch (Exception) when (removeIfStartFails && ranks.IsRoot)
+        {
+            // A run that never started leaves no folder behind: the rerun after the fix must not be refused.
+            try { Directory.Delete(run.Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            throw;
+        }
+        using var partsScope = parts;
+        using var metrics = ranks.IsRoot ? new MetricsLog(run.Dir, config.Logger.UseTensorboard, resumedFrom: startFrom != null ? startStep : null) : null;
         var trainer = new Trainer(config, parts, run, metrics, ctx.Log, ranks);
         if (ranks.IsRoot) trainer.Checkpoints.CleanLeftovers();
         if (startFrom != null)
@@ -180,15 +210,37 @@ public static class TrainingLauncher
             trainer.Restore(startFrom);
             ctx.Log.Information("Restored weights, EMA, discriminator and optimizer states from {Checkpoint}", startFrom);
         }
-        long final = trainer.Run(startStep, cancel);
+        long final;
+        try
+        {
+            final = trainer.Run(startStep, cancel);
+        }
+        catch (Exception e) when (e is not SrTrainException and not OperationCanceledException)
+        {
+            // The CLI prints this after the error: a crash must not leave the user guessing how to go on.
+            e.Data[ResumeHintKey] = ResumeHint(run);
+            throw;
+        }
         bool interrupted = final < config.Train.TotalSteps;
         ctx.Log.Information(interrupted ? "Stopped at step {Step}; continue with `srtrain resume --run {Run}`" : "Finished at step {Step}; run folder {Run}",
             final, run.Dir);
         return new TrainResult(run.Dir, final, interrupted);
     }
 
+    /// <summary>Key in <see cref="Exception.Data"/> of an unexpected error during training: how to continue the run.</summary>
+    public const string ResumeHintKey = "srtrain.resume";
+
+    static string ResumeHint(RunFolder run)
+    {
+        long? latest = null;
+        try { latest = new CheckpointStore(run.CheckpointsDir).LatestStep(); } catch (Exception) { }
+        return latest is { } step
+            ? $"to continue: srtrain resume --run {run.Dir} (from checkpoint {step})"
+            : $"no checkpoint was written yet; start again with: srtrain train --config {run.ConfigPath} --auto-resume";
+    }
+
     /// <summary>The run folder under <paramref name="runsDir"/> whose files were written last.</summary>
-    public static string MostRecentRun(string runsDir, ILogger log)
+    public static string MostRecentRun(string runsDir)
     {
         if (!Directory.Exists(runsDir))
             throw new SrTrainException($"{Path.GetFullPath(runsDir)}: no runs yet; give --run runs/<name> or train one first");
@@ -199,7 +251,6 @@ public static class TrainingLauncher
             .FirstOrDefault();
         if (best.Dir == null)
             throw new SrTrainException($"{Path.GetFullPath(runsDir)}: no run folders; give --run runs/<name> or train one first");
-        log.Information("Using the most recent run {Run}", best.Dir);
         return best.Dir;
     }
 

@@ -233,18 +233,27 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
         // Grid: LQ, bicubic, three runs, HQ; the 96×96 validation image's LQ is 24 px (under the 48 px crop), so each
         // cell is the whole image and the last column is the HQ image itself, pixel for pixel.
         Assert.Equal(["LQ (nearest)", "bicubic", "alpha", "beta", "alpha-from10-translational", "HQ"], result.Grid.Columns);
-        Assert.Equal(["chelsea_val"], result.Grid.Rows);
+        Assert.Equal(["chelsea_val", "chelsea_val, center zoomed ×3", "chelsea_val, difference to alpha ×8"], result.Grid.Rows);
         using (var grid = Image.Load<Rgb24>(Path.Combine(outDir, "grid.png")))
         using (var hq = Image.Load<Rgb24>(_runs.ValImage))
         {
-            // Below the label strip (one or two lines of text): one row of 96-px cells and a 4-px gap.
-            int header = grid.Height - (96 + 4);
+            // Below the label strip (one or two lines of text): three rows (crop, zoom, difference) of 96-px cells, 4-px gaps.
+            int header = grid.Height - 3 * (96 + 4);
             Assert.Contains(header, new[] { 6 + 16, 6 + 2 * 16 });
             Assert.Equal(4 + 6 * (96 + 4), grid.Width);
             int x0 = 4 + 5 * (96 + 4);
             for (int y = 0; y < 96; y += 7)
                 for (int x = 0; x < 96; x += 5)
+                {
                     Assert.Equal(hq[x, y], grid[x0 + x, header + y]);
+                    // The zoom row repeats each pixel of the center 32×32 three times.
+                    Assert.Equal(hq[32 + x / 3, 32 + y / 3], grid[x0 + x, header + 100 + y]);
+                }
+            // The difference row: the first run is the reference (blank), the others are grey levels.
+            int alphaX = 4 + 2 * (96 + 4), betaX = 4 + 3 * (96 + 4), diffY = header + 200;
+            Assert.Equal(new Rgb24(255, 255, 255), grid[alphaX + 40, diffY + 40]);
+            var d = grid[betaX + 40, diffY + 40];
+            Assert.True(d.R == d.G && d.G == d.B, $"difference pixel {d} is not grey");
             // The label strip has dark text pixels on white (needs a font under /usr/share/fonts: fonts-dejavu-core).
             int dark = 0;
             for (int y = 0; y < header; y++)
@@ -295,7 +304,9 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
         var outDir = NewOutDir();
         Assert.Equal(CliApp.ExitOk, await CliApp.RunAsync(["report", _runs.Alpha, "-o", outDir, "--device", "cpu", "--threads", "1"]));
         Assert.True(File.Exists(Path.Combine(outDir, "report.md")));
-        Assert.Equal(CliApp.ExitUserError, await CliApp.RunAsync(["report", Path.Combine(_runs.Root, "missing"), "-o", outDir]));
+        Assert.Equal(CliApp.ExitUserError, await CliApp.RunAsync(["report", Path.Combine(_runs.Root, "missing"), "-o", NewOutDir()]));
+        // An existing report is replaced only with --overwrite.
+        Assert.Equal(CliApp.ExitUserError, await CliApp.RunAsync(["report", _runs.Alpha, "-o", outDir, "--device", "cpu"]));
 
         var parse = CliApp.BuildRoot().Parse(["report", "runs/x"]);
         Assert.Empty(parse.Errors);

@@ -1,0 +1,147 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+
+namespace SrTrain.Cli;
+
+/// <summary>Turns what System.CommandLine finds wrong with a command line into the one line a user error gets (exit
+/// code 2, no help dump), and catches what it does not find: a misspelt option such as <c>-i</c> or
+/// <c>--overwite</c> that a command with a list of input arguments would otherwise swallow as an input path.</summary>
+public static class CommandLineProblems
+{
+    /// <summary>The first problem with the command line as one line, or null when it is fine.</summary>
+    public static string? Find(ParseResult parse)
+    {
+        var command = parse.CommandResult.Command;
+        var name = CommandPath(parse.CommandResult);
+        if (parse.Errors.Count > 0)
+        {
+            // A misspelt command also leaves "Required command was not provided"; the misspelling is the news.
+            var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
+            return $"{name}: {Rewrite(error.Message, command)}; see `{name} --help`";
+        }
+
+        // Tokens after "--" are inputs whatever they look like (a file named "-x.png").
+        var tokens = parse.Tokens;
+        int doubleDash = -1;
+        for (int i = 0; i < tokens.Count; i++)
+            if (tokens[i].Type == TokenType.DoubleDash) { doubleDash = i; break; }
+        // An option that takes several values (eval --model a b) swallows a misspelt option after it the same way.
+        foreach (var option in parse.CommandResult.Children.OfType<OptionResult>())
+            foreach (var token in option.Tokens)
+                if (token.Value.StartsWith("--", StringComparison.Ordinal) && token.Value.Length > 2 && (doubleDash < 0 || IndexOf(tokens, token) < doubleDash))
+                    return $"{name}: {UnknownOption(token.Value, command)}; see `{name} --help`";
+        foreach (var argument in command.Arguments)
+        {
+            if (parse.GetResult(argument) is not ArgumentResult result) continue;
+            foreach (var token in result.Tokens)
+            {
+                var value = token.Value;
+                if (value.Length < 2 || value[0] != '-' || double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out _)) continue;
+                int at = IndexOf(tokens, token);
+                if (doubleDash >= 0 && at > doubleDash) continue;
+                return $"{name}: {UnknownOption(value, command)}; see `{name} --help` (an input that starts with '-' goes after `--`)";
+            }
+        }
+        return null;
+    }
+
+    static int IndexOf(IReadOnlyList<Token> tokens, Token token)
+    {
+        for (int i = 0; i < tokens.Count; i++)
+            if (ReferenceEquals(tokens[i], token)) return i;
+        return -1;
+    }
+
+    static string CommandPath(CommandResult r)
+    {
+        var names = new List<string>();
+        for (SymbolResult? s = r; s != null; s = s.Parent)
+            if (s is CommandResult c) names.Insert(0, c.Command.Name);
+        return string.Join(" ", names);
+    }
+
+    /// <summary>System.CommandLine's messages name .NET types ("as expected type 'System.Int32'"); users know numbers.</summary>
+    static string Rewrite(string message, Command command)
+    {
+        const string unrecognized = "Unrecognized command or argument '";
+        if (message.StartsWith(unrecognized, StringComparison.Ordinal))
+        {
+            var token = message[unrecognized.Length..].TrimEnd('.', '\'');
+            return token.StartsWith('-') ? UnknownOption(token, command) : $"unexpected argument '{token}'{SuggestCommand(token, command)}";
+        }
+        const string cannotParse = "Cannot parse argument '";
+        if (message.StartsWith(cannotParse, StringComparison.Ordinal))
+        {
+            // "Cannot parse argument 'abc' for option '--tile' as expected type 'System.Int32'."
+            var parts = message.Split('\'');
+            if (parts.Length >= 6)
+                return $"{parts[3]}: '{parts[1]}' is not {Describe(parts[5])}";
+        }
+        return message.TrimEnd('.').Replace("\n", " ").Replace("\r", "");
+    }
+
+    static string Describe(string typeName) => typeName switch
+    {
+        "System.Int32" or "System.Int64" or "System.Nullable`1[System.Int32]" or "System.Nullable`1[System.Int64]" => "a whole number",
+        "System.Double" or "System.Single" or "System.Nullable`1[System.Double]" => "a number",
+        "System.Boolean" => "true or false",
+        _ => "a valid value",
+    };
+
+    static string UnknownOption(string token, Command command)
+    {
+        var known = KnownOptionNames(command).ToList();
+        var best = Closest(token, known);
+        return $"unknown option '{token}'" + (best != null ? $" (did you mean '{best}'?)" : "");
+    }
+
+    static string SuggestCommand(string token, Command command)
+    {
+        var best = Closest(token, command.Subcommands.Select(c => c.Name).ToList());
+        return best != null ? $" (did you mean '{best}'?)" : command.Subcommands.Count > 0 ? $" (commands: {string.Join(", ", command.Subcommands.Select(c => c.Name))})" : "";
+    }
+
+    static IEnumerable<string> KnownOptionNames(Command command)
+    {
+        foreach (var o in command.Options)
+        {
+            yield return o.Name;
+            foreach (var a in o.Aliases) yield return a;
+        }
+        foreach (var parent in command.Parents.OfType<Command>())
+            foreach (var o in parent.Options.Where(o => o.Recursive))
+            {
+                yield return o.Name;
+                foreach (var a in o.Aliases) yield return a;
+            }
+    }
+
+    static string? Closest(string token, IReadOnlyList<string> candidates)
+    {
+        string? best = null;
+        int bestDistance = int.MaxValue;
+        foreach (var c in candidates)
+        {
+            int d = Distance(token, c);
+            if (d < bestDistance) (best, bestDistance) = (c, d);
+        }
+        int limit = Math.Max(2, token.Length / 3);
+        return bestDistance <= limit ? best : null;
+    }
+
+    static int Distance(string a, string b)
+    {
+        var prev = new int[b.Length + 1];
+        var cur = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) prev[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            cur[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+            (prev, cur) = (cur, prev);
+        }
+        return prev[b.Length];
+    }
+}

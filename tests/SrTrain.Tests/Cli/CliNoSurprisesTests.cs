@@ -1,0 +1,279 @@
+using SixLabors.ImageSharp;
+using SrTrain.Config;
+using SrTrain.Tests.Support;
+using SrTrain.Training;
+
+namespace SrTrain.Tests.Cli;
+
+/// <summary>Issue 17's "silent surprises", each through the real program: what the user typed happens, or one line
+/// (exit code 2) says why not.</summary>
+public class CliNoSurprisesTests
+{
+    static readonly string SrVgg = Path.Combine(AppContext.BaseDirectory, "TestData", "Inference", "srvgg_x4_nf16_nc4_quickstart.pth");
+    static readonly string Photo = Path.Combine(AppContext.BaseDirectory, "TestData", "Inference", "chelsea_lqx4.png");
+
+    static void AssertOneErrorLine(string output)
+    {
+        Assert.Single(output.Trim().Split('\n'));
+        Assert.Contains(" ERR ", output);
+        Assert.DoesNotContain("   at ", output);
+        Assert.DoesNotContain("Usage:", output);
+        Assert.DoesNotContain("System.", output);
+    }
+
+    [Theory]
+    [InlineData("upscale", "photos", "--overwite")]
+    [InlineData("report", "runs/a", "--outptu", "x")]
+    [InlineData("train", "--config", "x.yaml", "--nmae", "x")]
+    [InlineData("eval", "--data", "d", "--modle", "m")]
+    [InlineData("eval", "--data", "d", "--model", "a", "--modle", "b")]
+    public void UnknownOption_IsOneLine_WithDidYouMean_ExitCode2_AndNothingRuns(params string[] args)
+    {
+        var dir = Directory.CreateTempSubdirectory("srtrain-cli-").FullName;
+        var (code, output) = CliProcess.Run(dir, args);
+        Assert.Equal(2, code);
+        AssertOneErrorLine(output);
+        Assert.Contains("unknown option '" + args.First(a => a.StartsWith("--") && a is not "--config" and not "--data" and not "--model"), output);
+        Assert.Contains("did you mean", output);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+    }
+
+    [Fact]
+    public void RealEsrganCommandLine_UsesTheNamedModel_NotTheNewestRun()
+    {
+        // `-i photos -o results -n model.pth` was read as three input paths and upscaled with the newest run.
+        var dir = Directory.CreateTempSubdirectory("srtrain-cli-").FullName;
+        Directory.CreateDirectory(Path.Combine(dir, "photos"));
+        File.Copy(Photo, Path.Combine(dir, "photos", "cat.png"));
+        File.Copy(SrVgg, Path.Combine(dir, "model.pth"));
+        var (code, output) = CliProcess.Run(dir, "upscale", "-i", "photos", "-o", "results", "-n", "model.pth", "--device", "cpu");
+        Assert.True(code == 0, output);
+        Assert.Contains("Model: model.pth", output);
+        Assert.True(File.Exists(Path.Combine(dir, "results", "cat_x4.png")), output);
+    }
+
+    [Fact]
+    public void RealEsrganFlags_OutscaleSuffixExtTileAndTilePad_DoWhatRealEsrganDoes()
+    {
+        var dir = Directory.CreateTempSubdirectory("srtrain-cli-").FullName;
+        Directory.CreateDirectory(Path.Combine(dir, "weights"));
+        File.Copy(SrVgg, Path.Combine(dir, "weights", "MyModel.pth"));
+        var info = Image.Identify(Photo);
+        // -n NAME reads weights/NAME.pth, as Real-ESRGAN's script does; -s 3.5 with an x4 model resizes its output.
+        var (code, output) = CliProcess.Run(dir, "upscale", "-i", Photo, "-o", "out", "-n", "MyModel", "-s", "3.5",
+            "--suffix", "out", "--ext", "webp", "-t", "32", "--tile-pad", "4", "--device", "cpu");
+        Assert.True(code == 0, output);
+        var result = Path.Combine(dir, "out", "chelsea_lqx4_out.webp");
+        var outInfo = Image.Identify(result, out var format);
+        Assert.Equal("WEBP", format.Name.ToUpperInvariant());
+        Assert.Equal((int)(info.Width * 3.5), outInfo.Width);
+        Assert.Equal((int)(info.Height * 3.5), outInfo.Height);
+
+        // --half on the CPU computes in float32 and says so, rather than failing or pretending.
+        (code, output) = CliProcess.Run(dir, "upscale", Photo, "-o", "half", "-n", "MyModel", "--half", "--device", "cpu");
+        Assert.True(code == 0, output);
+        Assert.Contains("--half: float16 is for CUDA", output);
+        Assert.True(File.Exists(Path.Combine(dir, "half", "chelsea_lqx4_x4.png")));
+
+        // Real-ESRGAN's underscore spellings work too; an empty --suffix keeps the input's name.
+        (code, output) = CliProcess.Run(dir, "upscale", "--input", Photo, "--output", "same", "--model_path", Path.Combine(dir, "weights", "MyModel.pth"),
+            "--tile_pad", "2", "--suffix", "", "--device", "cpu");
+        Assert.True(code == 0, output);
+        Assert.True(File.Exists(Path.Combine(dir, "same", "chelsea_lqx4.png")));
+    }
+
+    [Fact]
+    public void ParseError_IsOneLine_ExitCode2_WithoutHelpOrTypeNames()
+    {
+        var (code, output) = CliProcess.Run(Path.GetTempPath(), "upscale", "a.png", "--tile", "abc");
+        Assert.Equal(2, code);
+        AssertOneErrorLine(output);
+        Assert.Contains("--tile: 'abc' is not a whole number", output);
+
+        (code, output) = CliProcess.Run(Path.GetTempPath(), "trian");
+        Assert.Equal(2, code);
+        AssertOneErrorLine(output);
+        Assert.Contains("did you mean 'train'?", output);
+    }
+
+    [Fact]
+    public void Train_WithMissingDataFolderAndPretrainFile_NamesBoth_AndLeavesNoRunFolder_SoTheFixedRerunWorks()
+    {
+        using var t = new TrainingTestRun();
+        var good = t.WriteConfig("typo", totalSteps: 2);
+        var text = File.ReadAllText(good);
+        var bad = Path.Combine(t.Dir, "bad.yaml");
+        File.WriteAllText(bad, text.Replace("\"" + Path.Combine(AppContext.BaseDirectory, "TestData", "Training", "train") + "\"", "\"no/such/folder\"")
+            .Replace("pretrain_network_g: \"\"", "pretrain_network_g: \"~/no-such-weights.pth\""));
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", bad);
+        Assert.Equal(2, code);
+        AssertOneErrorLine(output);
+        Assert.Contains("'datasets.train.dataroot_gt': folder no/such/folder", output);
+        Assert.Contains("relative to the working folder", output);
+        Assert.Contains($"'path.pretrain_network_g': file {Environment.GetFolderPath(Environment.SpecialFolder.UserProfile)}/no-such-weights.pth not found", output);
+        Assert.False(Directory.Exists(Path.Combine(t.RunsDir, "typo")));
+
+        // A failure the pre-flight check cannot see (a folder without images) also leaves no folder behind.
+        var empty = Directory.CreateDirectory(Path.Combine(t.Dir, "empty")).FullName;
+        File.WriteAllText(bad, text.Replace(Path.Combine(AppContext.BaseDirectory, "TestData", "Training", "train"), empty));
+        (code, output) = CliProcess.Run(t.Dir, "train", "--config", bad);
+        Assert.Equal(2, code);
+        Assert.False(Directory.Exists(Path.Combine(t.RunsDir, "typo")), output);
+
+        (code, output) = CliProcess.Run(t.Dir, "train", "--config", good);
+        Assert.True(code == 0, output);
+    }
+
+    [Fact]
+    public void DefaultRunOrModel_IsNamedInOneLine_BeforeAnyWork()
+    {
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("newest", "val: {val_freq: 0}\n", totalSteps: 2);
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--set", $"runs_dir={Path.Combine(t.Dir, "runs")}");
+        Assert.True(code == 0, output);
+
+        (code, output) = CliProcess.Run(t.Dir, "upscale", Photo, "-o", "up", "--device", "cpu");
+        Assert.True(code == 0, output);
+        var first = output.Split('\n')[0];
+        Assert.Contains("No --model given: using run newest, checkpoint 2, the most recently written run", first);
+
+        (code, output) = CliProcess.Run(t.Dir, "resume", "--set", "train.total_steps=3");
+        Assert.True(code == 0, output);
+        Assert.Contains("No --run given: resuming " + Path.Combine(t.RunsDir, "newest"), output.Split('\n')[0]);
+    }
+
+    [Fact]
+    public void ReportAndEval_RefuseToOverwrite_WithoutOverwrite_LikeTrainAndUpscale()
+    {
+        var dir = Directory.CreateTempSubdirectory("srtrain-cli-").FullName;
+        File.WriteAllText(Path.Combine(dir, "e.csv"), "keep");
+        var (code, output) = CliProcess.Run(dir, "eval", "--model", SrVgg, "--data", dir, "--csv", "e.csv");
+        Assert.Equal(2, code);
+        AssertOneErrorLine(output);
+        Assert.Contains("e.csv exists: give --overwrite", output);
+        Assert.Equal("keep", File.ReadAllText(Path.Combine(dir, "e.csv")));
+
+        Directory.CreateDirectory(Path.Combine(dir, "rep"));
+        File.WriteAllText(Path.Combine(dir, "rep", "report.md"), "keep");
+        (code, output) = CliProcess.Run(dir, "report", "runs/x", "-o", "rep");
+        Assert.Equal(2, code);
+        Assert.Contains("report.md exists: give --overwrite", output);
+        Assert.Equal("keep", File.ReadAllText(Path.Combine(dir, "rep", "report.md")));
+    }
+
+    [Fact]
+    public void ShiftErr_IsLoggedWithFourSignificantDigits()
+    {
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("digits", totalSteps: 2);
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--set", "val.val_freq=2");
+        Assert.True(code == 0, output);
+        var line = output.Split('\n').First(l => l.Contains("Validation at step 2"));
+        var value = line.Split("shift_err ")[1].Split(' ')[0].Trim();
+        // e.g. 3.512e-4 or 0.01234: never 0.0004.
+        Assert.Matches(@"^(\d\.\d{3}e-?\d+|0\.0\d{3,}|\d+\.\d+)$", value);
+        Assert.Contains(MetricsLog.Read(Path.Combine(t.RunsDir, "digits")), r => r.Kind == "val");
+    }
+
+    [Fact]
+    public void InternalErrorDuringTraining_SaysHowToResume()
+    {
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("crash", "val: {val_freq: 30}\ncheckpoint: {save_freq: 10}\n", totalSteps: 40);
+        var run = Path.Combine(t.RunsDir, "crash");
+        Directory.CreateDirectory(run);
+        // A file where the validation images' folder goes: validation at step 30 fails with an I/O error SrTrain does
+        // not expect, after checkpoints 10 and 20 (the one at 30 comes after validation).
+        File.WriteAllText(Path.Combine(run, "val_images"), "");
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--auto-resume");
+        Assert.Equal(3, code);
+        var last = output.Trim().Split('\n')[^1];
+        Assert.Contains($"to continue: srtrain resume --run {run} (from checkpoint 20)", last);
+    }
+
+    [Fact]
+    public void Eta_BeforeTheGanPhase_NamesItAsNotTimedYet()
+    {
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("eta", "val: {val_freq: 0}\nlogger: {print_freq: 5}\ncheckpoint: {save_freq: 10}\nlosses: {gan: {weight: 0.1, start_step: 15}}\n", totalSteps: 20);
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg);
+        Assert.True(code == 0, output);
+        var step10 = output.Split('\n').First(l => l.Contains("Step 10/20"));
+        Assert.Contains("(+ GAN phase from step 15, not timed yet)", step10);
+        Assert.DoesNotContain("not timed yet", output.Split('\n').First(l => l.Contains("Step 20/20")));
+
+        // A branch from step 10 knows the GAN phase's cost from its parent's log.
+        (code, output) = CliProcess.Run(t.Dir, "resume", "--run", Path.Combine(t.RunsDir, "eta"), "--from", "10", "--name", "eta-b");
+        Assert.True(code == 0, output);
+        Assert.DoesNotContain("not timed yet", output.Split('\n').First(l => l.Contains("Step 15/20")));
+    }
+
+    [Fact]
+    public void ProgressMeter_Eta_LeavesOutTheSlowFirstStep_AndNamesAPhaseNotTimedYet()
+    {
+        double now = 0;
+        var meter = new ProgressMeter(0, 200, new Dictionary<long, string> { [100] = "GAN" }, () => now);
+        now = 30; meter.Tick(1);                         // the first step: 30 s of warm-up
+        for (int s = 2; s <= 50; s++) { now += 0.1; meter.Tick(s); }
+        Assert.Equal(10, meter.ItersPerSecond, 6);
+        Assert.Equal("≥0m05s (+ GAN phase from step 100, not timed yet)", meter.Eta(50));
+        for (int s = 51; s <= 100; s++) { now += 0.1; meter.Tick(s); }
+        now += 20; meter.Tick(101);                      // the GAN phase's first step builds its state
+        for (int s = 102; s <= 150; s++) { now += 0.5; meter.Tick(s); }
+        Assert.Equal(2, meter.ItersPerSecond, 6);
+        Assert.Equal("0m25s", meter.Eta(150));
+
+        // Resumed at step 50 with the phases' rates from the log: the GAN phase is timed before it starts.
+        var resumed = new ProgressMeter(50, 200, new Dictionary<long, string> { [100] = "GAN" }, () => now);
+        resumed.Seed([(40, 10.0), (50, 10.0), (120, 2.0), (150, 2.0)]);
+        now += 5; resumed.Tick(51);
+        for (int s = 52; s <= 60; s++) { now += 0.1; resumed.Tick(s); }
+        Assert.Equal("0m54s", resumed.Eta(60));       // 40 steps at 10/s + 100 steps at 2/s
+    }
+
+    [Fact]
+    public void Set_OverridesAnyKey_AndABadSetNamesItself()
+    {
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("sets", totalSteps: 40);
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--set", "train.total_steps=3",
+            "--set", "train.scheduler.milestones=[1,2]", "--set", "train.total_steps=2");
+        Assert.True(code == 0, output);
+        var c = ConfigLoader.LoadFile(Path.Combine(t.RunsDir, "sets", "config.yml"));
+        Assert.Equal(2, c.Train.TotalSteps);      // the last --set of a key wins
+        Assert.Equal(new[] { 1, 2 }, c.Train.Scheduler.Milestones);
+
+        (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--name", "other", "--set", "train.totl_steps=3");
+        Assert.Equal(2, code);
+        AssertOneErrorLine(output);
+        Assert.Contains("with --set: unknown key 'train.totl_steps' (did you mean 'train.total_steps'?)", output);
+        (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--name", "other", "--set", "train.total_steps");
+        Assert.Equal(2, code);
+        Assert.Contains("--set 'train.total_steps': give key=value", output);
+    }
+
+    [Fact]
+    public void Schema_IsGeneratedFromTheRecords_AndTheCommittedCopyIsCurrent()
+    {
+        var (code, output) = CliProcess.Run(Path.GetTempPath(), "schema");
+        Assert.Equal(0, code);
+        var committed = Path.Combine(RepoRoot(), "configs", "srtrain.schema.json");
+        Assert.Equal(File.ReadAllText(committed), output.Replace("\r\n", "\n"));
+        using var doc = System.Text.Json.JsonDocument.Parse(output);
+        var train = doc.RootElement.GetProperty("properties").GetProperty("train");
+        Assert.False(train.GetProperty("additionalProperties").GetBoolean());
+        var total = train.GetProperty("properties").GetProperty("total_steps");
+        Assert.Equal("integer", total.GetProperty("type").GetString());
+        Assert.Equal(new TrainConfig().TotalSteps, total.GetProperty("default").GetInt32());
+        var gan = doc.RootElement.GetProperty("properties").GetProperty("losses").GetProperty("properties").GetProperty("gan").GetProperty("properties");
+        Assert.Contains("RaGAN", gan.GetProperty("type").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
+        Assert.Contains("GAN loss", gan.GetProperty("start_step").GetProperty("description").GetString());
+    }
+
+    static string RepoRoot()
+    {
+        var d = new DirectoryInfo(AppContext.BaseDirectory);
+        while (d != null && !File.Exists(Path.Combine(d.FullName, "SrTrain.sln"))) d = d.Parent;
+        return d?.FullName ?? throw new InvalidOperationException("repository root not found");
+    }
+}

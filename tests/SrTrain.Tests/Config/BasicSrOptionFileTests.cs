@@ -1,0 +1,335 @@
+using SrTrain.Config;
+using SrTrain.Tests.Support;
+
+namespace SrTrain.Tests.Config;
+
+/// <summary>BasicSR / traiNNer-redux option files through the real CLI. The files below are written for these tests in
+/// BasicSR's vocabulary and use every key of BasicSR's options/train/ESRGAN/train_ESRGAN_x4.yml and
+/// options/train/RealESRGAN/train_realesrnet_x4plus.yml (values sized for a test, not copied).</summary>
+public class BasicSrOptionFileTests
+{
+    static readonly string Data = Path.Combine(AppContext.BaseDirectory, "TestData", "Training");
+
+    /// <summary>Every key of train_ESRGAN_x4.yml. <paramref name="vggType"/> vgg19 is what BasicSR ships.</summary>
+    static string EsrganStyle(string runsDir, string vggType, string layer) => $"""
+        name: esrgan_style
+        model_type: ESRGANModel
+        scale: 4
+        num_gpu: 1
+        manual_seed: 5
+        datasets:
+          train:
+            name: tiny
+            type: PairedImageDataset
+            dataroot_gt: {Path.Combine(Data, "train")}
+            dataroot_lq: ~
+            filename_tmpl: '{"{}"}'
+            io_backend:
+              type: disk
+            gt_size: 32
+            use_flip: true
+            use_rot: false
+            use_shuffle: true
+            num_worker_per_gpu: 1
+            batch_size_per_gpu: 2
+            dataset_enlarge_ratio: 10
+            prefetch_mode: ~
+          val:
+            name: tinyval
+            type: PairedImageDataset
+            dataroot_gt: {Path.Combine(Data, "val")}
+            dataroot_lq: ~
+            io_backend:
+              type: disk
+        network_g:
+          type: RRDBNet
+          num_in_ch: 3
+          num_out_ch: 3
+          num_feat: 8
+          num_block: 1
+        network_d:
+          type: UNetDiscriminatorSN
+          num_in_ch: 3
+          num_feat: 4
+        path:
+          pretrain_network_g: ~
+          strict_load_g: true
+          resume_state: ~
+        train:
+          ema_decay: 0.9
+          optim_g:
+            type: Adam
+            lr: !!float 2e-4
+            weight_decay: 0
+            betas: [0.9, 0.99]
+          optim_d:
+            type: Adam
+            lr: !!float 1e-4
+            weight_decay: 0
+            betas: [0.9, 0.99]
+          scheduler:
+            type: MultiStepLR
+            milestones: [2, 3]
+            gamma: 0.5
+          total_iter: 4
+          warmup_iter: -1
+          pixel_opt:
+            type: L1Loss
+            loss_weight: !!float 1e-2
+            reduction: mean
+          perceptual_opt:
+            type: PerceptualLoss
+            layer_weights:
+              '{layer}': 1
+            vgg_type: {vggType}
+            use_input_norm: true
+            range_norm: false
+            perceptual_weight: 0
+            style_weight: 0
+            criterion: l1
+          gan_opt:
+            type: GANLoss
+            gan_type: vanilla
+            real_label_val: 1.0
+            fake_label_val: 0.0
+            loss_weight: !!float 5e-3
+          net_d_iters: 1
+          net_d_init_iters: 0
+        val:
+          val_freq: !!float 4
+          save_img: true
+          metrics:
+            psnr:
+              type: calculate_psnr
+              crop_border: 4
+              test_y_channel: false
+        logger:
+          print_freq: 2
+          save_checkpoint_freq: !!float 2
+          use_tb_logger: false
+          wandb:
+            project: ~
+            resume_id: ~
+        dist_params:
+          backend: nccl
+          port: 29500
+        runs_dir: {runsDir}
+        """;
+
+    /// <summary>Every key of train_realesrnet_x4plus.yml.</summary>
+    static string RealEsrnetStyle(string pretrain) => $"""
+        name: realesrnet_style
+        model_type: RealESRNetModel
+        scale: 4
+        num_gpu: auto
+        manual_seed: 0
+        gt_usm: True
+        resize_prob: [0.2, 0.7, 0.1]
+        resize_range: [0.15, 1.5]
+        gaussian_noise_prob: 0.5
+        noise_range: [1, 30]
+        poisson_scale_range: [0.05, 3]
+        gray_noise_prob: 0.4
+        jpeg_range: [30, 95]
+        second_blur_prob: 0.8
+        resize_prob2: [0.3, 0.4, 0.3]
+        resize_range2: [0.3, 1.2]
+        gaussian_noise_prob2: 0.5
+        noise_range2: [1, 25]
+        poisson_scale_range2: [0.05, 2.5]
+        gray_noise_prob2: 0.4
+        jpeg_range2: [30, 95]
+        gt_size: 32
+        queue_size: 8
+        datasets:
+          train:
+            name: tiny
+            type: RealESRGANDataset
+            dataroot_gt: {Path.Combine(Data, "train")}
+            meta_info: meta.txt
+            io_backend:
+              type: disk
+            blur_kernel_size: 21
+            kernel_list: ['iso', 'aniso']
+            kernel_prob: [0.5, 0.5]
+            sinc_prob: 0.1
+            blur_sigma: [0.2, 3]
+            betag_range: [0.5, 4]
+            betap_range: [1, 2]
+            blur_kernel_size2: 21
+            kernel_list2: ['iso', 'aniso']
+            kernel_prob2: [0.5, 0.5]
+            sinc_prob2: 0.1
+            blur_sigma2: [0.2, 1.5]
+            betag_range2: [0.5, 4]
+            betap_range2: [1, 2]
+            final_sinc_prob: 0.8
+            gt_size: 32
+            use_hflip: True
+            use_rot: False
+            use_shuffle: true
+            num_worker_per_gpu: 1
+            batch_size_per_gpu: 2
+            dataset_enlarge_ratio: 1
+            prefetch_mode: ~
+        network_g:
+          type: RRDBNet
+          num_in_ch: 3
+          num_out_ch: 3
+          num_feat: 8
+          num_block: 1
+          num_grow_ch: 4
+        path:
+          pretrain_network_g: {pretrain}
+          param_key_g: params_ema
+          strict_load_g: true
+          resume_state: ~
+        train:
+          ema_decay: 0.999
+          optim_g:
+            type: Adam
+            lr: !!float 2e-4
+            weight_decay: 0
+            betas: [0.9, 0.99]
+          scheduler:
+            type: MultiStepLR
+            milestones: [1000000]
+            gamma: 0.5
+          total_iter: 1000000
+          warmup_iter: -1
+          pixel_opt:
+            type: L1Loss
+            loss_weight: 1.0
+            reduction: mean
+        logger:
+          print_freq: 100
+          save_checkpoint_freq: !!float 5e3
+          use_tb_logger: true
+          wandb:
+            project: ~
+            resume_id: ~
+        dist_params:
+          backend: nccl
+          port: 29500
+        """;
+
+    [Fact]
+    public void EsrganOptionFile_Trains_WithEveryKeyReadOrNamedAsIgnored()
+    {
+        using var t = new TrainingTestRun();
+        var path = Path.Combine(t.Dir, "train_ESRGAN_x4.yml");
+        File.WriteAllText(path, EsrganStyle(t.RunsDir, "vgg16", "relu5_3"));
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", path, "--device", "cpu");
+        Assert.True(code == 0, output);
+        // One line says how the BasicSR names were read, and which had no effect.
+        Assert.Contains("read BasicSR names as SrTrain's: manual_seed → seed", output);
+        foreach (var ignored in new[] { "num_gpu", "dist_params", "datasets.train.name", "datasets.train.dataset_enlarge_ratio", "path.strict_load_g" })
+            Assert.Contains(ignored + " (", output);
+
+        var c = ConfigLoader.LoadFile(Path.Combine(t.RunsDir, "esrgan_style", "config.yml"));
+        Assert.Equal(5, c.Seed);
+        Assert.Equal(4, c.Train.TotalSteps);
+        Assert.Equal(2, c.Datasets.Train.BatchSize);
+        Assert.Equal(1, c.Datasets.Train.NumWorkers);
+        Assert.True(c.Datasets.Train.UseHflip);
+        Assert.Equal(SchedulerType.MultiStep, c.Train.Scheduler.Type);
+        Assert.Equal(new[] { 2, 3 }, c.Train.Scheduler.Milestones);
+        Assert.Equal(0, c.Train.Scheduler.WarmupSteps);
+        Assert.Equal(PixelCriterion.L1, c.Losses.Pixel.Criterion);
+        Assert.Equal(0.01, c.Losses.Pixel.Weight);
+        Assert.Equal(GanType.RaGAN, c.Losses.Gan.Type);       // BasicSR's ESRGANModel is relativistic whatever gan_type says
+        Assert.Equal(0.005, c.Losses.Gan.Weight);
+        Assert.Equal(2e-4, c.Train.OptimG.Lr);
+        Assert.Equal(4, c.Val.ValFreq);
+        Assert.Equal(4, c.Val.CropBorder);
+        Assert.Equal(2, c.Logger.PrintFreq);
+        Assert.Equal(2, c.Checkpoint.SaveFreq);
+        Assert.False(c.Logger.UseTensorboard);
+        Assert.Contains("Finished at step 4", output);
+    }
+
+    [Fact]
+    public void EsrganOptionFile_AsBasicSrShipsIt_NamesVgg19InOneLine_AndConvertConfigWritesTheRest()
+    {
+        using var t = new TrainingTestRun();
+        var path = Path.Combine(t.Dir, "train_ESRGAN_x4.yml");
+        File.WriteAllText(path, EsrganStyle(t.RunsDir, "vgg19", "conv5_4"));
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", path, "--device", "cpu");
+        Assert.Equal(2, code);
+        Assert.Single(output.Trim().Split('\n'));
+        Assert.Contains("'train.perceptual_opt.vgg_type: vgg19'", output);
+        Assert.Contains("2 BasicSR setting(s)", output);
+        Assert.Contains("srtrain convert-config", output);
+        Assert.False(Directory.Exists(Path.Combine(t.RunsDir, "esrgan_style")));
+
+        var converted = Path.Combine(t.Dir, "converted.yaml");
+        (code, output) = CliProcess.Run(t.Dir, "convert-config", path, "-o", converted);
+        Assert.True(code == 0, output);
+        var text = File.ReadAllText(converted);
+        Assert.Contains("# NOT CONVERTED: 'train.perceptual_opt.vgg_type: vgg19'", text);
+        Assert.Contains("# NOT CONVERTED: 'train.perceptual_opt.layer_weights' of vgg19", text);
+        Assert.Contains("total_steps: 4", text);
+        // The rest loads as written: VGG-16's default layers instead of VGG-19's conv5_4.
+        var c = ConfigLoader.LoadFile(converted);
+        Assert.Equal(4, c.Train.TotalSteps);
+        Assert.Equal(new PerceptualLossConfig().LayerWeights, c.Losses.Perceptual.LayerWeights);
+
+        // An existing output is not replaced without --overwrite.
+        (code, output) = CliProcess.Run(t.Dir, "convert-config", path, "-o", converted);
+        Assert.Equal(2, code);
+        Assert.Contains("--overwrite", output);
+    }
+
+    [Fact]
+    public void RealEsrnetOptionFile_ListsEverySettingSrTrainCannotFollow_InOnePass()
+    {
+        using var t = new TrainingTestRun();
+        var path = Path.Combine(t.Dir, "train_realesrnet_x4plus.yml");
+        File.WriteAllText(path, RealEsrnetStyle("weights/ESRGAN_SRx4.pth"));
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", path, "--device", "cpu");
+        Assert.Equal(2, code);
+        Assert.Single(output.Trim().Split('\n'));
+        foreach (var key in new[]
+                 {
+                     "gt_usm", "resize_prob", "resize_range", "gaussian_noise_prob", "noise_range", "poisson_scale_range", "gray_noise_prob",
+                     "jpeg_range", "second_blur_prob", "resize_prob2", "resize_range2", "gaussian_noise_prob2", "noise_range2",
+                     "poisson_scale_range2", "gray_noise_prob2", "jpeg_range2", "queue_size", "gt_size",
+                     "datasets.train.type: RealESRGANDataset", "datasets.train.meta_info", "datasets.train.blur_kernel_size",
+                     "datasets.train.kernel_list", "datasets.train.kernel_prob", "datasets.train.sinc_prob", "datasets.train.blur_sigma",
+                     "datasets.train.betag_range", "datasets.train.betap_range", "datasets.train.blur_kernel_size2",
+                     "datasets.train.kernel_list2", "datasets.train.kernel_prob2", "datasets.train.sinc_prob2",
+                     "datasets.train.blur_sigma2", "datasets.train.betag_range2", "datasets.train.betap_range2", "datasets.train.final_sinc_prob",
+                 })
+            Assert.Contains($"'{key}", output);
+        Assert.Contains("35 BasicSR setting(s)", output);
+
+        // The conversion keeps everything else; the result reads back with the BasicSR names mapped.
+        var converted = Path.Combine(t.Dir, "converted.yaml");
+        (code, output) = CliProcess.Run(t.Dir, "convert-config", path, "-o", converted);
+        Assert.True(code == 0, output);
+        var c = ConfigLoader.LoadFile(converted);
+        Assert.Equal(1_000_000, c.Train.TotalSteps);
+        Assert.Equal(2, c.Datasets.Train.BatchSize);
+        Assert.False(c.Datasets.Train.UseRot);
+        Assert.Equal(4, c.NetworkG.NumGrowCh);
+        Assert.Equal(0, c.Losses.Gan.Weight);
+        Assert.Equal("weights/ESRGAN_SRx4.pth", c.Path.PretrainNetworkG);
+        Assert.Equal(5000, c.Checkpoint.SaveFreq);
+    }
+
+    [Fact]
+    public void UnknownKeys_AreAllReportedInOnePass_WithSuggestions()
+    {
+        using var t = new TrainingTestRun();
+        var path = Path.Combine(t.Dir, "typos.yaml");
+        File.WriteAllText(path, "trian:\n  total_steps: 5\nnetwork_g:\n  num_feats: 8\nval:\n  val_frq: 3\n  bogus_thing: 1\n");
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", path);
+        Assert.Equal(2, code);
+        Assert.Single(output.Trim().Split('\n'));
+        Assert.Contains("4 problems", output);
+        Assert.Contains("unknown key 'trian' (did you mean 'train'?)", output);
+        Assert.Contains("unknown key 'network_g.num_feats' (did you mean 'network_g.num_feat'?)", output);
+        Assert.Contains("unknown key 'val.val_frq' (did you mean 'val.val_freq'?)", output);
+        Assert.Contains("unknown key 'val.bogus_thing' (allowed under 'val':", output);
+    }
+}
