@@ -128,6 +128,7 @@ check resume-cpu-to-gpu st resume --run "$runs/cpu-run" --from 20 --name cpu-run
 # 4. Upscale (whole image and tiled) and eval with the ESRGAN run's EMA generator.
 check upscale st upscale datasets/sample/val --model "$runs/gpu-esrgan" -o "$OUT/upscaled"
 check upscale-tiled st upscale datasets/sample/val/chelsea.png --model "$runs/gpu-esrgan" -o "$OUT/upscaled-tiled" --tile 64
+check upscale-half-outscale st upscale datasets/sample/val/chelsea.png --model "$runs/gpu-esrgan" -o "$OUT/upscaled-half" --half -s 3.5
 check eval st eval --model "$runs/gpu-esrgan" --data datasets/sample/val --vgg16 "$work/vgg16-random.pth"
 check report "$SRTRAIN" report "$runs/gpu-quick" "$runs/gpu-quick-resumed" -o "$OUT/report"
 
