@@ -102,7 +102,7 @@ public static class BenchCommand
         {
             HqDir = dir,
             Scale = p.Scale,
-            GtSize = translational ? p.HqSize + p.Scale * p.TranslationalShift : p.HqSize,
+            GtSize = p.HqSize,
             BatchSize = p.BatchSize,
             TranslationalShift = translational ? p.TranslationalShift : 0,
         };

@@ -1,4 +1,5 @@
 using SrTrain.Config;
+using SrTrain.Translational;
 
 namespace SrTrain.Data;
 
@@ -15,8 +16,13 @@ public sealed record DataPipelineOptions
     /// <summary>Upscaling factor: HQ side = Scale × LQ side.</summary>
     public int Scale { get; init; } = 4;
 
-    /// <summary>HQ patch side in pixels (the full patch when the translational term is on); a multiple of Scale.</summary>
+    /// <summary>HQ side of the patches the batches hand out (gt_size: what the losses and the discriminator see); a
+    /// multiple of Scale. With the translational term the images are cut into larger patches, see <see cref="FullPatchSize"/>.</summary>
     public int GtSize { get; init; } = 128;
+
+    /// <summary>HQ side of the patch cut from each image: GtSize, or GtSize + Scale·shift while the translational term
+    /// cuts its corners from it (see <see cref="TranslationalCrops"/>).</summary>
+    public int FullPatchSize => TranslationalShift > 0 ? TranslationalCrops.FullPatchSize(GtSize, Scale, TranslationalShift) : GtSize;
 
     /// <summary>Random horizontal flip (p 0.5).</summary>
     public bool UseHFlip { get; init; } = true;
@@ -42,7 +48,7 @@ public sealed record DataPipelineOptions
     /// <summary>Images with more pixels than this are refused before decoding (decompression-bomb guard).</summary>
     public long MaxImagePixels { get; init; } = InputLimits.MaxImagePixels;
 
-    /// <summary>Images smaller than GtSize are reflect-padded (bottom/right) instead of skipped.</summary>
+    /// <summary>Images smaller than FullPatchSize are reflect-padded (bottom/right) instead of skipped.</summary>
     public bool PadSmall { get; init; }
 
     /// <summary>Extra LQ degradations after the bicubic downscale (off by default).</summary>
@@ -66,7 +72,7 @@ public sealed record DataPipelineOptions
         if (QueueCapacity < 1) throw new SrTrainException($"queue capacity (prefetch) {QueueCapacity}: must be at least 1");
         if (MaxImagePixels < 1) throw new SrTrainException($"max image pixels {MaxImagePixels}: must be positive");
         if (TranslationalShift < 0) throw new SrTrainException($"translational shift {TranslationalShift}: must be 0 (off) or positive");
-        if (TranslationalShift > 0) TranslationalCrops.Validate(GtSize, Scale, TranslationalShift);
+        if (TranslationalShift > 0) TranslationalCrops.Validate(FullPatchSize, Scale, TranslationalShift);
         Degradations.Validate();
     }
 }

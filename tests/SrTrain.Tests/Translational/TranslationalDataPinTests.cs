@@ -5,6 +5,7 @@ using Serilog.Core;
 using SrTrain.Config;
 using SrTrain.Data;
 using SrTrain.Training;
+using SrTrain.Translational;
 using TorchSharp;
 using static SrTrain.Tests.Data.DataTestUtil;
 
@@ -63,8 +64,9 @@ public class TranslationalDataPinTests
 
     static string SecondViewText(TrainingBatch batch, out torch.Tensor? lq2)
     {
-        lq2 = batch.Lq2;
-        return lq2 is null ? "none" : $"{batch.Corner1}{batch.Corner2}{batch.Region1}{batch.Region2}";
+        var v = batch.SecondView;
+        lq2 = v?.Lq;
+        return v is null ? "none" : $"{v.MainCrop.Corner}{v.Crop.Corner}{v.MainRegion}{v.Region}";
     }
 
     static byte[] Bytes(torch.Tensor t) => MemoryMarshal.AsBytes(t.contiguous().data<float>().ToArray().AsSpan()).ToArray();
