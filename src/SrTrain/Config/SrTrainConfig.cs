@@ -133,11 +133,15 @@ public sealed record PerceptualLossConfig
     /// <summary>0 = off. ESRGAN uses 1.0.</summary>
     public double Weight { get; init; } = 0;
     public int StartStep { get; init; } = 0;
-    /// <summary>VGG-16 layers and their weights (ESRGAN: conv5_4 of VGG-19; the VGG-16 usual set below).</summary>
-    public Dictionary<string, double> LayerWeights { get; init; } = new()
+    /// <summary>The usual VGG-16 layer set (ESRGAN uses conv5_4 of VGG-19, which VGG-16 lacks): the default of
+    /// <see cref="LayerWeights"/>, and the fixed layers of the vgg_dist metric.</summary>
+    public static readonly IReadOnlyDictionary<string, double> DefaultLayerWeights = new Dictionary<string, double>
     {
         ["relu1_2"] = 0.1, ["relu2_2"] = 0.1, ["relu3_3"] = 1.0, ["relu4_3"] = 1.0, ["relu5_3"] = 1.0,
     };
+
+    /// <summary>VGG-16 layers and their weights (default: <see cref="DefaultLayerWeights"/>).</summary>
+    public Dictionary<string, double> LayerWeights { get; init; } = new(DefaultLayerWeights);
 }
 
 public sealed record GanLossConfig
