@@ -1,4 +1,5 @@
 using SrTrain.Data;
+using SrTrain.Tests.Support;
 using static SrTrain.Tests.Data.DataTestUtil;
 using static TorchSharp.torch;
 

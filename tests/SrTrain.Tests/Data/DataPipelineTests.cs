@@ -4,6 +4,7 @@ using SrTrain.Data;
 using SrTrain.Translational;
 using TorchSharp;
 using static TorchSharp.torch;
+using SrTrain.Tests.Support;
 using static SrTrain.Tests.Data.DataTestUtil;
 
 namespace SrTrain.Tests.Data;
@@ -255,7 +256,7 @@ public class DecodeFailureTests
     [Fact]
     public void FileThatPassesTheScanButFailsToDecode_IsSkippedOnce_AndDrawsStayDeterministic()
     {
-        using var dir = new DataTestUtil.TempDir();
+        using var dir = new TempDir();
         File.Copy(DataTestUtil.TestFile("chelsea_hq.png"), dir.File("a_good.png"));
         // Header and IEND intact, compressed pixel data scrambled: only a full decode can tell.
         var bytes = File.ReadAllBytes(DataTestUtil.TestFile("camera.png"));

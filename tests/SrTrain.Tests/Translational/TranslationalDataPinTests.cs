@@ -7,6 +7,7 @@ using SrTrain.Data;
 using SrTrain.Training;
 using SrTrain.Translational;
 using TorchSharp;
+using SrTrain.Tests.Support;
 using static SrTrain.Tests.Data.DataTestUtil;
 
 namespace SrTrain.Tests.Translational;
