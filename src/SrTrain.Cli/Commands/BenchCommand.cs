@@ -102,9 +102,13 @@ public static class BenchCommand
         {
             HqDir = dir,
             Scale = p.Scale,
-            GtSize = translational ? p.HqSize + p.Scale * p.TranslationalShift : p.HqSize,
+            GtSize = p.HqSize,
             BatchSize = p.BatchSize,
             TranslationalShift = translational ? p.TranslationalShift : 0,
+            // What the pipeline can make with up to 4 workers and 8 batches ahead (more than training's defaults), so the
+            // ratio says whether the data can keep up at all.
+            NumWorkers = Math.Max(1, Math.Min(4, Environment.ProcessorCount)),
+            QueueCapacity = 8,
         };
         double produced = DataThroughput.Measure(options, 5.0, ctx.Log);
         double consumed = p.BatchSize * 1000 / stepMs;

@@ -46,11 +46,7 @@ public sealed record BenchPreset
     public LossesConfig Losses(bool translational) => new()
     {
         Pixel = new PixelLossConfig { Criterion = PixelCriterion.L1, Weight = 0.01 },
-        Perceptual = new PerceptualLossConfig
-        {
-            Weight = 1.0,
-            LayerWeights = new() { ["relu1_2"] = 0.1, ["relu2_2"] = 0.1, ["relu3_3"] = 1.0, ["relu4_3"] = 1.0, ["relu5_3"] = 1.0 },
-        },
+        Perceptual = new PerceptualLossConfig { Weight = 1.0 },   // the default layer weights are the peer's
         Gan = new GanLossConfig { Type = GanType.RaGAN, Weight = 0.005 },
         Translational = new TranslationalLossConfig { Weight = translational ? 1.0 : 0.0, Shift = TranslationalShift },
     };

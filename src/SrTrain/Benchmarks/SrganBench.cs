@@ -3,6 +3,7 @@ using SrTrain.Data;
 using SrTrain.Losses;
 using SrTrain.Models;
 using SrTrain.Training;
+using SrTrain.Translational;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,7 +26,8 @@ public sealed class SrganBench : IDisposable
     readonly bool _translational;
     readonly Tensor _hqFull;
     readonly Tensor _lqFull;
-    readonly Random _corners;
+    readonly int _seed;
+    readonly CornerCrop[]? _corners;
     readonly FlatAdam _optG;
     readonly FlatAdam _optD;
     readonly SrganStep _step;
@@ -44,7 +46,7 @@ public sealed class SrganBench : IDisposable
         _translational = translational;
         _device = device ?? CPU;
         torch.manual_seed(seed);
-        _corners = new Random(seed);
+        _seed = seed;
         Generator = new RrdbNet(3, 3, preset.Scale, preset.NumFeat, preset.NumBlock, preset.NumGrowCh);
         Discriminator = new VggStyleDiscriminator(3, preset.DNumFeat, preset.HqSize);
         var losses = preset.Losses(translational);
@@ -58,36 +60,32 @@ public sealed class SrganBench : IDisposable
         _optD = new FlatAdam(new FlatParameters(Discriminator, withGrad: true), 1e-4, 0.9, 0.99);
         _step = new SrganStep(Generator, Discriminator, _optG, _optD, losses, perceptual, gradClip: 0);
 
-        FullHqSize = translational ? preset.HqSize + preset.Scale * preset.TranslationalShift : preset.HqSize;
+        FullHqSize = translational ? TranslationalCrops.FullPatchSize(preset.HqSize, preset.Scale, preset.TranslationalShift) : preset.HqSize;
+        if (translational) _corners = TranslationalCrops.ComputeAll(FullHqSize, preset.Scale, preset.TranslationalShift);
         _hqFull = rand(preset.BatchSize, 3, FullHqSize, FullHqSize, device: _device);
         _lqFull = nn.functional.interpolate(_hqFull, scale_factor: new[] { 1.0 / preset.Scale, 1.0 / preset.Scale },
             mode: InterpolationMode.Bicubic, align_corners: false);
     }
 
     /// <summary>The batch of step <paramref name="step"/>: the whole synthetic batch, or with the translational term two
-    /// different random corners of it, with the shared regions from <see cref="TranslationalCrops.Compute"/>.</summary>
+    /// different corners of it, drawn and cut as the data pipeline does (<see cref="TranslationalCrops.PickPair"/>).</summary>
     public TrainingBatch MakeBatch(long step)
     {
-        if (!_translational)
+        if (_corners is null)
             return new TrainingBatch { Step = step, Lq = _lqFull.alias(), Hq = _hqFull.alias(), Samples = Array.Empty<SampleInfo>() };
-        int a = _corners.Next(4), b = _corners.Next(3);
-        if (b >= a) b++;
-        var c1 = TranslationalCrops.Compute(FullHqSize, _preset.Scale, _preset.TranslationalShift, Corner.All[a]);
-        var c2 = TranslationalCrops.Compute(FullHqSize, _preset.Scale, _preset.TranslationalShift, Corner.All[b]);
+        var (c1, c2) = TranslationalCrops.PickPair(_corners, _seed, step);
         return new TrainingBatch
         {
             Step = step,
             Lq = Crop(_lqFull, c1.LqTop, c1.LqLeft, c1.LqSize),
             Hq = Crop(_hqFull, c1.HqTop, c1.HqLeft, c1.HqSize),
-            Lq2 = Crop(_lqFull, c2.LqTop, c2.LqLeft, c2.LqSize),
-            Hq2 = Crop(_hqFull, c2.HqTop, c2.HqLeft, c2.HqSize),
-            Corner1 = c1.Corner,
-            Corner2 = c2.Corner,
-            Region1 = c1.Shared,
-            Region2 = c2.Shared,
+            SecondView = new SecondView(Crop(_lqFull, c2.LqTop, c2.LqLeft, c2.LqSize), c1, c2),
             Samples = Array.Empty<SampleInfo>(),
         };
     }
+
+    /// <summary>The HQ pixels of <paramref name="crop"/> in the synthetic full patch (tests check the geometry with it).</summary>
+    internal Tensor HqOf(CornerCrop crop) => Crop(_hqFull, crop.HqTop, crop.HqLeft, crop.HqSize);
 
     static Tensor Crop(Tensor t, int top, int left, int size) =>
         t[.., .., TensorIndex.Slice(top, top + size), TensorIndex.Slice(left, left + size)];

@@ -1,3 +1,5 @@
+using SrTrain.Models;
+
 namespace SrTrain.Config;
 
 /// <summary>Rejects impossible values at start-up, naming the key's path and the reason, so a typo costs seconds
@@ -46,7 +48,7 @@ public static class ConfigValidator
         Require(l.Perceptual.Weight == 0 || l.Perceptual.LayerWeights.Count > 0, "losses.perceptual.layer_weights", "must name at least one VGG-16 layer");
         foreach (var (layer, w) in l.Perceptual.LayerWeights)
         {
-            Require(Vgg16LayerNames.Contains(layer), $"losses.perceptual.layer_weights.{layer}", $"is not a VGG-16 layer (use e.g. {string.Join(", ", Vgg16LayerNames.Where(n => n.StartsWith("relu")))})");
+            Require(Vgg16Features.LayerNames.Contains(layer), $"losses.perceptual.layer_weights.{layer}", $"is not a VGG-16 layer (use e.g. {string.Join(", ", Vgg16Features.LayerNames.Where(n => n.StartsWith("relu")))})");
             Require(w >= 0, $"losses.perceptual.layer_weights.{layer}", "must be 0 or more");
         }
         Require(l.Gan.Weight >= 0, "losses.gan.weight", "must be 0 or more");
@@ -130,14 +132,4 @@ public static class ConfigValidator
         AtMost(c.Val.CropBorder, 1024, "val.crop_border");
         AtMost(c.Checkpoint.KeepLast, 100_000, "checkpoint.keep_last");
     }
-
-    /// <summary>torchvision VGG-16 feature layers by their usual names, in order.</summary>
-    public static readonly string[] Vgg16LayerNames =
-    {
-        "conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1",
-        "conv2_1", "relu2_1", "conv2_2", "relu2_2", "pool2",
-        "conv3_1", "relu3_1", "conv3_2", "relu3_2", "conv3_3", "relu3_3", "pool3",
-        "conv4_1", "relu4_1", "conv4_2", "relu4_2", "conv4_3", "relu4_3", "pool4",
-        "conv5_1", "relu5_1", "conv5_2", "relu5_2", "conv5_3", "relu5_3", "pool5",
-    };
 }

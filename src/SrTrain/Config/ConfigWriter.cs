@@ -19,8 +19,6 @@ public static class ConfigWriter
         return text.EndsWith("...\n") ? text[..^4] : text;
     }
 
-    public static YamlMappingNode ToYamlNode(SrTrainConfig config) => (YamlMappingNode)ToNode(config);
-
     static YamlNode ToNode(object? value)
     {
         switch (value)

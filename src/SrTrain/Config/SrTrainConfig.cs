@@ -40,8 +40,9 @@ public sealed record TrainDataConfig
     public string DatarootGt { get; init; } = "";
     /// <summary>Optional folder of matching low-quality images (same file names); empty = LQ made by bicubic downscaling.</summary>
     public string DatarootLq { get; init; } = "";
-    /// <summary>HQ patch size the losses and the discriminator see. While the translational term is active, patches of
-    /// gt_size + scale·shift are cut and two of their gt_size corners are used (the original 256 → 224 is gt_size 224).</summary>
+    /// <summary>HQ patch size the losses and the discriminator see. While the translational term is active, full patches
+    /// of gt_size + scale·shift are cut and two of their gt_size corners are used (the original example, 256-pixel
+    /// patches with 224-pixel corners, is gt_size 224, shift 8 at x4).</summary>
     public int GtSize { get; init; } = 128;
     public bool UseHflip { get; init; } = true;
     public bool UseRot { get; init; } = true;
@@ -132,11 +133,15 @@ public sealed record PerceptualLossConfig
     /// <summary>0 = off. ESRGAN uses 1.0.</summary>
     public double Weight { get; init; } = 0;
     public int StartStep { get; init; } = 0;
-    /// <summary>VGG-16 layers and their weights (ESRGAN: conv5_4 of VGG-19; the VGG-16 usual set below).</summary>
-    public Dictionary<string, double> LayerWeights { get; init; } = new()
+    /// <summary>The usual VGG-16 layer set (ESRGAN uses conv5_4 of VGG-19, which VGG-16 lacks): the default of
+    /// <see cref="LayerWeights"/>, and the fixed layers of the vgg_dist metric.</summary>
+    public static readonly IReadOnlyDictionary<string, double> DefaultLayerWeights = new Dictionary<string, double>
     {
         ["relu1_2"] = 0.1, ["relu2_2"] = 0.1, ["relu3_3"] = 1.0, ["relu4_3"] = 1.0, ["relu5_3"] = 1.0,
     };
+
+    /// <summary>VGG-16 layers and their weights (default: <see cref="DefaultLayerWeights"/>).</summary>
+    public Dictionary<string, double> LayerWeights { get; init; } = new(DefaultLayerWeights);
 }
 
 public sealed record GanLossConfig
@@ -155,7 +160,7 @@ public sealed record TranslationalLossConfig
     /// <summary>Step from which the term is on; it should start once the generator makes coherent images.</summary>
     public int StartStep { get; init; } = 0;
     /// <summary>Shift k in LQ pixels between corner crops: the full patch is gt_size + scale·k and the region all four
-    /// corners share is gt_size − scale·k (224 + 32 = 256 → 192 at x4 with k = 8).</summary>
+    /// corners share is gt_size − scale·k (gt_size 224, k = 8 at x4: full patch 256, shared region 192).</summary>
     public int Shift { get; init; } = 8;
     /// <summary>Stop gradients through the second pass (by default both passes get gradients).</summary>
     public bool DetachSecond { get; init; } = false;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Serilog;
 using Serilog.Core;
+using SrTrain.Translational;
 
 namespace SrTrain.Data;
 
@@ -19,13 +20,13 @@ public sealed class DataPipeline
         options.Validate();
         Options = options;
         var logger = log ?? Logger.None;
-        _catalog = ImageCatalog.Scan(options.HqDir, options.LqDir, options.Scale, options.GtSize, options.PadSmall, options.MaxImagePixels, logger);
+        _catalog = ImageCatalog.Scan(options.HqDir, options.LqDir, options.Scale, options.FullPatchSize, options.PadSmall, options.MaxImagePixels, logger);
         if (options.CacheImages) _cache = new ConcurrentDictionary<ImageEntry, Lazy<LoadedImage>>();
         if (options.TranslationalShift > 0)
-            _corners = Corner.All.Select(c => TranslationalCrops.Compute(options.GtSize, options.Scale, options.TranslationalShift, c)).ToArray();
-        logger.Information("Training data: {Count} image(s) from {HqDir}{Paired}, {Skipped} skipped; patch {GtSize} at x{Scale}",
+            _corners = TranslationalCrops.ComputeAll(options.FullPatchSize, options.Scale, options.TranslationalShift);
+        logger.Information("Training data: {Count} image(s) from {HqDir}{Paired}, {Skipped} skipped; patch {FullPatchSize} at x{Scale}",
             _catalog.Entries.Count, options.HqDir, options.LqDir == null ? " (LQ by bicubic downscaling)" : $" paired with {options.LqDir}",
-            _catalog.SkippedCount, options.GtSize, options.Scale);
+            _catalog.SkippedCount, options.FullPatchSize, options.Scale);
     }
 
     public DataPipelineOptions Options { get; }
@@ -49,42 +50,38 @@ public sealed class DataPipeline
         var o = Options;
         // This process's share of the global batch; each sample's randomness comes from its global index.
         var (first, b) = o.Shard.Range(o.BatchSize);
-        CornerCrop? crop1 = null, crop2 = null;
-        if (_corners != null)
-        {
-            // One corner pair for the whole batch, as the PyTorch reference does, so the two passes stay batched.
-            var (c1, c2) = TranslationalCrops.PickCorners(SampleRandom.For(o.Seed, step, -1));
-            crop1 = _corners[2 * c1.Row + c1.Col];
-            crop2 = _corners[2 * c2.Row + c2.Col];
-        }
+        // One corner pair for the whole batch, from its own stream: the samples' draws do not depend on it.
+        (CornerCrop Main, CornerCrop Second)? pair = _corners == null ? null : TranslationalCrops.PickPair(_corners, o.Seed, step);
         var lq = new RgbImage[b];
         var hq = new RgbImage[b];
-        var lq2 = crop2 == null ? null : new RgbImage[b];
-        var hq2 = crop2 == null ? null : new RgbImage[b];
+        var lq2 = new RgbImage[pair == null ? 0 : b];
         var infos = new SampleInfo[b];
         for (int i = 0; i < b; i++)
         {
             var (fullLq, fullHq, info) = MakeSample(SampleRandom.For(o.Seed, step, first + i));
             infos[i] = info;
-            if (crop1 == null) { lq[i] = fullLq; hq[i] = fullHq; continue; }
-            lq[i] = fullLq.Crop(crop1.LqTop, crop1.LqLeft, crop1.LqSize, crop1.LqSize);
-            hq[i] = fullHq.Crop(crop1.HqTop, crop1.HqLeft, crop1.HqSize, crop1.HqSize);
-            lq2![i] = fullLq.Crop(crop2!.LqTop, crop2.LqLeft, crop2.LqSize, crop2.LqSize);
-            hq2![i] = fullHq.Crop(crop2.HqTop, crop2.HqLeft, crop2.HqSize, crop2.HqSize);
+            if (pair is not var (main, second)) { lq[i] = fullLq; hq[i] = fullHq; continue; }
+            lq[i] = fullLq.Crop(main.LqTop, main.LqLeft, main.LqSize, main.LqSize);
+            hq[i] = fullHq.Crop(main.HqTop, main.HqLeft, main.HqSize, main.HqSize);
+            lq2[i] = fullLq.Crop(second.LqTop, second.LqLeft, second.LqSize, second.LqSize);
         }
-        return new BatchData { Step = step, Lq = lq, Hq = hq, Lq2 = lq2, Hq2 = hq2, Crop1 = crop1, Crop2 = crop2, Samples = infos };
+        return new BatchData
+        {
+            Step = step, Lq = lq, Hq = hq, Samples = infos,
+            Second = pair is var (m, s) ? (lq2, m, s) : null,
+        };
     }
 
-    /// <summary>One full patch: LQ (GtSize/Scale) and HQ (GtSize), degraded and augmented.</summary>
+    /// <summary>One full patch: LQ (FullPatchSize/Scale) and HQ (FullPatchSize), degraded and augmented.</summary>
     (RgbImage Lq, RgbImage Hq, SampleInfo Info) MakeSample(SampleRandom rng)
     {
         var o = Options;
         var (entry, image) = PickImage(rng);
-        int s = o.Scale, lqGt = o.GtSize / s;
+        int s = o.Scale, full = o.FullPatchSize, lqGt = full / s;
         // Pick the LQ position and multiply, so the HQ patch sits exactly over the LQ patch.
         int lqTop = rng.NextInt(image.Hq.Height / s - lqGt + 1);
         int lqLeft = rng.NextInt(image.Hq.Width / s - lqGt + 1);
-        var hq = image.Hq.Crop(lqTop * s, lqLeft * s, o.GtSize, o.GtSize);
+        var hq = image.Hq.Crop(lqTop * s, lqLeft * s, full, full);
         RgbImage lq;
         if (image.Lq != null)
             lq = image.Lq.Crop(lqTop, lqLeft, lqGt, lqGt);
@@ -130,7 +127,7 @@ public sealed class DataPipeline
 
     LoadedImage Load(ImageEntry entry)
     {
-        int padTo = Options.PadSmall ? Options.GtSize : 0;
+        int padTo = Options.PadSmall ? Options.FullPatchSize : 0;
         if (_cache == null) return _catalog.Load(entry, padTo);
         return _cache.GetOrAdd(entry, e => new Lazy<LoadedImage>(() => _catalog.Load(e, padTo))).Value;
     }

@@ -1,10 +1,15 @@
 using SrTrain.Config;
+using SrTrain.Translational;
 
 namespace SrTrain.Data;
 
-/// <summary>Everything the training data pipeline needs, as plain values (the config layer maps its YAML onto this).</summary>
+/// <summary>Everything the training data pipeline needs, as plain values (the config layer maps its YAML onto this).
+/// Its defaults are the config's (<see cref="TrainDataConfig"/>), so a default changed there holds here too.</summary>
 public sealed record DataPipelineOptions
 {
+    internal static readonly SrTrainConfig ConfigDefaults = new();
+    static TrainDataConfig TrainDefaults => ConfigDefaults.Datasets.Train;
+
     /// <summary>Folder of HQ (ground-truth) images, searched recursively.</summary>
     public required string HqDir { get; init; }
 
@@ -13,28 +18,33 @@ public sealed record DataPipelineOptions
     public string? LqDir { get; init; }
 
     /// <summary>Upscaling factor: HQ side = Scale × LQ side.</summary>
-    public int Scale { get; init; } = 4;
+    public int Scale { get; init; } = ConfigDefaults.Scale;
 
-    /// <summary>HQ patch side in pixels (the full patch when the translational term is on); a multiple of Scale.</summary>
-    public int GtSize { get; init; } = 128;
+    /// <summary>HQ side of the patches the batches hand out (gt_size: what the losses and the discriminator see); a
+    /// multiple of Scale. With the translational term the images are cut into larger patches, see <see cref="FullPatchSize"/>.</summary>
+    public int GtSize { get; init; } = TrainDefaults.GtSize;
+
+    /// <summary>HQ side of the patch cut from each image: GtSize, or GtSize + Scale·shift while the translational term
+    /// cuts its corners from it (see <see cref="TranslationalCrops"/>).</summary>
+    public int FullPatchSize => TranslationalShift > 0 ? TranslationalCrops.FullPatchSize(GtSize, Scale, TranslationalShift) : GtSize;
 
     /// <summary>Random horizontal flip (p 0.5).</summary>
-    public bool UseHFlip { get; init; } = true;
+    public bool UseHFlip { get; init; } = TrainDefaults.UseHflip;
 
     /// <summary>Random vertical flip and transpose ("rot90" in BasicSR), each p 0.5.</summary>
-    public bool UseRot { get; init; } = true;
+    public bool UseRot { get; init; } = TrainDefaults.UseRot;
 
     /// <summary>Seed: with the step number and sample index it fixes every random choice of a batch.</summary>
     public long Seed { get; init; }
 
     /// <summary>Patches per batch.</summary>
-    public int BatchSize { get; init; } = 4;
+    public int BatchSize { get; init; } = TrainDefaults.BatchSize;
 
     /// <summary>Background threads making batches.</summary>
-    public int NumWorkers { get; init; } = Math.Max(1, Math.Min(4, Environment.ProcessorCount));
+    public int NumWorkers { get; init; } = Math.Max(1, TrainDefaults.NumWorkers);
 
     /// <summary>Batches made ahead of the training loop (prefetch depth).</summary>
-    public int QueueCapacity { get; init; } = 8;
+    public int QueueCapacity { get; init; } = TrainDefaults.PrefetchBatches;
 
     /// <summary>Keep decoded images in memory (for small data sets: a 2 MP image takes 24 MB as float).</summary>
     public bool CacheImages { get; init; }
@@ -42,7 +52,7 @@ public sealed record DataPipelineOptions
     /// <summary>Images with more pixels than this are refused before decoding (decompression-bomb guard).</summary>
     public long MaxImagePixels { get; init; } = InputLimits.MaxImagePixels;
 
-    /// <summary>Images smaller than GtSize are reflect-padded (bottom/right) instead of skipped.</summary>
+    /// <summary>Images smaller than FullPatchSize are reflect-padded (bottom/right) instead of skipped.</summary>
     public bool PadSmall { get; init; }
 
     /// <summary>Extra LQ degradations after the bicubic downscale (off by default).</summary>
@@ -66,7 +76,7 @@ public sealed record DataPipelineOptions
         if (QueueCapacity < 1) throw new SrTrainException($"queue capacity (prefetch) {QueueCapacity}: must be at least 1");
         if (MaxImagePixels < 1) throw new SrTrainException($"max image pixels {MaxImagePixels}: must be positive");
         if (TranslationalShift < 0) throw new SrTrainException($"translational shift {TranslationalShift}: must be 0 (off) or positive");
-        if (TranslationalShift > 0) TranslationalCrops.Validate(GtSize, Scale, TranslationalShift);
+        if (TranslationalShift > 0) TranslationalCrops.Validate(FullPatchSize, Scale, TranslationalShift);
         Degradations.Validate();
     }
 }
@@ -78,15 +88,15 @@ public sealed record DegradationOptions
     public double NoiseProbability { get; init; }
 
     /// <summary>Noise sigma range in 8-bit units (sigma 10 = 10/255 on [0,1]), drawn uniformly per sample.</summary>
-    public double NoiseSigmaMin { get; init; } = 1;
-    public double NoiseSigmaMax { get; init; } = 30;
+    public double NoiseSigmaMin { get; init; } = DataPipelineOptions.ConfigDefaults.Datasets.Train.NoiseRange[0];
+    public double NoiseSigmaMax { get; init; } = DataPipelineOptions.ConfigDefaults.Datasets.Train.NoiseRange[1];
 
     /// <summary>Probability of JPEG re-compression of a sample (0 = never).</summary>
     public double JpegProbability { get; init; }
 
     /// <summary>JPEG quality range (1–100), drawn uniformly per sample.</summary>
-    public int JpegQualityMin { get; init; } = 30;
-    public int JpegQualityMax { get; init; } = 95;
+    public int JpegQualityMin { get; init; } = DataPipelineOptions.ConfigDefaults.Datasets.Train.JpegRange[0];
+    public int JpegQualityMax { get; init; } = DataPipelineOptions.ConfigDefaults.Datasets.Train.JpegRange[1];
 
     internal void Validate()
     {

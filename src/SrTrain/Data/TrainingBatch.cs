@@ -1,3 +1,4 @@
+using SrTrain.Translational;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -7,30 +8,24 @@ namespace SrTrain.Data;
 /// (full) patch in the image, and the augmentation applied.</summary>
 public sealed record SampleInfo(string Image, int HqTop, int HqLeft, bool HFlip, bool VFlip, bool Transpose);
 
-/// <summary>One training batch as float32 tensors in [0,1]. Lq (B,3,h,w) and Hq (B,3,H,W) are the main pass; with
-/// the translational term on they are corner <see cref="Corner1"/> of each full patch and Lq2/Hq2 are corner
-/// <see cref="Corner2"/>; <see cref="Region1"/>/<see cref="Region2"/> locate the region both share in each crop's own
-/// HQ (output) coordinates. The tensors are created on the thread that takes the batch, so they join its current
+/// <summary>One training batch as float32 tensors in [0,1]. Lq (B,3,h,w) and Hq (B,3,H,W) are the main pass; while
+/// the translational term is active they are one corner of each full patch and <see cref="SecondView"/> carries
+/// another corner's LQ and where the two share a region. The tensors are created on the thread that takes the batch, so they join its current
 /// dispose scope; Dispose frees them explicitly.</summary>
 public sealed class TrainingBatch : IDisposable
 {
     public required long Step { get; init; }
     public required Tensor Lq { get; init; }
     public required Tensor Hq { get; init; }
-    public Tensor? Lq2 { get; init; }
-    public Tensor? Hq2 { get; init; }
-    public Corner? Corner1 { get; init; }
-    public Corner? Corner2 { get; init; }
-    public Region? Region1 { get; init; }
-    public Region? Region2 { get; init; }
+    /// <summary>Null while the translational term is off.</summary>
+    public SecondView? SecondView { get; init; }
     public required IReadOnlyList<SampleInfo> Samples { get; init; }
 
     public void Dispose()
     {
         Lq.Dispose();
         Hq.Dispose();
-        Lq2?.Dispose();
-        Hq2?.Dispose();
+        SecondView?.Lq.Dispose();
     }
 }
 
@@ -40,10 +35,8 @@ internal sealed class BatchData
     public required long Step { get; init; }
     public required RgbImage[] Lq { get; init; }
     public required RgbImage[] Hq { get; init; }
-    public RgbImage[]? Lq2 { get; init; }
-    public RgbImage[]? Hq2 { get; init; }
-    public CornerCrop? Crop1 { get; init; }
-    public CornerCrop? Crop2 { get; init; }
+    /// <summary>While the translational term is active: the second corner's LQ and the crops of both corners.</summary>
+    public (RgbImage[] Lq, CornerCrop MainCrop, CornerCrop Crop)? Second { get; init; }
     public required SampleInfo[] Samples { get; init; }
 
     public TrainingBatch ToBatch() => new()
@@ -51,12 +44,7 @@ internal sealed class BatchData
         Step = Step,
         Lq = Stack(Lq),
         Hq = Stack(Hq),
-        Lq2 = Lq2 == null ? null : Stack(Lq2),
-        Hq2 = Hq2 == null ? null : Stack(Hq2),
-        Corner1 = Crop1?.Corner,
-        Corner2 = Crop2?.Corner,
-        Region1 = Crop1?.Shared,
-        Region2 = Crop2?.Shared,
+        SecondView = Second is var (lq2, main, crop) ? new SecondView(Stack(lq2), main, crop) : null,
         Samples = Samples,
     };
 

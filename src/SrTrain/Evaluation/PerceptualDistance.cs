@@ -1,3 +1,4 @@
+using SrTrain.Config;
 using SrTrain.Models;
 using static TorchSharp.torch;
 
@@ -7,12 +8,9 @@ namespace SrTrain.Evaluation;
 /// the perceptual loss (BasicSR's PerceptualLoss with L1 criterion) and of <c>Validator</c>'s <c>vgg_dist</c>.</summary>
 public static class PerceptualDistance
 {
-    /// <summary>Layers and weights of the metric. Fixed (not the loss's layers) so the metric means the same in every
-    /// run and in `srtrain eval`.</summary>
-    public static readonly IReadOnlyDictionary<string, double> Layers = new Dictionary<string, double>
-    {
-        ["relu1_2"] = 0.1, ["relu2_2"] = 0.1, ["relu3_3"] = 1.0, ["relu4_3"] = 1.0, ["relu5_3"] = 1.0,
-    };
+    /// <summary>Layers and weights of the metric: the perceptual loss's default set, fixed (not the configured loss's
+    /// layers) so the metric means the same in every run and in `srtrain eval`.</summary>
+    public static readonly IReadOnlyDictionary<string, double> Layers = PerceptualLossConfig.DefaultLayerWeights;
 
     /// <param name="output">(1,3,H,W) in [0,1], on the VGG's device.</param>
     /// <param name="hq">(1,3,H,W) in [0,1], on the VGG's device.</param>

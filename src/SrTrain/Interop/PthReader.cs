@@ -174,7 +174,7 @@ internal sealed class PthReader
     {
         CheckedBytes(r);
         var (storage, baseOffset, _) = Locate(r);
-        var target = storage.DType is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64 ? ScalarType.Float32 : storage.DType;
+        var target = TensorDTypes.LoadedType(storage.DType);
         var result = torch.empty(r.Size, dtype: target, device: torch.CPU);
         if (r.Size.Any(d => d == 0)) return result;
         if (storage.Flat is null)
@@ -197,27 +197,14 @@ internal sealed class PthReader
         _ => throw new InvalidDataException("a tensor refers to something that is not a storage"),
     };
 
-    static int TargetElementSize(Storage s) => s.DType is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64 ? 4 : s.ElementSize;
+    static int TargetElementSize(Storage s) => TensorDTypes.LoadedSize(s.DType, s.ElementSize);
 
     static long Mb(long bytes) => bytes >> 20;
 
     static (ScalarType, int) StorageDType(object? type)
     {
         if (type is not PyGlobal g) throw new InvalidDataException("storage type is not a torch storage class");
-        return g.Name switch
-        {
-            "FloatStorage" => (ScalarType.Float32, 4),
-            "DoubleStorage" => (ScalarType.Float64, 8),
-            "HalfStorage" => (ScalarType.Float16, 2),
-            "BFloat16Storage" => (ScalarType.BFloat16, 2),
-            "LongStorage" => (ScalarType.Int64, 8),
-            "IntStorage" => (ScalarType.Int32, 4),
-            "ShortStorage" => (ScalarType.Int16, 2),
-            "CharStorage" => (ScalarType.Int8, 1),
-            "ByteStorage" or "UntypedStorage" => (ScalarType.Byte, 1),
-            "BoolStorage" => (ScalarType.Bool, 1),
-            _ => throw new InvalidDataException($"unsupported storage type {g}"),
-        };
+        return TensorDTypes.FromStorage(g.Name) is { } r ? (r.Type, r.Size) : throw new InvalidDataException($"unsupported storage type {g}");
     }
 
     static object?[] PersistentTuple(object? pid)

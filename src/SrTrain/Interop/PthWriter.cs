@@ -66,20 +66,8 @@ internal static class PthWriter
         zip.Finish();
     }
 
-    static string StorageName(ScalarType dtype) => dtype switch
-    {
-        ScalarType.Float32 => "FloatStorage",
-        ScalarType.Float64 => "DoubleStorage",
-        ScalarType.Float16 => "HalfStorage",
-        ScalarType.BFloat16 => "BFloat16Storage",
-        ScalarType.Int64 => "LongStorage",
-        ScalarType.Int32 => "IntStorage",
-        ScalarType.Int16 => "ShortStorage",
-        ScalarType.Int8 => "CharStorage",
-        ScalarType.Byte => "ByteStorage",
-        ScalarType.Bool => "BoolStorage",
-        _ => throw new SrTrainException($"tensors of type {dtype} cannot be written to a .pth file"),
-    };
+    static string StorageName(ScalarType dtype) =>
+        TensorDTypes.Of(dtype)?.Storage ?? throw new SrTrainException($"tensors of type {dtype} cannot be written to a .pth file");
 
     static void Global(BinaryWriter w, string module, string name)
     {

@@ -28,7 +28,6 @@ internal sealed class PyDict
     }
 
     public object? Get(string key) => Items.FirstOrDefault(kv => kv.Key is string s && s == key).Value;
-    public bool Has(string key) => Items.Any(kv => kv.Key is string s && s == key);
 }
 
 /// <summary>What torch._utils._rebuild_tensor_v2 would build, kept as a description: the tensor is only materialised

@@ -59,7 +59,7 @@ internal static class SafetensorsFile
         long total = 0, budget = InputLimits.MaxWeightBytes;
         foreach (var e in entries)
         {
-            total += (e.End - e.Begin) / e.Size * (e.DType is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64 ? 4 : e.Size);
+            total += (e.End - e.Begin) / e.Size * TensorDTypes.LoadedSize(e.DType, e.Size);
             if (total > budget) throw new WeightLimitException($"its tensors need more than {budget >> 20} MB", InputLimits.MaxWeightMbVariable);
         }
         // The JSON keys are sorted by name; file order is the writer's order (for files written here, the state-dict
@@ -69,9 +69,9 @@ internal static class SafetensorsFile
         {
             var t = torch.empty(e.Shape, dtype: e.DType, device: torch.CPU);
             if (e.End > e.Begin) t.bytes = data.AsSpan(dataStart + (int)e.Begin, (int)(e.End - e.Begin));
-            if (e.DType is ScalarType.Float16 or ScalarType.BFloat16 or ScalarType.Float64)
+            if (TensorDTypes.LoadedType(e.DType) != e.DType)
             {
-                var f = t.to_type(ScalarType.Float32);
+                var f = t.to_type(TensorDTypes.LoadedType(e.DType));
                 t.Dispose();
                 t = f;
             }
@@ -122,33 +122,9 @@ internal static class SafetensorsFile
         output.Flush();
     }
 
-    static (ScalarType, int) DType(string name) => name switch
-    {
-        "F32" => (ScalarType.Float32, 4),
-        "F16" => (ScalarType.Float16, 2),
-        "BF16" => (ScalarType.BFloat16, 2),
-        "F64" => (ScalarType.Float64, 8),
-        "I64" => (ScalarType.Int64, 8),
-        "I32" => (ScalarType.Int32, 4),
-        "I16" => (ScalarType.Int16, 2),
-        "I8" => (ScalarType.Int8, 1),
-        "U8" => (ScalarType.Byte, 1),
-        "BOOL" => (ScalarType.Bool, 1),
-        _ => throw new InvalidDataException($"unsupported safetensors dtype '{name}'"),
-    };
+    static (ScalarType, int) DType(string name) =>
+        TensorDTypes.FromSafetensors(name) is { } r ? (r.Type, r.Size) : throw new InvalidDataException($"unsupported safetensors dtype '{name}'");
 
-    static string DTypeName(ScalarType t) => t switch
-    {
-        ScalarType.Float32 => "F32",
-        ScalarType.Float16 => "F16",
-        ScalarType.BFloat16 => "BF16",
-        ScalarType.Float64 => "F64",
-        ScalarType.Int64 => "I64",
-        ScalarType.Int32 => "I32",
-        ScalarType.Int16 => "I16",
-        ScalarType.Int8 => "I8",
-        ScalarType.Byte => "U8",
-        ScalarType.Bool => "BOOL",
-        _ => throw new SrTrainException($"tensors of type {t} cannot be written to .safetensors"),
-    };
+    static string DTypeName(ScalarType t) =>
+        TensorDTypes.Of(t)?.Safetensors ?? throw new SrTrainException($"tensors of type {t} cannot be written to .safetensors");
 }

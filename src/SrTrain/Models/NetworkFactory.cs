@@ -22,13 +22,14 @@ public static class NetworkFactory
         var (detected, sd) = WeightFile.ReadGenerator(path);
         spec = detected;
         detected.CheckFits(sd, path);
-        nn.Module<Tensor, Tensor> g = detected.Arch switch
+        // The detected architecture's names are network_g.type's, so the file's network is built by the same switch.
+        var type = Enum.GetValues<GeneratorType>().Cast<GeneratorType?>().FirstOrDefault(t => t.ToString() == detected.Arch)
+                   ?? throw new SrTrainException($"{path}: architecture {detected.Arch} cannot be built");
+        var g = CreateGenerator(new GeneratorConfig
         {
-            GeneratorSpec.RrdbNet => new RrdbNet(detected.NumInCh, detected.NumOutCh, detected.Scale, detected.NumFeat, detected.NumBlock, detected.NumGrowCh),
-            GeneratorSpec.MsrResNet => new MsrResNet(detected.NumInCh, detected.NumOutCh, detected.NumFeat, detected.NumBlock, detected.Scale),
-            GeneratorSpec.SrVggNetCompact => new SrVggNetCompact(detected.NumInCh, detected.NumOutCh, detected.NumFeat, detected.NumBlock, detected.Scale),
-            _ => throw new SrTrainException($"{path}: architecture {detected.Arch} cannot be built"),
-        };
+            Type = type, NumInCh = detected.NumInCh, NumOutCh = detected.NumOutCh,
+            NumFeat = detected.NumFeat, NumBlock = detected.NumBlock, NumGrowCh = detected.NumGrowCh,
+        }, detected.Scale);
         WeightFile.LoadInto(g, sd, path);
         return g;
     }

@@ -1,25 +1,29 @@
 using Serilog;
 using SrTrain.Config;
 using SrTrain.Data;
+using SrTrain.Translational;
 
 namespace SrTrain.Training;
 
 /// <summary>Feeds the trainer from the data pipeline. gt_size is always the patch the losses and the discriminator
-/// see; while the translational term is active the pipeline instead cuts patches of gt_size + scale·shift and hands
-/// out two of their gt_size corners (the original 256 → 224 example is gt_size 224, shift 8, x4). So the main pass
-/// keeps its size when a run is branched with the term on, and a VGG-style discriminator keeps its input size.
-/// Before the term's start step (or at weight 0) no corner is cut and no second crop is made.</summary>
+/// see; while the translational term is active (<see cref="TranslationalSchedule"/>) the pipeline instead cuts full
+/// patches of gt_size + scale·shift and hands out two of their gt_size corners (the original example is gt_size 224,
+/// shift 8, x4: full patch 256, corners 224). So the main pass keeps its size when a run is branched with the term on,
+/// and a VGG-style discriminator keeps its input size. Before the term's start step (or at weight 0) no corner is cut
+/// and no second crop is made.</summary>
 public sealed class PipelineTrainingData : ITrainingData
 {
     readonly DataPipeline _plain;
     readonly Lazy<DataPipeline>? _corners;
-    readonly long _translationalFrom;
+    readonly TranslationalSchedule _translational;
     TrainingDataStream? _plainStream;
     TrainingDataStream? _cornerStream;
     long _start;
 
     /// <param name="shard">This process's part of each global batch (data-parallel training).</param>
-    public PipelineTrainingData(SrTrainConfig c, ILogger log, BatchShard? shard = null)
+    /// <param name="translational">When the term is on: the schedule the training step asks too (by default the one
+    /// <paramref name="c"/>'s losses define).</param>
+    public PipelineTrainingData(SrTrainConfig c, ILogger log, BatchShard? shard = null, TranslationalSchedule? translational = null)
     {
         var d = c.Datasets.Train;
         if (string.IsNullOrWhiteSpace(d.DatarootGt))
@@ -50,24 +54,19 @@ public sealed class PipelineTrainingData : ITrainingData
                 JpegQualityMax = d.JpegRange[1],
             },
         };
-        var t = c.Losses.Translational;
-        _translationalFrom = t.Weight > 0 ? t.StartStep : long.MaxValue;
+        var t = _translational = translational ?? TranslationalSchedule.From(c.Losses);
         // The plain pipeline is needed only for steps before the term starts; building it scans the folder headers.
         _plain = new DataPipeline(options, log);
-        if (t.Weight > 0)
+        if (t.Enabled)
             _corners = new Lazy<DataPipeline>(() =>
             {
-                var corners = new DataPipeline(options with
-                {
-                    GtSize = d.GtSize + c.Scale * t.Shift,
-                    TranslationalShift = t.Shift,
-                }, log);
+                var corners = new DataPipeline(options with { TranslationalShift = t.Shift }, log);
                 // The corner patches are larger than gt_size, so images between the two sizes leave the training set.
                 if (corners.ImageCount < _plain.ImageCount)
                     log.Warning("The translational term needs patches of {Size} px (gt_size {Gt} + scale·shift): {Dropped} of {Total} training " +
                                 "image(s) are smaller and are no longer used from step {Step} (set datasets.train.pad_small to pad them instead)",
-                        d.GtSize + c.Scale * t.Shift, d.GtSize, _plain.ImageCount - corners.ImageCount,
-                        _plain.ImageCount, _translationalFrom);
+                        corners.Options.FullPatchSize, d.GtSize, _plain.ImageCount - corners.ImageCount,
+                        _plain.ImageCount, t.StartStep);
                 return corners;
             });
     }
@@ -75,12 +74,12 @@ public sealed class PipelineTrainingData : ITrainingData
     public void Start(long step)
     {
         _start = step;
-        if (step < _translationalFrom) _plainStream = _plain.Stream(step);
+        if (!_translational.IsActive(step)) _plainStream = _plain.Stream(step);
     }
 
     public TrainingBatch Next(long step)
     {
-        if (step < _translationalFrom)
+        if (!_translational.IsActive(step))
             return (_plainStream ??= _plain.Stream(step)).Next();
         if (_plainStream != null)
         {

@@ -3,6 +3,7 @@ using SrTrain.Data;
 using SrTrain.Distributed;
 using SrTrain.Losses;
 using SrTrain.Runtime;
+using SrTrain.Translational;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -33,6 +34,9 @@ public sealed class SrganStep
     /// B per step while the term is off, 2B while it is on).</summary>
     public long GeneratorImages { get; private set; }
 
+    /// <summary>When the translational term is on; the training data asks the same schedule when to cut a second corner.</summary>
+    public TranslationalSchedule Translational { get; }
+
     public SrganStep(nn.Module<Tensor, Tensor> g, nn.Module<Tensor, Tensor>? d, FlatAdam optG, FlatAdam? optD,
         LossesConfig losses, PerceptualLoss? perceptual, double gradClip, IGradientSync? gradientSync = null)
     {
@@ -47,7 +51,8 @@ public sealed class SrganStep
         _wPix = losses.Pixel.Weight.ToScalar();
         _wPercep = losses.Perceptual.Weight.ToScalar();
         _wGan = losses.Gan.Weight.ToScalar();
-        _wTrans = losses.Translational.Weight.ToScalar();
+        Translational = TranslationalSchedule.From(losses);
+        _wTrans = Translational.Weight.ToScalar();
         _gradClipS = gradClip.ToScalar();
         if (losses.Perceptual.Weight > 0 && perceptual is null)
             throw new ArgumentException("perceptual loss is on but no feature extractor was given", nameof(perceptual));
@@ -60,7 +65,7 @@ public sealed class SrganStep
     public bool PixelActive(long step) => Active(_losses.Pixel.Weight, _losses.Pixel.StartStep, step);
     public bool PerceptualActive(long step) => Active(_losses.Perceptual.Weight, _losses.Perceptual.StartStep, step);
     public bool GanActive(long step) => Active(_losses.Gan.Weight, _losses.Gan.StartStep, step);
-    public bool TranslationalActive(long step) => Active(_losses.Translational.Weight, _losses.Translational.StartStep, step);
+    public bool TranslationalActive(long step) => Translational.IsActive(step);
 
     /// <summary>Runs update number <paramref name="step"/> (0-based). Returns null when the loss was not finite: then
     /// no weight was changed and the caller counts the skip.</summary>
@@ -73,7 +78,7 @@ public sealed class SrganStep
         SetRequiresGrad(_d, false);
         _optG.ZeroGrad();
         var terms = new List<(string Name, Tensor Value)>();
-        var (fake, fake2) = Generate(step, batch);
+        var (fake, second) = Generate(step, batch);
         if (PixelActive(step))
             terms.Add(("l_g_pix", PixelLoss.Compute(_losses.Pixel.Criterion, fake, batch.Hq, _losses.Pixel.Eps).mul(_wPix)));
         if (PerceptualActive(step))
@@ -84,8 +89,8 @@ public sealed class SrganStep
             var fakeLogits = _d.call(fake);
             terms.Add(("l_g_gan", GanLoss.Generator(_losses.Gan.Type, fakeLogits, realLogits).mul(_wGan)));
         }
-        if (fake2 is not null)
-            terms.Add(("l_g_trans", TranslationalLoss.Compute(fake, batch.Region1!, fake2, batch.Region2!).mul(_wTrans)));
+        if (second is var (fake2, view))
+            terms.Add(("l_g_trans", TranslationalLoss.Compute(fake, view.MainRegion, fake2, view.Region).mul(_wTrans)));
         var lossG = terms.Count == 0 ? zeros(1, device: fake.device).squeeze() : terms[0].Value;
         for (int i = 1; i < terms.Count; i++) lossG = TensorOps.Add(lossG, terms[i].Value);
         terms.Add(("l_g_total", lossG));
@@ -130,10 +135,10 @@ public sealed class SrganStep
     }
 
     /// <summary>The generator's output for the batch's LQ and, while the translational term is active, for the second
-    /// corner. On a GPU both corners go through the generator as one batch of 2B (the networks have no BatchNorm, so
-    /// each image's output and gradient are what two passes give, up to float rounding, and the GPU is better used:
+    /// view's corner. On a GPU both corners go through the generator as one batch of 2B (the networks have no BatchNorm,
+    /// so each image's output and gradient are what two passes give, up to float rounding, and the GPU is better used:
     /// the term costs +33% of a step instead of +70%). With detach_second the second corner runs without a graph.</summary>
-    (Tensor Fake, Tensor? Fake2) Generate(long step, TrainingBatch batch)
+    (Tensor Fake, (Tensor Fake, SecondView View)? Second) Generate(long step, TrainingBatch batch)
     {
         long b = batch.Lq.shape[0];
         if (!TranslationalActive(step))
@@ -141,20 +146,20 @@ public sealed class SrganStep
             GeneratorImages += b;
             return (_g.call(batch.Lq), null);
         }
-        if (batch.Lq2 is null || batch.Region1 is null || batch.Region2 is null)
-            throw new InvalidOperationException($"step {step}: the translational term is active but the batch has no second corner");
+        // Batches come from a source that asked the same schedule; this only guards hand-made ones.
+        var view = batch.SecondView ?? throw new InvalidOperationException($"step {step}: the translational term is active but the batch has no second view");
         GeneratorImages += 2 * b;
-        if (_losses.Translational.DetachSecond)
+        if (Translational.DetachSecond)
         {
             var fake = _g.call(batch.Lq);
-            using (no_grad()) return (fake, _g.call(batch.Lq2).detach());
+            using (no_grad()) return (fake, (_g.call(view.Lq).detach(), view));
         }
         // On the CPU, two passes: oneDNN picks its convolution algorithm by batch size, so a batch of 2B would round
         // differently from B and B/2 and make results depend on the number of data-parallel ranks (and the GPU's gain,
         // better occupancy, does not exist there).
-        if (batch.Lq.device_type != DeviceType.CUDA) return (_g.call(batch.Lq), _g.call(batch.Lq2));
-        var both = _g.call(cat(new[] { batch.Lq, batch.Lq2 }, 0));
-        return (both.narrow(0, 0, b), both.narrow(0, b, b));
+        if (batch.Lq.device_type != DeviceType.CUDA) return (_g.call(batch.Lq), (_g.call(view.Lq), view));
+        var both = _g.call(cat(new[] { batch.Lq, view.Lq }, 0));
+        return (both.narrow(0, 0, b), (both.narrow(0, b, b), view));
     }
 
     /// <summary>All values in one device-to-host copy.</summary>

@@ -6,6 +6,7 @@ using SrTrain.Evaluation;
 using SrTrain.Losses;
 using SrTrain.Models;
 using SrTrain.Interop;
+using SrTrain.Translational;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -62,7 +63,9 @@ public static class TrainingSetup
             d is null ? "" : $", discriminator {c.NetworkD.Type} ({Count(d):N0} parameters)");
         log.Information("Losses: {Losses}", Describe(l));
 
-        var data = new PipelineTrainingData(c, log, new BatchShard(ranks.Rank, ranks.Size));
+        // One translational schedule for the data (when to cut a second corner) and the step (when to run it).
+        var translational = TranslationalSchedule.From(l);
+        var data = new PipelineTrainingData(c, log, new BatchShard(ranks.Rank, ranks.Size), translational);
         var sync = GradientSyncFactory.Create(ranks, device, c.Distributed.Backend, log);
         IValidator? validator = null;
         if (!string.IsNullOrWhiteSpace(c.Datasets.Val.DatarootGt))
@@ -135,8 +138,8 @@ sealed class DeviceTrainingData : ITrainingData
         if (_device.type == DeviceType.CPU) return b;
         return new Data.TrainingBatch
         {
-            Step = b.Step, Lq = b.Lq.to(_device), Hq = b.Hq.to(_device), Lq2 = b.Lq2?.to(_device), Hq2 = b.Hq2?.to(_device),
-            Corner1 = b.Corner1, Corner2 = b.Corner2, Region1 = b.Region1, Region2 = b.Region2, Samples = b.Samples,
+            Step = b.Step, Lq = b.Lq.to(_device), Hq = b.Hq.to(_device),
+            SecondView = b.SecondView is { } v ? v with { Lq = v.Lq.to(_device) } : null, Samples = b.Samples,
         };
     }
 

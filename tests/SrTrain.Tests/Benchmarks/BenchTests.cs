@@ -82,12 +82,15 @@ public class BenchTests
         {
             using var scope = NewDisposeScope();
             using var batch = bench.MakeBatch(step);
-            Assert.NotEqual(batch.Corner1, batch.Corner2);
+            var view = batch.SecondView!;
+            Assert.NotEqual(view.MainCrop.Corner, view.Crop.Corner);
             Assert.Equal(new long[] { 4, 3, 32, 32 }, batch.Lq.shape);
             Assert.Equal(new long[] { 4, 3, 128, 128 }, batch.Hq.shape);
-            Assert.Equal(112, batch.Region1!.Height);
-            var a = SrTrain.Losses.TranslationalLoss.Crop(batch.Hq, batch.Region1);
-            var b = SrTrain.Losses.TranslationalLoss.Crop(batch.Hq2!, batch.Region2!);
+            Assert.Equal(new long[] { 4, 3, 32, 32 }, view.Lq.shape);
+            Assert.Equal(112, view.MainRegion.Height);
+            Assert.True(batch.Hq.allclose(bench.HqOf(view.MainCrop), 0, 0), $"step {step}: HQ is not the main corner");
+            var a = SrTrain.Translational.TranslationalLoss.Crop(batch.Hq, view.MainRegion);
+            var b = SrTrain.Translational.TranslationalLoss.Crop(bench.HqOf(view.Crop), view.Region);
             Assert.True(a.allclose(b, 0, 0), $"step {step}: shared regions differ");
         }
     }

@@ -1,4 +1,5 @@
 using SrTrain.Data;
+using SrTrain.Tests.Support;
 using static SrTrain.Tests.Data.DataTestUtil;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ public class BatchShardTests
 {
     static DataPipelineOptions Options(string hqDir, int shift = 0) => new()
     {
-        HqDir = hqDir, Scale = 4, GtSize = 32, BatchSize = 4, Seed = 7, NumWorkers = 1, QueueCapacity = 2,
+        HqDir = hqDir, Scale = 4, GtSize = 32 - 4 * shift, BatchSize = 4, Seed = 7, NumWorkers = 1, QueueCapacity = 2,
         UseHFlip = true, UseRot = true, TranslationalShift = shift,
     };
 
@@ -36,8 +37,8 @@ public class BatchShardTests
                 Assert.Equal(all.Samples, parts.SelectMany(p => p.Samples));
                 if (shift > 0)
                 {
-                    Assert.True(Same(all.Lq2!, cat(parts.Select(p => p.Lq2!).ToArray(), 0)));
-                    Assert.All(parts, p => Assert.Equal(all.Corner2, p.Corner2));
+                    Assert.True(Same(all.SecondView!.Lq, cat(parts.Select(p => p.SecondView!.Lq).ToArray(), 0)));
+                    Assert.All(parts, p => Assert.Equal(all.SecondView.Crop, p.SecondView!.Crop));
                 }
                 foreach (var p in parts) p.Dispose();
             }

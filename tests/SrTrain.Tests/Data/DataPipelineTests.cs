@@ -1,8 +1,10 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SrTrain.Data;
+using SrTrain.Translational;
 using TorchSharp;
 using static TorchSharp.torch;
+using SrTrain.Tests.Support;
 using static SrTrain.Tests.Data.DataTestUtil;
 
 namespace SrTrain.Tests.Data;
@@ -30,9 +32,9 @@ public class DataPipelineTests
         Assert.True(Same(a.Lq, b.Lq), $"LQ of step {a.Step}");
         Assert.True(Same(a.Hq, b.Hq), $"HQ of step {a.Step}");
         Assert.Equal(a.Samples, b.Samples);
-        Assert.Equal(a.Corner1, b.Corner1);
-        Assert.Equal(a.Corner2, b.Corner2);
-        if (a.Lq2 is not null) Assert.True(Same(a.Lq2, b.Lq2!));
+        Assert.Equal(a.SecondView?.MainCrop, b.SecondView?.MainCrop);
+        Assert.Equal(a.SecondView?.Crop, b.SecondView?.Crop);
+        if (a.SecondView is not null) Assert.True(Same(a.SecondView.Lq, b.SecondView!.Lq));
     }
 
     [Fact]
@@ -42,7 +44,7 @@ public class DataPipelineTests
         using var scope = torch.NewDisposeScope();
         var opts = Options(dir.Path) with
         {
-            TranslationalShift = 2,
+            GtSize = 56, TranslationalShift = 2,   // full patch 64, as the plain batches
             Degradations = new DegradationOptions { NoiseProbability = 0.5, JpegProbability = 0.5 },
         };
         var a = new DataPipeline(opts);
@@ -70,7 +72,7 @@ public class DataPipelineTests
         var batch = p.GetBatch(3);
         Assert.Equal(new long[] { 3, 3, 16, 16 }, batch.Lq.shape);
         Assert.Equal(new long[] { 3, 3, 64, 64 }, batch.Hq.shape);
-        Assert.Null(batch.Lq2);
+        Assert.Null(batch.SecondView);
         for (int i = 0; i < 3; i++)
         {
             var info = batch.Samples[i];
@@ -116,25 +118,33 @@ public class DataPipelineTests
     {
         using var dir = PhotoDir();
         using var scope = torch.NewDisposeScope();
-        // gt 64 at x4 with k = 2: corner crops 56 (LQ 14), shared 48.
-        var p = new DataPipeline(Options(dir.Path) with { TranslationalShift = 2 });
+        // gt 56 at x4 with k = 2: full patch 64, corner crops 56 (LQ 14), shared 48.
+        var p = new DataPipeline(Options(dir.Path) with { GtSize = 56, TranslationalShift = 2 });
+        var plain = new DataPipeline(Options(dir.Path));   // the same draws give the full 64-pixel patches
         var seen = new HashSet<(Corner, Corner)>();
         for (long step = 0; step < 12; step++)
         {
             var b = p.GetBatch(step);
-            Assert.NotEqual(b.Corner1, b.Corner2);
-            seen.Add((b.Corner1!.Value, b.Corner2!.Value));
+            var v = b.SecondView!;
+            Assert.NotEqual(v.MainCrop.Corner, v.Crop.Corner);
+            seen.Add((v.MainCrop.Corner, v.Crop.Corner));
             Assert.Equal(new long[] { 3, 3, 14, 14 }, b.Lq.shape);
             Assert.Equal(new long[] { 3, 3, 56, 56 }, b.Hq.shape);
-            Assert.Equal(new long[] { 3, 3, 14, 14 }, b.Lq2!.shape);
-            var (r1, r2) = (b.Region1!, b.Region2!);
+            Assert.Equal(new long[] { 3, 3, 14, 14 }, v.Lq.shape);
+            // Both corners are cut from the full patch; the second corner's HQ (not carried: the term never reads it)
+            // is cut from the full patch here.
+            var full = plain.GetBatch(step).Hq;
+            var (c1, c2) = (v.MainCrop, v.Crop);
+            Assert.True(Same(b.Hq, full[.., .., c1.HqTop..(c1.HqTop + c1.HqSize), c1.HqLeft..(c1.HqLeft + c1.HqSize)]), $"step {step}");
+            var hq2Full = full[.., .., c2.HqTop..(c2.HqTop + c2.HqSize), c2.HqLeft..(c2.HqLeft + c2.HqSize)];
+            var (r1, r2) = (v.MainRegion, v.Region);
             Assert.Equal(48, r1.Height);
             var hq1 = b.Hq[.., .., r1.Top..(r1.Top + r1.Height), r1.Left..(r1.Left + r1.Width)];
-            var hq2 = b.Hq2![.., .., r2.Top..(r2.Top + r2.Height), r2.Left..(r2.Left + r2.Width)];
+            var hq2 = hq2Full[.., .., r2.Top..(r2.Top + r2.Height), r2.Left..(r2.Left + r2.Width)];
             Assert.True(Same(hq1, hq2), $"step {step}");
             // The LQ inputs agree on the same region at LQ resolution, so an equivariant G gives equal outputs there.
             var lq1 = b.Lq[.., .., (r1.Top / 4)..((r1.Top + r1.Height) / 4), (r1.Left / 4)..((r1.Left + r1.Width) / 4)];
-            var lq2 = b.Lq2[.., .., (r2.Top / 4)..((r2.Top + r2.Height) / 4), (r2.Left / 4)..((r2.Left + r2.Width) / 4)];
+            var lq2 = v.Lq[.., .., (r2.Top / 4)..((r2.Top + r2.Height) / 4), (r2.Left / 4)..((r2.Left + r2.Width) / 4)];
             Assert.True(Same(lq1, lq2), $"step {step}");
         }
         Assert.True(seen.Count > 3, "corner pairs should vary from step to step");
@@ -246,7 +256,7 @@ public class DecodeFailureTests
     [Fact]
     public void FileThatPassesTheScanButFailsToDecode_IsSkippedOnce_AndDrawsStayDeterministic()
     {
-        using var dir = new DataTestUtil.TempDir();
+        using var dir = new TempDir();
         File.Copy(DataTestUtil.TestFile("chelsea_hq.png"), dir.File("a_good.png"));
         // Header and IEND intact, compressed pixel data scrambled: only a full decode can tell.
         var bytes = File.ReadAllBytes(DataTestUtil.TestFile("camera.png"));

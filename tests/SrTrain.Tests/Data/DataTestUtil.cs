@@ -13,15 +13,6 @@ static class DataTestUtil
 
     public static string TestFile(string name) => Path.Combine(AppContext.BaseDirectory, "TestData", "Data", name);
 
-    /// <summary>A fresh temp folder, removed by Dispose.</summary>
-    public sealed class TempDir : IDisposable
-    {
-        public TempDir() => Directory.CreateDirectory(Path);
-        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"srtrain-data-{Guid.NewGuid():N}");
-        public string File(string name) => System.IO.Path.Combine(Path, name);
-        public void Dispose() { try { Directory.Delete(Path, true); } catch (IOException) { } }
-    }
-
     /// <summary>Float image in [0,1] → bytes as BasicSR's tensor2img rounds them.</summary>
     public static byte[] ToBytes(Tensor t)
     {

@@ -4,6 +4,7 @@ using SixLabors.ImageSharp.Processing;
 using SrTrain.Data;
 using TorchSharp;
 using static TorchSharp.torch;
+using SrTrain.Tests.Support;
 using static SrTrain.Tests.Data.DataTestUtil;
 
 namespace SrTrain.Tests.Data;

@@ -6,6 +6,7 @@ using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 using Size = SixLabors.ImageSharp.Size;
+using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Inference;
 
@@ -13,13 +14,11 @@ public sealed class UpscaleImageIOTests : IDisposable
 {
     static UpscaleImageIOTests() => NativeRuntime.EnsureLoaded();
 
-    readonly string _dir = Path.Combine(Path.GetTempPath(), $"srtrain-upscaleio-{Guid.NewGuid():N}");
+    readonly TempDir _dir = new("srtrain-upscaleio");
 
-    public UpscaleImageIOTests() => Directory.CreateDirectory(_dir);
+    public void Dispose() => _dir.Dispose();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    string PathFor(string name) => Path.Combine(_dir, name);
+    string PathFor(string name) => _dir.File(name);
 
     static Func<Tensor, Tensor> Nearest(int scale) =>
         x => nn.functional.interpolate(x, scale_factor: new double[] { scale, scale }, mode: InterpolationMode.Nearest);

@@ -6,6 +6,7 @@ using SrTrain.Runtime;
 using SrTrain.Training;
 using SrTrain.Training.Checkpoints;
 using TorchSharp;
+using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Inference;
 
@@ -13,13 +14,11 @@ public sealed class UpscalePlanTests : IDisposable
 {
     static UpscalePlanTests() => NativeRuntime.EnsureLoaded();
 
-    readonly string _dir = Path.Combine(Path.GetTempPath(), $"srtrain-plan-{Guid.NewGuid():N}");
+    readonly TempDir _dir = new("srtrain-plan");
 
-    public UpscalePlanTests() => Directory.CreateDirectory(_dir);
+    public void Dispose() => _dir.Dispose();
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
-
-    string P(string name) => Path.Combine(_dir, name);
+    string P(string name) => _dir.File(name);
 
     void Touch(params string[] names)
     {

@@ -6,6 +6,7 @@ using SrTrain.Runtime;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
+using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Inference;
 
@@ -76,28 +77,20 @@ public class UpscalerTests(ITestOutputHelper output)
     public void SrVggNetCompactFile_IsDetected_AndLoadsToTheSameOutputs()
     {
         // What the quickstart's runs write: SRVGGNetCompact's state dict wrapped as {'params_ema': ...}.
-        var dir = Path.Combine(Path.GetTempPath(), $"srtrain-srvgg-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(dir);
-        try
-        {
-            torch.manual_seed(3);
-            using var net = new SrVggNetCompact(3, 3, numFeat: 8, numConv: 3, upscale: 2);
-            net.eval();
-            var path = Path.Combine(dir, "net_g_ema.pth");
-            WeightFile.WriteGenerator(net, path);
+        using var dir = new TempDir("srtrain-srvgg");
+        torch.manual_seed(3);
+        using var net = new SrVggNetCompact(3, 3, numFeat: 8, numConv: 3, upscale: 2);
+        net.eval();
+        var path = dir.File("net_g_ema.pth");
+        WeightFile.WriteGenerator(net, path);
 
-            using var loaded = NetworkFactory.LoadGenerator(path, out var spec);
-            Assert.Equal(new GeneratorSpec(GeneratorSpec.SrVggNetCompact, 2, 3, 3, 8, 3, 0), spec);
-            loaded.eval();
-            using var scope = torch.NewDisposeScope();
-            using var noGrad = torch.no_grad();
-            var x = torch.rand(1, 3, 9, 7, generator: new torch.Generator(5));
-            Assert.Equal(0, (net.call(x) - loaded.call(x)).abs().max().item<float>());
-        }
-        finally
-        {
-            Directory.Delete(dir, recursive: true);
-        }
+        using var loaded = NetworkFactory.LoadGenerator(path, out var spec);
+        Assert.Equal(new GeneratorSpec(GeneratorSpec.SrVggNetCompact, 2, 3, 3, 8, 3, 0), spec);
+        loaded.eval();
+        using var scope = torch.NewDisposeScope();
+        using var noGrad = torch.no_grad();
+        var x = torch.rand(1, 3, 9, 7, generator: new torch.Generator(5));
+        Assert.Equal(0, (net.call(x) - loaded.call(x)).abs().max().item<float>());
     }
 
     [Fact]

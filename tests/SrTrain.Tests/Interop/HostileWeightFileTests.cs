@@ -13,19 +13,18 @@ namespace SrTrain.Tests.Interop;
 /// allocation the file asks for. The same files go through the real CLI in HostileInputCliTests.</summary>
 public class HostileWeightFileTests : IDisposable
 {
-    readonly string _tmp = Path.Combine(Path.GetTempPath(), $"srtrain-hostile-{Guid.NewGuid():N}");
+    readonly TempDir _tmp = new("srtrain-hostile");
 
     public HostileWeightFileTests()
     {
         NativeRuntime.EnsureLoaded();
-        Directory.CreateDirectory(_tmp);
     }
 
-    public void Dispose() => Directory.Delete(_tmp, recursive: true);
+    public void Dispose() => _tmp.Dispose();
 
     string Write(string name, byte[] bytes)
     {
-        var path = Path.Combine(_tmp, name);
+        var path = _tmp.File(name);
         File.WriteAllBytes(path, bytes);
         return path;
     }
@@ -158,7 +157,7 @@ public class HostileWeightFileTests : IDisposable
     public void RaisingTheWeightLimit_LetsALargeGenuineFileThrough_AndLoweringItRefusesIt()
     {
         // A genuine 64 MB tensor: refused under SRTRAIN_MAX_WEIGHT_MB=16, read with the default.
-        var path = Path.Combine(_tmp, "big.safetensors");
+        var path = _tmp.File("big.safetensors");
         using (var t = torch.zeros(new long[] { 16L << 20 }, device: torch.CPU))
             WeightFile.Write(new Dictionary<string, Tensor> { ["w"] = t }, path);
         var old = Environment.GetEnvironmentVariable("SRTRAIN_MAX_WEIGHT_MB");
@@ -223,7 +222,7 @@ public class HostileWeightFileTests : IDisposable
             ["body.0.rdb1.conv1.weight"] = torch.zeros(new long[] { 8, 16, 3, 3 }, device: torch.CPU),
             ["conv_last.weight"] = torch.zeros(new long[] { 3, 16, 3, 3 }, device: torch.CPU),
         };
-        var path = Path.Combine(_tmp, "rrdb-1d.pth");
+        var path = _tmp.File("rrdb-1d.pth");
         WeightFile.Write(sd, path);
         foreach (var t in sd.Values) t.Dispose();
         Assert.Contains("4 dimensions", Refused(path));

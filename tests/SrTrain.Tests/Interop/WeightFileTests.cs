@@ -3,21 +3,21 @@ using SrTrain.Interop;
 using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
+using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Interop;
 
 public class WeightFileTests : IDisposable
 {
     static readonly string Dir = Path.Combine(AppContext.BaseDirectory, "TestData", "Interop");
-    readonly string _tmp = Path.Combine(Path.GetTempPath(), $"srtrain-interop-{Guid.NewGuid():N}");
+    readonly TempDir _tmp = new("srtrain-interop");
 
     public WeightFileTests()
     {
         NativeRuntime.EnsureLoaded();
-        Directory.CreateDirectory(_tmp);
     }
 
-    public void Dispose() => Directory.Delete(_tmp, recursive: true);
+    public void Dispose() => _tmp.Dispose();
 
     // Real-PyTorch reference files are shared with the network tests (TestData/Reference); the py_* files are this area's own.
     static string Data(string name) => name.StartsWith("py_", StringComparison.Ordinal) ? Path.Combine(Dir, name) : SrTrain.Tests.Models.ReferenceData.PathOf(name);
@@ -153,7 +153,7 @@ public class WeightFileTests : IDisposable
         sd.Add("bn.num_batches_tracked", torch.tensor(1234567890123L));
         sd.Add("view.weight", torch.arange(24, dtype: ScalarType.Float32).reshape(4, 6).t()); // non-contiguous
         sd.Add("empty", torch.zeros(0, 3));
-        var path = Path.Combine(_tmp, name);
+        var path = _tmp.File(name);
         WeightFile.Write(sd, path, wrapping);
         var back = WeightFile.Read(path);
         AssertSameTensors(sd, back);
@@ -163,7 +163,7 @@ public class WeightFileTests : IDisposable
     [Fact]
     public void WrittenPth_HasTorchSaveLayout()
     {
-        var path = Path.Combine(_tmp, "g.pth");
+        var path = _tmp.File("g.pth");
         using var net = nn.Sequential(("0", nn.Conv2d(3, 4, 3)), ("1", nn.BatchNorm2d(4)));
         WeightFile.WriteGenerator(net, path);
         using var zip = System.IO.Compression.ZipFile.OpenRead(path);
@@ -218,14 +218,14 @@ public class WeightFileTests : IDisposable
     [Fact]
     public void Read_GivesClearErrors_ForMissingEmptyTextAndTruncatedFiles()
     {
-        string missing = Path.Combine(_tmp, "nope.pth");
+        string missing = _tmp.File("nope.pth");
         Assert.Contains("does not exist", Error(missing));
 
-        string empty = Path.Combine(_tmp, "empty.pth");
+        string empty = _tmp.File("empty.pth");
         File.WriteAllBytes(empty, []);
         Assert.Contains("is empty", Error(empty));
 
-        string text = Path.Combine(_tmp, "text.pth");
+        string text = _tmp.File("text.pth");
         File.WriteAllText(text, "<html><body>404 Not Found</body></html>\n");
         Assert.Contains("text file", Error(text));
 
@@ -234,7 +234,7 @@ public class WeightFileTests : IDisposable
             var bytes = File.ReadAllBytes(Data(source));
             foreach (int keep in new[] { 12, bytes.Length / 3, bytes.Length - 100 })
             {
-                string cut = Path.Combine(_tmp, $"cut{keep}.pth");
+                string cut = _tmp.File($"cut{keep}.pth");
                 File.WriteAllBytes(cut, bytes[..keep]);
                 var msg = Error(cut);
                 Assert.Contains(cut, msg);
@@ -242,7 +242,7 @@ public class WeightFileTests : IDisposable
             }
         }
 
-        string cutSafetensors = Path.Combine(_tmp, "cut.safetensors");
+        string cutSafetensors = _tmp.File("cut.safetensors");
         WeightFile.Write(new Dictionary<string, Tensor> { ["w"] = torch.ones(100) }, cutSafetensors);
         var st = File.ReadAllBytes(cutSafetensors);
         File.WriteAllBytes(cutSafetensors, st[..^10]);
@@ -269,7 +269,7 @@ public class WeightFileTests : IDisposable
         pkl.Write(BitConverter.GetBytes(cmd.Length));
         pkl.Write(cmd);
         pkl.Write([0x85, (byte)'R', (byte)'.']);
-        string path = Path.Combine(_tmp, "evil.pth");
+        string path = _tmp.File("evil.pth");
         using (var f = File.Create(path))
         using (var zip = new System.IO.Compression.ZipArchive(f, System.IO.Compression.ZipArchiveMode.Create))
         {
@@ -288,7 +288,7 @@ public class WeightFileTests : IDisposable
         Assert.True(at > 0);
         var evil = (byte[])legacy.Clone();
         Encoding.ASCII.GetBytes("cos\nsystem\n\n\n\n\n\n\n\n\n\n\n\n\n\n").CopyTo(evil, at); // same length, so offsets stay valid
-        string legacyPath = Path.Combine(_tmp, "evil_legacy.pth");
+        string legacyPath = _tmp.File("evil_legacy.pth");
         File.WriteAllBytes(legacyPath, evil);
         var e2 = Assert.Throws<SrTrainException>(() => WeightFile.Read(legacyPath));
         Assert.Contains("refusing to load", e2.Message);
@@ -327,7 +327,7 @@ public class WeightFileTests : IDisposable
     public void Read_UnwrapsContainersAndStripsModulePrefix()
     {
         // {'params': state_dict} with DataParallel's 'module.' prefix on every key.
-        var path = Path.Combine(_tmp, "dp.pth");
+        var path = _tmp.File("dp.pth");
         var src = new Dictionary<string, Tensor> { ["module.conv.weight"] = torch.randn(2, 3), ["module.conv.bias"] = torch.randn(2) };
         WeightFile.Write(src, path, PthWrapping.Params);
         var sd = WeightFile.Read(path);

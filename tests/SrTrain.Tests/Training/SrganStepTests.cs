@@ -3,6 +3,7 @@ using SrTrain.Data;
 using SrTrain.Models;
 using SrTrain.Runtime;
 using SrTrain.Training;
+using SrTrain.Translational;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -32,8 +33,7 @@ public class SrganStepTests
         return new TrainingBatch
         {
             Step = 0, Lq = lq, Hq = rand(2, 3, 32, 32),
-            Lq2 = corners ? rand(2, 3, 8, 8) : null,
-            Region1 = corners ? crop1.Shared : null, Region2 = corners ? crop2.Shared : null,
+            SecondView = corners ? new SecondView(rand(2, 3, 8, 8), crop1, crop2) : null,
             Samples = Array.Empty<SampleInfo>(),
         };
     }
@@ -85,17 +85,18 @@ public class SrganStepTests
         manual_seed(0);
         var g = new SrVggNetCompact(3, 3, 8, 2, 4);
         var batch = Batch(corners: true);
-        var (region1, region2) = (batch.Region1!, batch.Region2!);
+        var view = batch.SecondView!;
+        var (region1, region2) = (view.MainRegion, view.Region);
 
         var fake = g.call(batch.Lq);
-        var fake2 = g.call(batch.Lq2!);
-        var twoPasses = SrTrain.Losses.TranslationalLoss.Compute(fake, region1, fake2, region2);
+        var fake2 = g.call(view.Lq);
+        var twoPasses = TranslationalLoss.Compute(fake, region1, fake2, region2);
         twoPasses.backward();
         var gradsTwo = g.parameters().Select(p => p.grad!.clone()).ToArray();
         foreach (var p in g.parameters()) p.grad = null;
 
-        var both = g.call(cat(new[] { batch.Lq, batch.Lq2! }, 0));
-        var oneBatch = SrTrain.Losses.TranslationalLoss.Compute(both.narrow(0, 0, 2), region1, both.narrow(0, 2, 2), region2);
+        var both = g.call(cat(new[] { batch.Lq, view.Lq }, 0));
+        var oneBatch = TranslationalLoss.Compute(both.narrow(0, 0, 2), region1, both.narrow(0, 2, 2), region2);
         oneBatch.backward();
         var gradsOne = g.parameters().Select(p => p.grad!).ToArray();
 

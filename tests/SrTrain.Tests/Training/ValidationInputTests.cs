@@ -9,22 +9,23 @@ using SrTrain.Tests.Data;
 using SrTrain.Training;
 using TorchSharp;
 using static TorchSharp.torch;
+using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Training;
 
 /// <summary>Validation with RRDBNet at x2 and x1 (issue 14), its crop border, and the translational term's data switch.</summary>
 public sealed class ValidationInputTests : IDisposable
 {
-    readonly string _dir = Path.Combine(Path.GetTempPath(), $"srtrain-val-input-{Guid.NewGuid():N}");
+    readonly TempDir _dir = new("srtrain-val-input");
 
     public ValidationInputTests()
     {
         NativeRuntime.EnsureLoaded();
-        Directory.CreateDirectory(Path.Combine(_dir, "val"));
-        Directory.CreateDirectory(Path.Combine(_dir, "train"));
+        Directory.CreateDirectory(_dir.File("val"));
+        Directory.CreateDirectory(_dir.File("train"));
     }
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     static void Photo(string path, int w, int h)
     {
@@ -41,10 +42,10 @@ public sealed class ValidationInputTests : IDisposable
         scale: {scale}
         datasets:
           train:
-            dataroot_gt: "{Path.Combine(_dir, "train")}"
+            dataroot_gt: "{_dir.File("train")}"
             gt_size: 32
           val:
-            dataroot_gt: "{Path.Combine(_dir, "val")}"
+            dataroot_gt: "{_dir.File("val")}"
         network_g:
           type: {type}
           num_feat: 8
@@ -59,24 +60,24 @@ public sealed class ValidationInputTests : IDisposable
     public void RrdbNetAtX2AndX1_Validates_OnOddSizedImages(int scale)
     {
         // LQ 19x15 is on neither the x2 (2-pixel) nor the x1 (4-pixel) unshuffle grid; the default shift_k 3 neither.
-        Photo(Path.Combine(_dir, "val", "odd.png"), 19 * scale, 15 * scale);
+        Photo(_dir.File("val", "odd.png"), 19 * scale, 15 * scale);
         var c = Config(scale);
         using var validator = new Validator(c, null, torch.CPU, Serilog.Core.Logger.None);
         using var g = NetworkFactory.CreateGenerator(c.NetworkG, c.Scale);
-        var m = validator.Run(g, 0, Path.Combine(_dir, "images"));
+        var m = validator.Run(g, 0, _dir.File("images"));
         Assert.True(double.IsFinite(m["psnr_y"]));
         Assert.True(double.IsFinite(m["shift_err"]));
-        Assert.True(File.Exists(Path.Combine(_dir, "images", "0", "odd.png")));
+        Assert.True(File.Exists(_dir.File("images", "0", "odd.png")));
     }
 
     [Fact]
     public void ValidationCropBorder_DefaultsToTheScale_AsEvalDoes()
     {
-        Photo(Path.Combine(_dir, "val", "a.png"), 40, 32);
+        Photo(_dir.File("val", "a.png"), 40, 32);
         var c = Config(2, "SRVGGNetCompact");
         Assert.Equal(-1, c.Val.CropBorder);
         using var validator = new Validator(c, null, torch.CPU, Serilog.Core.Logger.None);
-        var pairs = ValidationSet.LoadValidationSet(Path.Combine(_dir, "val"), null, 2, InputLimits.DefaultMaxImagePixels, Serilog.Core.Logger.None);
+        var pairs = ValidationSet.LoadValidationSet(_dir.File("val"), null, 2, InputLimits.DefaultMaxImagePixels, Serilog.Core.Logger.None);
         using var scope = torch.NewDisposeScope();
         var (evalMetrics, _) = ImageMetrics.Measure("a", lq => MatlabResize.Resize(lq, 2).clamp(0, 1), pairs[0].Lq, pairs[0].Hq,
             2, cropBorder: 2, shiftK: 3, vgg: null, torch.CPU);
@@ -87,9 +88,9 @@ public sealed class ValidationInputTests : IDisposable
     [Fact]
     public void TranslationalTermSwitchingOn_WarnsAboutImagesThatDropOut()
     {
-        Photo(Path.Combine(_dir, "train", "big1.png"), 48, 48);
-        Photo(Path.Combine(_dir, "train", "big2.png"), 48, 48);
-        Photo(Path.Combine(_dir, "train", "small.png"), 36, 36); // >= gt_size 32, < 32 + 4·2
+        Photo(_dir.File("train", "big1.png"), 48, 48);
+        Photo(_dir.File("train", "big2.png"), 48, 48);
+        Photo(_dir.File("train", "small.png"), 36, 36); // >= gt_size 32, < 32 + 4·2
         var c = Config(4, "SRVGGNetCompact", """
             losses:
               translational:

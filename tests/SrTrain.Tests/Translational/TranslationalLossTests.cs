@@ -1,10 +1,10 @@
 using SrTrain.Data;
-using SrTrain.Losses;
+using SrTrain.Translational;
 using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace SrTrain.Tests.Losses;
+namespace SrTrain.Tests.Translational;
 
 /// <summary>The translational term's defining properties, on real photo patches cut with the data pipeline's own
 /// corner geometry: zero for generators that cannot tell where a crop starts, non-zero for one that can.</summary>
@@ -29,7 +29,7 @@ public class TranslationalLossTests
     }
 
     static IEnumerable<(Corner, Corner)> AllPairs() =>
-        from a in SrTrain.Data.Corner.All from b in SrTrain.Data.Corner.All where a != b select (a, b);
+        from a in SrTrain.Translational.Corner.All from b in SrTrain.Translational.Corner.All where a != b select (a, b);
 
     [Fact]
     public void IsZero_ForNearestNeighbourUpsampling()

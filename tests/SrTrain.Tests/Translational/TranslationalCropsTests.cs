@@ -1,6 +1,7 @@
 using SrTrain.Data;
+using SrTrain.Translational;
 
-namespace SrTrain.Tests.Data;
+namespace SrTrain.Tests.Translational;
 
 public class TranslationalCropsTests
 {

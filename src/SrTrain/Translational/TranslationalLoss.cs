@@ -1,7 +1,7 @@
 using SrTrain.Data;
 using static TorchSharp.torch;
 
-namespace SrTrain.Losses;
+namespace SrTrain.Translational;
 
 /// <summary>The translational consistency term, SrTrain's reason to exist. Two corner crops of one HQ patch, each
 /// run through the generator, must agree on the region all corners share. An artifact that depends on where the crop
