@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Builds everything and runs the whole test suite (xunit), then prints one summary line "N passed, N failed".
+# scripts/test.sh --fast runs the unit tests only.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -24,7 +25,13 @@ fi
 # CI runs as root, which mpirun refuses unless told.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 results="$(mktemp -d)"
-dotnet test SrTrain.sln -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
+# --fast: the unit tests only (seconds); the tests marked Speed=slow (training runs, the GC hammer, the fuzz corpus) and
+# Speed=process (the real CLI and mpirun as child processes) are left out.
+args=()
+for a in "$@"; do
+  if [[ "$a" == "--fast" ]]; then args+=(--filter "Speed!=slow&Speed!=process"); else args+=("$a"); fi
+done
+dotnet test SrTrain.sln -c Release --logger "trx;LogFileName=results.trx" --results-directory "$results" "${args[@]}"
 code=$?
 trx="$(find "$results" -name '*.trx' | head -1)"
 if [[ -n "$trx" ]]; then

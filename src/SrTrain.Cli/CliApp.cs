@@ -144,11 +144,3 @@ public static class CliApp
         catch (SrTrainException) { return 0; }
     }
 }
-
-/// <summary>What a command body gets: its parse result, the logger, and a way to start the run's log file once the
-/// run folder is known.</summary>
-public sealed record CommandContext(ParseResult Parse, ILogger Log, RunLogFileSink LogFile)
-{
-    public string Device => Parse.GetValue(CliApp.Device) ?? "auto";
-    public int Threads => Parse.GetValue(CliApp.Threads);
-}

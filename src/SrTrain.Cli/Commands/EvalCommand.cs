@@ -4,7 +4,6 @@ using SrTrain.Evaluation;
 using SrTrain.Inference;
 using SrTrain.Models;
 using SrTrain.Runtime;
-using SrTrain.Training;
 using TorchSharp;
 
 namespace SrTrain.Cli.Commands;

@@ -32,7 +32,12 @@ public sealed record BenchPreset
     /// (144-pixel full patch), as for cpu-small.</summary>
     public static readonly BenchPreset Esrgan = new()
     {
-        Name = "esrgan", NumFeat = 64, NumBlock = 23, NumGrowCh = 32, DNumFeat = 64, BatchSize = 16,
+        Name = "esrgan",
+        NumFeat = 64,
+        NumBlock = 23,
+        NumGrowCh = 32,
+        DNumFeat = 64,
+        BatchSize = 16,
     };
 
     public static IReadOnlyList<BenchPreset> All { get; } = new[] { CpuSmall, Esrgan };

@@ -25,7 +25,8 @@ public sealed class GcHammer : IDisposable
                 GC.WaitForPendingFinalizers();
                 Interlocked.Increment(ref _collections);
             }
-        }) { IsBackground = true, Name = "gc-hammer" };
+        })
+        { IsBackground = true, Name = "gc-hammer" };
         _thread.Start();
     }
 

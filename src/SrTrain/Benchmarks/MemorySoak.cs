@@ -6,9 +6,6 @@ using static TorchSharp.torch;
 
 namespace SrTrain.Benchmarks;
 
-/// <summary>Process memory and live TorchSharp tensors after a given number of training steps.</summary>
-public sealed record MemorySample(long Step, long ResidentBytes, long LiveTensors);
-
 /// <summary>Whether training holds its memory flat: the real training parts (<see cref="TrainingSetup"/>: networks,
 /// optimizers, losses, the data pipeline and EMA, without validation) run for many steps while resident memory and
 /// the number of live TorchSharp tensors are sampled. Every loss term is switched on from step 0 so the run is in its

@@ -9,13 +9,6 @@ using static TorchSharp.torch;
 
 namespace SrTrain.Benchmarks;
 
-/// <summary>The FLOPs of one benchmark step, by where they occur (see <see cref="SrganBench.StepFlops"/> for the
-/// counting convention).</summary>
-public sealed record StepFlops(double Generator, double Vgg, double Discriminator)
-{
-    public double Total => Generator + Vgg + Discriminator;
-}
-
 /// <summary>SrTrain's real training step on the benchmark preset: RrdbNet, VggStyleDiscriminator, Vgg16Features (random
 /// weights: timing does not depend on them), PerceptualLoss, Adam and SrganStep, fed with synthetic batches shaped like
 /// the peer script's (a fixed random HQ batch and its bicubic LQ; with the translational term a 144-pixel full patch

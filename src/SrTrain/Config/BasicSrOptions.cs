@@ -3,12 +3,6 @@ using YamlDotNet.RepresentationModel;
 
 namespace SrTrain.Config;
 
-/// <summary>What reading a BasicSR / traiNNer-redux option file found: the tree in SrTrain's names, the BasicSR names
-/// it read as SrTrain's (for one log line), keys that have no effect here (ignored, each with why), and keys whose
-/// value SrTrain cannot honour (each with why and what to do).</summary>
-public sealed record BasicSrTranslation(YamlMappingNode Tree, IReadOnlyList<string> Renamed, IReadOnlyList<string> Ignored,
-    IReadOnlyList<string> Unsupported);
-
 /// <summary>Reads BasicSR's option-file vocabulary (options/train/ESRGAN/train_ESRGAN_x4.yml and friends) as SrTrain's
 /// config: renames its keys (<c>total_iter</c> → <c>train.total_steps</c>, <c>pixel_opt.loss_weight</c> →
 /// <c>losses.pixel.weight</c>, <c>MultiStepLR</c> → <c>MultiStep</c>, ...), drops keys that only steer BasicSR's

@@ -30,24 +30,24 @@ public static class ConfigWriter
             case int or long: return new YamlScalarNode(Convert.ToString(value, CultureInfo.InvariantCulture));
             case Enum e: return new YamlScalarNode(e.ToString());
             case IDictionary dict:
-            {
-                var m = new YamlMappingNode();
-                foreach (DictionaryEntry kv in dict) m.Add(new YamlScalarNode((string)kv.Key), ToNode(kv.Value));
-                return m;
-            }
+                {
+                    var m = new YamlMappingNode();
+                    foreach (DictionaryEntry kv in dict) m.Add(new YamlScalarNode((string)kv.Key), ToNode(kv.Value));
+                    return m;
+                }
             case Array arr:
-            {
-                var seq = new YamlSequenceNode { Style = YamlDotNet.Core.Events.SequenceStyle.Flow };
-                foreach (var item in arr) seq.Add(ToNode(item));
-                return seq;
-            }
+                {
+                    var seq = new YamlSequenceNode { Style = YamlDotNet.Core.Events.SequenceStyle.Flow };
+                    foreach (var item in arr) seq.Add(ToNode(item));
+                    return seq;
+                }
             default:
-            {
-                var m = new YamlMappingNode();
-                foreach (var p in ConfigLoader.ConfigProperties(value.GetType()))
-                    m.Add(new YamlScalarNode(ConfigLoader.SnakeCase(p.Name)), ToNode(p.GetValue(value)));
-                return m;
-            }
+                {
+                    var m = new YamlMappingNode();
+                    foreach (var p in ConfigLoader.ConfigProperties(value.GetType()))
+                        m.Add(new YamlScalarNode(ConfigLoader.SnakeCase(p.Name)), ToNode(p.GetValue(value)));
+                    return m;
+                }
         }
     }
 }

@@ -137,7 +137,11 @@ public sealed record PerceptualLossConfig
     /// <see cref="LayerWeights"/>, and the fixed layers of the vgg_dist metric.</summary>
     public static readonly IReadOnlyDictionary<string, double> DefaultLayerWeights = new Dictionary<string, double>
     {
-        ["relu1_2"] = 0.1, ["relu2_2"] = 0.1, ["relu3_3"] = 1.0, ["relu4_3"] = 1.0, ["relu5_3"] = 1.0,
+        ["relu1_2"] = 0.1,
+        ["relu2_2"] = 0.1,
+        ["relu3_3"] = 1.0,
+        ["relu4_3"] = 1.0,
+        ["relu5_3"] = 1.0,
     };
 
     /// <summary>VGG-16 layers and their weights (default: <see cref="DefaultLayerWeights"/>).</summary>

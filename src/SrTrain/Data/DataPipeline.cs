@@ -67,7 +67,10 @@ public sealed class DataPipeline
         }
         return new BatchData
         {
-            Step = step, Lq = lq, Hq = hq, Samples = infos,
+            Step = step,
+            Lq = lq,
+            Hq = hq,
+            Samples = infos,
             Second = pair is var (m, s) ? (lq2, m, s) : null,
         };
     }

@@ -4,21 +4,6 @@ using SrTrain.Runtime;
 
 namespace SrTrain.Data;
 
-/// <summary>One usable training or validation image (or HQ/LQ pair), known from its header only.</summary>
-internal sealed class ImageEntry
-{
-    public required string Name { get; init; }
-    public required string HqPath { get; init; }
-    public string? LqPath { get; init; }
-    public required int Width { get; init; }
-    public required int Height { get; init; }
-    internal int Bad;
-}
-
-/// <summary>The decoded pixels of an entry: HQ cropped to a multiple of the scale (and padded if asked), and the
-/// paired LQ if there is one.</summary>
-internal sealed record LoadedImage(RgbImage Hq, RgbImage? Lq);
-
 /// <summary>Finds the images of a folder (recursively) at start-up by reading headers only, skipping unreadable,
 /// oversized and too-small files with one warning each. Pixels are decoded later, on demand.</summary>
 internal sealed class ImageCatalog

@@ -1,10 +1,10 @@
-using SrTrain.Runtime;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Gif;
 using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 using SrTrain.Config;
+using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,25 +1,11 @@
-using SrTrain.Runtime;
 using System.Diagnostics;
 using Serilog;
 using SixLabors.ImageSharp;
+using SrTrain.Runtime;
 using static TorchSharp.torch;
 using Size = SixLabors.ImageSharp.Size;
 
 namespace SrTrain.Inference;
-
-/// <summary>Options of an upscale batch.</summary>
-/// <param name="Tile">Core tile size in LQ pixels (0 = whole image at once).</param>
-/// <param name="Overlap">Context around each tile, LQ pixels.</param>
-/// <param name="Overwrite">Replace existing output files; otherwise they are left untouched and the job is skipped.</param>
-/// <param name="Alpha">How transparency is upscaled.</param>
-public sealed record UpscaleOptions(int Tile = 192, int Overlap = 16, bool Overwrite = false, AlphaUpscale Alpha = AlphaUpscale.Generator,
-    double? OutScale = null);
-
-/// <summary>How a batch went. <paramref name="Failed"/> includes arguments that named no image.</summary>
-public sealed record UpscaleSummary(int Written, int Skipped, int Failed)
-{
-    public bool AllWritten => Skipped == 0 && Failed == 0;
-}
 
 /// <summary>Runs an <see cref="UpscalePlan"/>: each file is read, upscaled tile by tile and written; a file that fails
 /// is reported in one line and the batch goes on.</summary>

@@ -4,11 +4,6 @@ using SrTrain.Training.Checkpoints;
 
 namespace SrTrain.Inference;
 
-/// <summary>Where a generator's weights come from, and how the user named it (for log lines).</summary>
-/// <param name="WeightsPath">A .pth/.safetensors generator file.</param>
-/// <param name="Description">"run X, checkpoint N", "checkpoint folder F" or the file name.</param>
-public sealed record ResolvedModel(string WeightsPath, string Description);
-
 /// <summary>Turns <c>--model</c> into a weight file. Accepted: a run folder (its latest complete checkpoint's
 /// <c>net_g_ema.pth</c>), a checkpoint folder (<c>runs/&lt;name&gt;/checkpoints/&lt;step&gt;</c>), or any generator
 /// weight file (.pth/.pt/.safetensors, e.g. a Real-ESRGAN or ESRGAN release file). Without <c>--model</c>, the run

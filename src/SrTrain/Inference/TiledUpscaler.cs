@@ -1,5 +1,5 @@
-using SrTrain.Runtime;
 using Serilog;
+using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,3 @@
-using SrTrain.Runtime;
 using Serilog;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
@@ -6,53 +5,11 @@ using SixLabors.ImageSharp.Formats.Jpeg;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using SrTrain.Data;
+using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SrTrain.Inference;
-
-/// <summary>How the alpha channel of an image with transparency is upscaled.</summary>
-public enum AlphaUpscale
-{
-    /// <summary>Run the generator on alpha replicated to three channels and take the BT.601 grey of its output —
-    /// Real-ESRGAN's default (<c>--alpha_upsampler realesrgan</c>): edges of masks stay as sharp as the image's.</summary>
-    Generator,
-
-    /// <summary>Bicubic interpolation (PyTorch <c>interpolate</c>, <c>align_corners=False</c>), clamped to [0,1]:
-    /// cheaper and never invents texture in the mask.</summary>
-    Bicubic,
-}
-
-/// <summary>What must survive an upscale round trip: grey stays grey, alpha stays, 16 bits stay 16 bits.</summary>
-/// <param name="Grey">The file holds one luminance channel (PNG grey colour types, JPEG luminance).</param>
-/// <param name="HasAlpha">The file holds transparency (an alpha channel, or a PNG tRNS entry).</param>
-/// <param name="SixteenBit">The file holds 16 bits per channel (PNG bit depth 16).</param>
-public sealed record ImageLayout(bool Grey, bool HasAlpha, bool SixteenBit);
-
-/// <summary>An image read for upscaling: colour always as three channels (grey replicated), alpha apart.</summary>
-public sealed class UpscaleInput : IDisposable
-{
-    internal UpscaleInput(Tensor rgb, Tensor? alpha, ImageLayout layout)
-    {
-        Rgb = rgb;
-        Alpha = alpha;
-        Layout = layout;
-    }
-
-    /// <summary>(1,3,H,W) float32 in [0,1].</summary>
-    public Tensor Rgb { get; }
-
-    /// <summary>(1,1,H,W) float32 in [0,1], or null when the file has no transparency.</summary>
-    public Tensor? Alpha { get; }
-
-    public ImageLayout Layout { get; }
-
-    public void Dispose()
-    {
-        Rgb.Dispose();
-        Alpha?.Dispose();
-    }
-}
 
 /// <summary>Reading and writing for the <c>upscale</c> command. The network always sees RGB in [0,1]; what the file
 /// was (grey, alpha, 16-bit) is restored on output, following Real-ESRGAN's <c>RealESRGANer.enhance</c>: grey goes

@@ -3,9 +3,6 @@ using SrTrain.Runtime;
 
 namespace SrTrain.Inference;
 
-/// <summary>One image to upscale and where its result goes.</summary>
-public sealed record UpscaleJob(string Input, string Output);
-
 /// <summary>What the <c>upscale</c> command's arguments name: the jobs, and arguments that name no image (reported and
 /// counted as failures, so one typo does not stop a batch).</summary>
 public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<string> Problems)

@@ -90,17 +90,17 @@ public sealed record GeneratorSpec(string Arch, int Scale, int NumInCh, int NumO
             switch (Arch)
             {
                 case RrdbNet:
-                {
-                    long firstIn = Scale switch { 2 => NumInCh * 4L, 1 => NumInCh * 16L, _ => NumInCh };
-                    long rdb = Conv(nf, gc) + Conv(nf + gc, gc) + Conv(nf + 2 * gc, gc) + Conv(nf + 3 * gc, gc) + Conv(nf + 4 * gc, nf);
-                    long ups = Scale == 8 ? 3 : 2;
-                    return Conv(firstIn, nf) + NumBlock * 3 * rdb + Conv(nf, nf) * (2 + ups) + Conv(nf, NumOutCh);
-                }
+                    {
+                        long firstIn = Scale switch { 2 => NumInCh * 4L, 1 => NumInCh * 16L, _ => NumInCh };
+                        long rdb = Conv(nf, gc) + Conv(nf + gc, gc) + Conv(nf + 2 * gc, gc) + Conv(nf + 3 * gc, gc) + Conv(nf + 4 * gc, nf);
+                        long ups = Scale == 8 ? 3 : 2;
+                        return Conv(firstIn, nf) + NumBlock * 3 * rdb + Conv(nf, nf) * (2 + ups) + Conv(nf, NumOutCh);
+                    }
                 case MsrResNet:
-                {
-                    long up = Scale == 4 ? 2 * Conv(nf, nf * 4) : Conv(nf, nf * Scale * Scale);
-                    return Conv(NumInCh, nf) + NumBlock * 2 * Conv(nf, nf) + up + Conv(nf, nf) + Conv(nf, NumOutCh);
-                }
+                    {
+                        long up = Scale == 4 ? 2 * Conv(nf, nf * 4) : Conv(nf, nf * Scale * Scale);
+                        return Conv(NumInCh, nf) + NumBlock * 2 * Conv(nf, nf) + up + Conv(nf, nf) + Conv(nf, NumOutCh);
+                    }
                 case SrVggNetCompact:
                     return Conv(NumInCh, nf) + nf + NumBlock * (Conv(nf, nf) + nf) + Conv(nf, (long)NumOutCh * Scale * Scale);
                 default:

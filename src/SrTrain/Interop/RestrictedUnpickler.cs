@@ -5,35 +5,6 @@ using SrTrain.Config;
 
 namespace SrTrain.Interop;
 
-/// <summary>A Python global named in a pickle (module + name). Only allow-listed ones are ever produced.</summary>
-internal sealed record PyGlobal(string Module, string Name)
-{
-    public override string ToString() => Module + "." + Name;
-}
-
-/// <summary>A pickled dict in insertion order (Python dicts and OrderedDicts both keep it, and state-dict order is
-/// the order a module registered its parameters).</summary>
-internal sealed class PyDict
-{
-    readonly Dictionary<object, int> _index = new();
-
-    public List<KeyValuePair<object, object?>> Items { get; } = new();
-
-    public void Set(object? key, object? value)
-    {
-        if (key is null) throw new InvalidDataException("a dict key is None");
-        if (_index.TryGetValue(key, out int i)) { Items[i] = new(key, value); return; }
-        _index[key] = Items.Count;
-        Items.Add(new(key, value));
-    }
-
-    public object? Get(string key) => Items.FirstOrDefault(kv => kv.Key is string s && s == key).Value;
-}
-
-/// <summary>What torch._utils._rebuild_tensor_v2 would build, kept as a description: the tensor is only materialised
-/// once we know it belongs to the state dict we want.</summary>
-internal sealed record TensorRef(object Storage, long Offset, long[] Size, long[] Stride);
-
 /// <summary>A pickle reader that understands the opcodes torch.save emits (protocols 2 to 5) and nothing that could run
 /// code: GLOBAL/STACK_GLOBAL must name an allow-listed callable, and REDUCE only calls those through a C# table.
 /// Python's own unpickler imports and calls whatever a file names, which is why a downloaded .pth must never go
@@ -157,24 +128,24 @@ internal sealed class RestrictedUnpickler
                 case 0x87: { var c = Pop(); var b = Pop(); var a = Pop(); Push(new[] { a, b, c }); break; }
                 case (byte)'c': Push(Global(ReadLine(), ReadLine())); break;
                 case 0x93: // STACK_GLOBAL
-                {
-                    var name = Pop() as string; var module = Pop() as string;
-                    if (name is null || module is null) throw new InvalidDataException("STACK_GLOBAL without two strings");
-                    Push(Global(module, name));
-                    break;
-                }
+                    {
+                        var name = Pop() as string; var module = Pop() as string;
+                        if (name is null || module is null) throw new InvalidDataException("STACK_GLOBAL without two strings");
+                        Push(Global(module, name));
+                        break;
+                    }
                 case (byte)'Q': Push(_persistentLoad(Pop())); break;
                 case (byte)'R': { var args = Pop(); var fn = Pop(); Push(Call(fn, args)); break; }
                 case (byte)'b': { var state = Pop(); Build(Peek(), state); break; }
                 case (byte)'s': { var v = Pop(); var k = Pop(); AsDict(Peek()).Set(k, v); break; }
                 case (byte)'u':
-                {
-                    var items = PopMark();
-                    if (items.Count % 2 != 0) throw new InvalidDataException("SETITEMS with an odd number of values");
-                    var d = AsDict(Peek());
-                    for (int i = 0; i < items.Count; i += 2) d.Set(items[i], items[i + 1]);
-                    break;
-                }
+                    {
+                        var items = PopMark();
+                        if (items.Count % 2 != 0) throw new InvalidDataException("SETITEMS with an odd number of values");
+                        var d = AsDict(Peek());
+                        for (int i = 0; i < items.Count; i += 2) d.Set(items[i], items[i + 1]);
+                        break;
+                    }
                 case (byte)'a': { var v = Pop(); AsList(Peek()).Add(v); break; }
                 case (byte)'e': { var items = PopMark(); AsList(Peek()).AddRange(items); break; }
                 default:
@@ -306,10 +277,4 @@ internal sealed class RestrictedUnpickler
         // Boxed explicitly: `cond ? (long)b : b` would convert the long back to a BigInteger.
         return b >= long.MinValue && b <= long.MaxValue ? (object)(long)b : b;
     }
-}
-
-/// <summary>A pickle named a global outside the allow list; unpickling it in Python would import and run that code.</summary>
-internal sealed class UnsafePickleException(string global) : Exception(global)
-{
-    public string Global { get; } = global;
 }

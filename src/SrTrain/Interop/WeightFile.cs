@@ -6,17 +6,6 @@ using static TorchSharp.torch;
 
 namespace SrTrain.Interop;
 
-/// <summary>How a generator's state dict is wrapped in a .pth file.</summary>
-public enum PthWrapping
-{
-    /// <summary><c>{'params_ema': state_dict}</c>: what BasicSR saves and ESRGAN/Real-ESRGAN release files contain.</summary>
-    ParamsEma,
-    /// <summary><c>{'params': state_dict}</c>: BasicSR's key for weights without EMA.</summary>
-    Params,
-    /// <summary>The bare state dict, as <c>torch.save(model.state_dict(), path)</c> writes it.</summary>
-    Plain,
-}
-
 /// <summary>Reads and writes PyTorch weight files: .pth in the zip (PyTorch 1.6+) and legacy formats, and
 /// .safetensors. Reading never executes code from the file: pickles go through an allow-list unpickler.</summary>
 public static class WeightFile

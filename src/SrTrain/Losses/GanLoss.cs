@@ -1,5 +1,5 @@
-using SrTrain.Runtime;
 using SrTrain.Config;
+using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 

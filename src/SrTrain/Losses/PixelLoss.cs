@@ -1,5 +1,5 @@
-using SrTrain.Runtime;
 using SrTrain.Config;
+using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -19,7 +19,7 @@ public static class PixelLoss
                 // BasicSR: sqrt((pred - target)^2 + eps), mean. `using` keeps the Scalar alive until libtorch is done
                 // with it (see SrganStep on implicit Scalars).
                 using (var e = eps.ToScalar())
-                    {
+                {
                     var diff = pred - target;
                     return diff.mul(diff).add(e, Scalars.One).sqrt().mean(); // mul, not square(): that calls pow(2) with a temporary Scalar
                 }

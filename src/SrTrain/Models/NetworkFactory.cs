@@ -27,8 +27,12 @@ public static class NetworkFactory
                    ?? throw new SrTrainException($"{path}: architecture {detected.Arch} cannot be built");
         var g = CreateGenerator(new GeneratorConfig
         {
-            Type = type, NumInCh = detected.NumInCh, NumOutCh = detected.NumOutCh,
-            NumFeat = detected.NumFeat, NumBlock = detected.NumBlock, NumGrowCh = detected.NumGrowCh,
+            Type = type,
+            NumInCh = detected.NumInCh,
+            NumOutCh = detected.NumOutCh,
+            NumFeat = detected.NumFeat,
+            NumBlock = detected.NumBlock,
+            NumGrowCh = detected.NumGrowCh,
         }, detected.Scale);
         WeightFile.LoadInto(g, sd, path);
         return g;

@@ -1,20 +1,16 @@
-using SrTrain.Runtime;
 using System.Runtime.InteropServices;
 using Serilog;
 using SkiaSharp;
 using SrTrain.Config;
 using SrTrain.Data;
 using SrTrain.Models;
+using SrTrain.Runtime;
 using SrTrain.Training;
 using SrTrain.Training.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SrTrain.Reporting;
-
-/// <summary>What the grid shows: its file (null when it could not be made), column and row names, and why runs or
-/// the whole grid were left out.</summary>
-public sealed record GridResult(string? Path, IReadOnlyList<string> Columns, IReadOnlyList<string> Rows, IReadOnlyList<string> Notes);
 
 /// <summary>The same validation crops side by side: LQ (nearest), bicubic, each run's latest EMA generator, HQ; per
 /// validation image three rows: the crop, its center zoomed ×<see cref="Zoom"/> (nearest, so single pixels show), and

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 using SrTrain.Config;
 
 namespace SrTrain.Training;
@@ -34,49 +33,4 @@ public sealed class RunFolder
 
     public void WriteLineage(Lineage lineage) =>
         AtomicFile.WriteAllText(LineagePath, JsonSerializer.Serialize(lineage, Lineage.Json));
-}
-
-/// <summary>Where a run came from. A branch (resume from an older step, or with changed losses) names its parent run
-/// folder and the step it started from; its metrics continue the parent's step numbering.</summary>
-public sealed record Lineage(
-    string Name,
-    string? ParentRun,
-    long? ParentStep,
-    long? TranslationalFrom,
-    DateTimeOffset Created)
-{
-    public static readonly JsonSerializerOptions Json = new()
-    {
-        WriteIndented = true,
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
-    };
-}
-
-/// <summary>Small files written so that a crash leaves either the old or the new content, never a torn file.</summary>
-public static class AtomicFile
-{
-    public static void WriteAllText(string path, string text)
-    {
-        var tmp = path + ".tmp-" + Environment.ProcessId;
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
-        using (var w = new StreamWriter(fs))
-        {
-            w.Write(text);
-            w.Flush();
-            fs.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-    }
-
-    public static void WriteAllBytes(string path, byte[] bytes)
-    {
-        var tmp = path + ".tmp-" + Environment.ProcessId;
-        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
-        {
-            fs.Write(bytes);
-            fs.Flush(flushToDisk: true);
-        }
-        File.Move(tmp, path, overwrite: true);
-    }
 }

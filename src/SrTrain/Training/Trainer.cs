@@ -1,11 +1,8 @@
 using System.Diagnostics;
-using System.Text.Json;
 using Serilog;
 using SrTrain.Config;
 using SrTrain.Distributed;
-using SrTrain.Models;
 using SrTrain.Training.Checkpoints;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SrTrain.Training;
@@ -239,10 +236,4 @@ public sealed class Trainer
         _nonfiniteInARow = state.NonfiniteInARow;
         _nonfiniteTotal = state.NonfiniteTotal;
     }
-}
-
-/// <summary>Counters that must survive a resume for it to be exact.</summary>
-public sealed record TrainingState(long Step, int NonfiniteInARow, long NonfiniteTotal)
-{
-    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 }

@@ -1,4 +1,3 @@
-using Serilog;
 using System.Text.Json;
 using SrTrain.Config;
 using SrTrain.Distributed;
@@ -7,27 +6,6 @@ using SrTrain.Training.Checkpoints;
 using YamlDotNet.RepresentationModel;
 
 namespace SrTrain.Training;
-
-/// <param name="Sets"><c>--set key=value</c> overrides, applied after the file.</param>
-public sealed record TrainRequest(string ConfigPath, string? Name, bool AutoResume, int? Seed = null, IReadOnlyList<string>? Sets = null);
-
-public sealed record ResumeRequest(
-    string? RunDir,
-    long? FromStep,
-    bool Translational,
-    double? TranslationalWeight,
-    IReadOnlyList<string> OverrideConfigs,
-    string? Name,
-    IReadOnlyList<string>? Sets = null);
-
-/// <summary>How the program runs: device and threads, the logger, how to start the run's log file, and (data parallel)
-/// the job's processes.</summary>
-public sealed record LaunchContext(string Device, int Threads, ILogger Log, Action<string> OpenLogFile, ProcessGroup? Group = null)
-{
-    public ProcessGroup Ranks => Group ?? ProcessGroup.Single;
-}
-
-public sealed record TrainResult(string RunDir, long FinalStep, bool Interrupted);
 
 /// <summary>`train` and `resume`: decides which run folder to write, from which checkpoint to start and with which
 /// config, then hands over to the <see cref="Trainer"/>. Resuming never overwrites what a run wrote after the resume

@@ -3,12 +3,11 @@ using SrTrain.Config;
 using SrTrain.Data;
 using SrTrain.Distributed;
 using SrTrain.Evaluation;
+using SrTrain.Interop;
 using SrTrain.Losses;
 using SrTrain.Models;
-using SrTrain.Interop;
 using SrTrain.Translational;
 using TorchSharp;
-using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace SrTrain.Training;
@@ -77,7 +76,11 @@ public static class TrainingSetup
 
         return new TrainingParts
         {
-            G = g, Ema = ema, D = d, OptG = optG, OptD = optD,
+            G = g,
+            Ema = ema,
+            D = d,
+            OptG = optG,
+            OptD = optD,
             Step = new SrganStep(g, d, optG, optD, l, perceptual, c.Train.GradClip, sync),
             GradientSync = sync,
             Data = new DeviceTrainingData(data, device),
@@ -116,32 +119,4 @@ public static class TrainingSetup
         if (l.Translational.Weight > 0) parts.Add($"translational ×{l.Translational.Weight} (shift {l.Translational.Shift}) from {l.Translational.StartStep}");
         return string.Join(", ", parts);
     }
-}
-
-/// <summary>Moves each batch to the training device (a no-op on the CPU).</summary>
-sealed class DeviceTrainingData : ITrainingData
-{
-    readonly ITrainingData _inner;
-    readonly Device _device;
-
-    public DeviceTrainingData(ITrainingData inner, Device device)
-    {
-        _inner = inner;
-        _device = device;
-    }
-
-    public void Start(long step) => _inner.Start(step);
-
-    public Data.TrainingBatch Next(long step)
-    {
-        var b = _inner.Next(step);
-        if (_device.type == DeviceType.CPU) return b;
-        return new Data.TrainingBatch
-        {
-            Step = b.Step, Lq = b.Lq.to(_device), Hq = b.Hq.to(_device),
-            SecondView = b.SecondView is { } v ? v with { Lq = v.Lq.to(_device) } : null, Samples = b.Samples,
-        };
-    }
-
-    public void Dispose() => _inner.Dispose();
 }

@@ -1,10 +1,9 @@
-using SrTrain.Runtime;
 using Serilog;
 using SrTrain.Config;
 using SrTrain.Data;
 using SrTrain.Evaluation;
 using SrTrain.Models;
-using TorchSharp;
+using SrTrain.Runtime;
 using static TorchSharp.torch;
 
 namespace SrTrain.Training;

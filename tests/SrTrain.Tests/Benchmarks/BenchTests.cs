@@ -5,6 +5,7 @@ using static TorchSharp.torch;
 
 namespace SrTrain.Tests.Benchmarks;
 
+[Trait("Speed", "slow")]
 public class BenchTests
 {
     static BenchTests() => NativeRuntime.EnsureLoaded();

@@ -5,6 +5,7 @@ namespace SrTrain.Tests.Cli;
 
 /// <summary>Issue 17's "A/B at a glance", through the real program: eval compares several models in one table, and the
 /// report marks runs that stopped early or are compared at different steps and shows zoomed crops and difference maps.</summary>
+[Trait("Speed", "process")]
 public class AbAtAGlanceCliTests
 {
     static readonly string SrVgg = Path.Combine(AppContext.BaseDirectory, "TestData", "Inference", "srvgg_x4_nf16_nc4_quickstart.pth");

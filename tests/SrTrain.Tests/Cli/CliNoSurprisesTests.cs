@@ -7,6 +7,7 @@ namespace SrTrain.Tests.Cli;
 
 /// <summary>Issue 17's "silent surprises", each through the real program: what the user typed happens, or one line
 /// (exit code 2) says why not.</summary>
+[Trait("Speed", "process")]
 public class CliNoSurprisesTests
 {
     static readonly string SrVgg = Path.Combine(AppContext.BaseDirectory, "TestData", "Inference", "srvgg_x4_nf16_nc4_quickstart.pth");

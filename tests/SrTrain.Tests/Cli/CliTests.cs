@@ -1,10 +1,10 @@
 using SrTrain.Tests.Support;
-using SrTrain.Training;
 using SrTrain.Training.Checkpoints;
 
 namespace SrTrain.Tests.Cli;
 
 /// <summary>The real program, as a user runs it: help, user errors as one line with exit code 2, and Ctrl+C.</summary>
+[Trait("Speed", "process")]
 public class CliTests
 {
     static void AssertNoStackTrace(string output) => Assert.DoesNotContain("   at ", output);

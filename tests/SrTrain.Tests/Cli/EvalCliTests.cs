@@ -8,6 +8,7 @@ using static SrTrain.Tests.Cli.UpscaleCliHarness;
 namespace SrTrain.Tests.Cli;
 
 /// <summary>`srtrain eval` end to end on the reference images with a trained model.</summary>
+[Trait("Speed", "process")]
 public sealed class EvalCliTests : IDisposable
 {
     readonly ITestOutputHelper _output;

@@ -4,6 +4,7 @@ using SrTrain.Training;
 namespace SrTrain.Tests.Cli;
 
 /// <summary>What TensorBoard shows of a run trained and resumed through the real CLI.</summary>
+[Trait("Speed", "process")]
 public class TensorBoardCliTests
 {
     [Fact]

@@ -2,7 +2,6 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 using SrTrain.Cli;
-using SrTrain.Interop;
 using SrTrain.Models;
 using SrTrain.Runtime;
 using TorchSharp;

@@ -12,6 +12,7 @@ using Size = SixLabors.ImageSharp.Size;
 namespace SrTrain.Tests.Cli;
 
 /// <summary>`srtrain upscale` end to end: real weight files from PyTorch, real photos, files written and read back.</summary>
+[Trait("Speed", "process")]
 public sealed class UpscaleCliTests : IDisposable
 {
     readonly ITestOutputHelper _output;

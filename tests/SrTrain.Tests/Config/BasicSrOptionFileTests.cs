@@ -6,6 +6,7 @@ namespace SrTrain.Tests.Config;
 /// <summary>BasicSR / traiNNer-redux option files through the real CLI. The files below are written for these tests in
 /// BasicSR's vocabulary and use every key of BasicSR's options/train/ESRGAN/train_ESRGAN_x4.yml and
 /// options/train/RealESRGAN/train_realesrnet_x4plus.yml (values sized for a test, not copied).</summary>
+[Trait("Speed", "process")]
 public class BasicSrOptionFileTests
 {
     static readonly string Data = Path.Combine(AppContext.BaseDirectory, "TestData", "Training");

@@ -11,8 +11,16 @@ public class BatchShardTests
 {
     static DataPipelineOptions Options(string hqDir, int shift = 0) => new()
     {
-        HqDir = hqDir, Scale = 4, GtSize = 32 - 4 * shift, BatchSize = 4, Seed = 7, NumWorkers = 1, QueueCapacity = 2,
-        UseHFlip = true, UseRot = true, TranslationalShift = shift,
+        HqDir = hqDir,
+        Scale = 4,
+        GtSize = 32 - 4 * shift,
+        BatchSize = 4,
+        Seed = 7,
+        NumWorkers = 1,
+        QueueCapacity = 2,
+        UseHFlip = true,
+        UseRot = true,
+        TranslationalShift = shift,
     };
 
     [Theory]

@@ -1,10 +1,9 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SrTrain.Data;
+using SrTrain.Tests.Support;
 using SrTrain.Translational;
 using TorchSharp;
-using static TorchSharp.torch;
-using SrTrain.Tests.Support;
 using static SrTrain.Tests.Data.DataTestUtil;
 
 namespace SrTrain.Tests.Data;
@@ -23,7 +22,13 @@ public class DataPipelineTests
 
     static DataPipelineOptions Options(string hqDir) => new()
     {
-        HqDir = hqDir, Scale = 4, GtSize = 64, BatchSize = 3, Seed = 7, NumWorkers = 2, QueueCapacity = 3,
+        HqDir = hqDir,
+        Scale = 4,
+        GtSize = 64,
+        BatchSize = 3,
+        Seed = 7,
+        NumWorkers = 2,
+        QueueCapacity = 3,
     };
 
     static void AssertSameBatch(TrainingBatch a, TrainingBatch b)
@@ -44,7 +49,8 @@ public class DataPipelineTests
         using var scope = torch.NewDisposeScope();
         var opts = Options(dir.Path) with
         {
-            GtSize = 56, TranslationalShift = 2,   // full patch 64, as the plain batches
+            GtSize = 56,
+            TranslationalShift = 2,   // full patch 64, as the plain batches
             Degradations = new DegradationOptions { NoiseProbability = 0.5, JpegProbability = 0.5 },
         };
         var a = new DataPipeline(opts);

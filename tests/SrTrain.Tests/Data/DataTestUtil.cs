@@ -1,4 +1,3 @@
-using SrTrain.Data;
 using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;

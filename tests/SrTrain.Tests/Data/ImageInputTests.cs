@@ -2,9 +2,8 @@ using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
 using SrTrain.Data;
-using TorchSharp;
-using static TorchSharp.torch;
 using SrTrain.Tests.Support;
+using TorchSharp;
 using static SrTrain.Tests.Data.DataTestUtil;
 
 namespace SrTrain.Tests.Data;

@@ -1,6 +1,5 @@
 using SrTrain.Data;
 using TorchSharp;
-using static TorchSharp.torch;
 using static SrTrain.Tests.Data.DataTestUtil;
 
 namespace SrTrain.Tests.Data;

@@ -11,6 +11,7 @@ namespace SrTrain.Tests.Distributed;
 
 /// <summary>Data-parallel training under a real mpirun (Open MPI, 2 ranks of 1 thread each on the CPU), compared in
 /// numbers with one process.</summary>
+[Trait("Speed", "process")]
 public class MpiJobTests
 {
     // Float tolerance. 2 ranks × batch 2 and 1 rank × batch 4 differ only by float32 rounding (the sums over the batch

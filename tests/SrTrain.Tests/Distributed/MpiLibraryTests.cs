@@ -8,6 +8,7 @@ namespace SrTrain.Tests.Distributed;
 
 /// <summary>The bindings without a launcher (the collective calls themselves are tested under mpirun in
 /// <see cref="MpiJobTests"/>).</summary>
+[Trait("Speed", "process")]
 public class MpiLibraryTests
 {
     [Fact]

@@ -4,7 +4,6 @@ using SrTrain.Evaluation;
 using SrTrain.Runtime;
 using TorchSharp;
 using Xunit.Abstractions;
-using static TorchSharp.torch;
 
 namespace SrTrain.Tests.Evaluation;
 

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.IO.Compression;
 using SixLabors.ImageSharp;
-using SixLabors.ImageSharp.PixelFormats;
 using SrTrain.Config;
 using SrTrain.Inference;
 using SrTrain.Interop;
@@ -10,7 +9,6 @@ using SrTrain.Runtime;
 using SrTrain.Tests.Support;
 using TorchSharp;
 using Xunit.Abstractions;
-using static TorchSharp.torch;
 using P = SrTrain.Tests.Support.HostileFiles.Pickle;
 
 namespace SrTrain.Tests.Fuzz;
@@ -18,6 +16,7 @@ namespace SrTrain.Tests.Fuzz;
 /// <summary>Random mutations of valid files, with a fixed seed, through the real readers (issue 14): every case must
 /// either load or end in one <see cref="SrTrainException"/> line; never another exception, a hang or a large allocation.
 /// A failing case is written to /tmp with its seed and index, to reproduce it.</summary>
+[Trait("Speed", "slow")]
 public sealed class ParserFuzzTests : IDisposable
 {
     const int Seed = 20261126;
@@ -47,20 +46,20 @@ public sealed class ParserFuzzTests : IDisposable
                     for (int i = rng.Next(1, 4); i > 0 && at < b.Count; i--, at++) b[at] = randomByte?.Invoke(rng) ?? (byte)rng.Next(256);
                     break;
                 case 1: // an extreme little-endian integer: sizes and lengths are where readers trust the file
-                {
-                    var v = rng.Next(5) switch { 0 => 0xFFFFFFFFu, 1 => 0x7FFFFFFFu, 2 => 0x80000000u, 3 => 0u, _ => (uint)rng.Next() };
-                    for (int i = 0; i < 4 && at + i < b.Count; i++) b[at + i] = (byte)(v >> (8 * i));
-                    break;
-                }
+                    {
+                        var v = rng.Next(5) switch { 0 => 0xFFFFFFFFu, 1 => 0x7FFFFFFFu, 2 => 0x80000000u, 3 => 0u, _ => (uint)rng.Next() };
+                        for (int i = 0; i < 4 && at + i < b.Count; i++) b[at + i] = (byte)(v >> (8 * i));
+                        break;
+                    }
                 case 2:
                     b.RemoveRange(at, b.Count - at);
                     break;
                 case 3:
-                {
-                    int len = Math.Min(rng.Next(1, 64), b.Count - at);
-                    b.InsertRange(rng.Next(b.Count), b.GetRange(at, len));
-                    break;
-                }
+                    {
+                        int len = Math.Min(rng.Next(1, 64), b.Count - at);
+                        b.InsertRange(rng.Next(b.Count), b.GetRange(at, len));
+                        break;
+                    }
                 case 4:
                     b.RemoveRange(at, Math.Min(rng.Next(1, 16), b.Count - at));
                     break;

@@ -3,10 +3,10 @@ using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using SrTrain.Inference;
 using SrTrain.Runtime;
+using SrTrain.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 using Size = SixLabors.ImageSharp.Size;
-using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Inference;
 

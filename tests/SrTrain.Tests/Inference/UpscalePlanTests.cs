@@ -3,10 +3,9 @@ using SrTrain.Inference;
 using SrTrain.Interop;
 using SrTrain.Models;
 using SrTrain.Runtime;
+using SrTrain.Tests.Support;
 using SrTrain.Training;
 using SrTrain.Training.Checkpoints;
-using TorchSharp;
-using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Inference;
 

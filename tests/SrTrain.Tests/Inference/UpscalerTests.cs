@@ -3,10 +3,10 @@ using SrTrain.Inference;
 using SrTrain.Interop;
 using SrTrain.Models;
 using SrTrain.Runtime;
+using SrTrain.Tests.Support;
 using TorchSharp;
 using Xunit.Abstractions;
 using static TorchSharp.torch;
-using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Inference;
 
@@ -99,11 +99,14 @@ public class UpscalerTests(ITestOutputHelper output)
         using var scope = torch.NewDisposeScope();
         var sd = new Dictionary<string, Tensor>
         {
-            ["body.0.weight"] = torch.zeros(8, 3, 3, 3), ["body.0.bias"] = torch.zeros(8),
+            ["body.0.weight"] = torch.zeros(8, 3, 3, 3),
+            ["body.0.bias"] = torch.zeros(8),
             ["body.1.weight"] = torch.zeros(8),
-            ["body.2.weight"] = torch.zeros(8, 8, 3, 3), ["body.2.bias"] = torch.zeros(8),
+            ["body.2.weight"] = torch.zeros(8, 8, 3, 3),
+            ["body.2.bias"] = torch.zeros(8),
             ["body.3.weight"] = torch.zeros(8),
-            ["body.4.weight"] = torch.zeros(20, 8, 3, 3), ["body.4.bias"] = torch.zeros(20),
+            ["body.4.weight"] = torch.zeros(20, 8, 3, 3),
+            ["body.4.bias"] = torch.zeros(20),
         };
         var e = Assert.Throws<SrTrainException>(() => GeneratorSpec.Detect(sd, "x.pth"));
         Assert.Contains("20 output channels", e.Message);

@@ -1,9 +1,9 @@
 using System.Text;
 using SrTrain.Interop;
 using SrTrain.Runtime;
+using SrTrain.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
-using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Interop;
 

@@ -1,7 +1,6 @@
 using SrTrain.Config;
 using SrTrain.Losses;
 using SrTrain.Runtime;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SrTrain.Tests.Losses;

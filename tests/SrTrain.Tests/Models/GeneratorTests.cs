@@ -1,6 +1,5 @@
 using SrTrain.Models;
 using SrTrain.Runtime;
-using TorchSharp;
 using static SrTrain.Tests.Models.ReferenceData;
 using static TorchSharp.torch;
 

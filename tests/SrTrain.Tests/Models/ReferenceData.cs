@@ -1,6 +1,5 @@
 using System.Collections;
 using SrTrain.Runtime;
-using TorchSharp;
 using TorchSharp.PyBridge;
 using static TorchSharp.torch;
 

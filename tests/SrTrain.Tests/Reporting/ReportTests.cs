@@ -6,7 +6,6 @@ using SrTrain.Cli;
 using SrTrain.Reporting;
 using SrTrain.Runtime;
 using SrTrain.Training;
-using Xunit;
 using static SrTrain.Tests.Reporting.TrainedRunsFixture;
 using static TorchSharp.torch;
 

@@ -13,6 +13,7 @@ namespace SrTrain.Tests.Runtime;
 /// Before SrTrain kept every Scalar alive (and had its own Adam, BatchNorm, LeakyReLU and PReLU), this crashed the test
 /// process in libtorch within seconds ("Expected false to be true … toFloat at c10/core/Scalar.h"). The suite runs a
 /// short form; SRTRAIN_GC_HAMMER_STEPS=2000 (scripts/gc-hammer.sh) runs the long one.</summary>
+[Trait("Speed", "slow")]
 public class GcHammerTests
 {
     static int Steps(int shortForm) =>

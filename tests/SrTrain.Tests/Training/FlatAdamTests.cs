@@ -2,7 +2,6 @@ using SrTrain.Models;
 using SrTrain.Runtime;
 using SrTrain.Training;
 using SrTrain.Training.Checkpoints;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

@@ -1,7 +1,6 @@
 using SrTrain.Config;
 using SrTrain.Runtime;
 using SrTrain.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SrTrain.Tests.Training;

@@ -4,7 +4,6 @@ using SrTrain.Models;
 using SrTrain.Runtime;
 using SrTrain.Training;
 using SrTrain.Translational;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SrTrain.Tests.Training;
@@ -32,7 +31,9 @@ public class SrganStepTests
         if (!float.IsNaN(value)) lq[0, 0, 0, 0] = tensor(value);
         return new TrainingBatch
         {
-            Step = 0, Lq = lq, Hq = rand(2, 3, 32, 32),
+            Step = 0,
+            Lq = lq,
+            Hq = rand(2, 3, 32, 32),
             SecondView = corners ? new SecondView(rand(2, 3, 8, 8), crop1, crop2) : null,
             Samples = Array.Empty<SampleInfo>(),
         };

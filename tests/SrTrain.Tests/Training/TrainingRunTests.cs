@@ -1,17 +1,14 @@
 using System.Security.Cryptography;
 using SrTrain.Config;
-using SrTrain.Data;
-using SrTrain.Losses;
 using SrTrain.Models;
 using SrTrain.Tests.Support;
 using SrTrain.Training;
-using SrTrain.Training.Checkpoints;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SrTrain.Tests.Training;
 
 /// <summary>Short real training runs on crops of real photos, through the same launcher the CLI uses.</summary>
+[Trait("Speed", "slow")]
 public class TrainingRunTests
 {
     static List<MetricsLog.Record> Records(string runDir, string kind) => MetricsLog.Read(runDir).Where(r => r.Kind == kind).ToList();

@@ -6,10 +6,9 @@ using SrTrain.Evaluation;
 using SrTrain.Models;
 using SrTrain.Runtime;
 using SrTrain.Tests.Data;
+using SrTrain.Tests.Support;
 using SrTrain.Training;
 using TorchSharp;
-using static TorchSharp.torch;
-using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Training;
 
@@ -32,8 +31,8 @@ public sealed class ValidationInputTests : IDisposable
         var rng = new Random(w * 1000 + h);
         using var img = new Image<Rgb24>(w, h);
         for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            img[x, y] = new Rgb24((byte)(x * 5 + rng.Next(20)), (byte)(y * 7 + rng.Next(20)), (byte)rng.Next(256));
+            for (int x = 0; x < w; x++)
+                img[x, y] = new Rgb24((byte)(x * 5 + rng.Next(20)), (byte)(y * 7 + rng.Next(20)), (byte)rng.Next(256));
         img.Save(path);
     }
 

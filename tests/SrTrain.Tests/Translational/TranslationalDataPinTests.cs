@@ -4,10 +4,9 @@ using System.Text;
 using Serilog.Core;
 using SrTrain.Config;
 using SrTrain.Data;
-using SrTrain.Training;
-using SrTrain.Translational;
-using TorchSharp;
 using SrTrain.Tests.Support;
+using SrTrain.Training;
+using TorchSharp;
 using static SrTrain.Tests.Data.DataTestUtil;
 
 namespace SrTrain.Tests.Translational;
@@ -35,8 +34,13 @@ public class TranslationalDataPinTests
             {
                 Train = new TrainDataConfig
                 {
-                    DatarootGt = dir.Path, GtSize = 32, BatchSize = 2, NumWorkers = 2, PrefetchBatches = 2,
-                    NoiseProb = 0.5, JpegProb = 0.5,
+                    DatarootGt = dir.Path,
+                    GtSize = 32,
+                    BatchSize = 2,
+                    NumWorkers = 2,
+                    PrefetchBatches = 2,
+                    NoiseProb = 0.5,
+                    JpegProb = 0.5,
                 },
             },
             Losses = new LossesConfig { Translational = new TranslationalLossConfig { Weight = 1, StartStep = 8, Shift = 2 } },

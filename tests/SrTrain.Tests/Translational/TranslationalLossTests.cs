@@ -1,7 +1,6 @@
 using SrTrain.Data;
-using SrTrain.Translational;
 using SrTrain.Runtime;
-using TorchSharp;
+using SrTrain.Translational;
 using static TorchSharp.torch;
 
 namespace SrTrain.Tests.Translational;

@@ -4,6 +4,7 @@ using Xunit.Abstractions;
 
 namespace SrTrain.Tests.Training.Checkpoints;
 
+[Trait("Speed", "slow")]
 public sealed class CheckpointStoreKillTests(ITestOutputHelper output) : IDisposable
 {
     private readonly string _run = Path.Combine(Path.GetTempPath(), $"srtrain-ckpt-kill-{Guid.NewGuid():N}");

@@ -1,0 +1,21 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace SrTrain.Training;
+
+/// <summary>Where a run came from. A branch (resume from an older step, or with changed losses) names its parent run
+/// folder and the step it started from; its metrics continue the parent's step numbering.</summary>
+public sealed record Lineage(
+    string Name,
+    string? ParentRun,
+    long? ParentStep,
+    long? TranslationalFrom,
+    DateTimeOffset Created)
+{
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+}

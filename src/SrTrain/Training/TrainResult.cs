@@ -1,0 +1,3 @@
+namespace SrTrain.Training;
+
+public sealed record TrainResult(string RunDir, long FinalStep, bool Interrupted);

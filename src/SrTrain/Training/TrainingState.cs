@@ -1,0 +1,9 @@
+using System.Text.Json;
+
+namespace SrTrain.Training;
+
+/// <summary>Counters that must survive a resume for it to be exact.</summary>
+public sealed record TrainingState(long Step, int NonfiniteInARow, long NonfiniteTotal)
+{
+    public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+}
