@@ -1,6 +1,5 @@
 using Serilog;
-using SrTrain.Training;
-using SrTrain.Training.Checkpoints;
+using SrTrain.Runs;
 
 namespace SrTrain.Inference;
 
@@ -17,7 +16,7 @@ public static class ModelResolver
             string run;
             try
             {
-                run = TrainingLauncher.MostRecentRun(runsDir);
+                run = RunFolder.MostRecent(runsDir);
             }
             catch (SrTrainException)
             {

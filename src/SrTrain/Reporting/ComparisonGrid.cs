@@ -4,9 +4,8 @@ using SkiaSharp;
 using SrTrain.Config;
 using SrTrain.Data;
 using SrTrain.Models;
+using SrTrain.Runs;
 using SrTrain.Runtime;
-using SrTrain.Training;
-using SrTrain.Training.Checkpoints;
 using TorchSharp;
 using static TorchSharp.torch;
 

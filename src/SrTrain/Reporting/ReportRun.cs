@@ -1,4 +1,4 @@
-using SrTrain.Training;
+using SrTrain.Runs;
 
 namespace SrTrain.Reporting;
 

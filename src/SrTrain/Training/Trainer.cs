@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Serilog;
 using SrTrain.Config;
 using SrTrain.Distributed;
-using SrTrain.Training.Checkpoints;
+using SrTrain.Runs;
 using static TorchSharp.torch;
 
 namespace SrTrain.Training;
@@ -223,7 +223,7 @@ public sealed class Trainer
 
     void SaveCheckpointOnRoot(long step)
     {
-        _checkpoints.Save(step, tmp => CheckpointFiles.Write(tmp, _p, new TrainingState(step, _nonfiniteInARow, _nonfiniteTotal), _c));
+        _checkpoints.Save(step, tmp => TrainingCheckpoint.Write(tmp, _p, new TrainingState(step, _nonfiniteInARow, _nonfiniteTotal), _c));
         var deleted = _checkpoints.ApplyRetention(_c.Checkpoint.KeepLast, _c.Checkpoint.KeepEvery, protect: step);
         if (deleted.Count > 0)
             _log.Information("Removed checkpoint(s) {Steps} (checkpoint.keep_last {KeepLast}, keep_every {KeepEvery})",
@@ -232,7 +232,7 @@ public sealed class Trainer
 
     public void Restore(string checkpointDir)
     {
-        var state = CheckpointFiles.Read(checkpointDir, _p);
+        var state = TrainingCheckpoint.Read(checkpointDir, _p);
         _nonfiniteInARow = state.NonfiniteInARow;
         _nonfiniteTotal = state.NonfiniteTotal;
     }

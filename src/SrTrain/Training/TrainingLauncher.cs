@@ -1,8 +1,8 @@
 using System.Text.Json;
 using SrTrain.Config;
 using SrTrain.Distributed;
+using SrTrain.Runs;
 using SrTrain.Runtime;
-using SrTrain.Training.Checkpoints;
 using YamlDotNet.RepresentationModel;
 
 namespace SrTrain.Training;
@@ -60,7 +60,7 @@ public static class TrainingLauncher
         if (request.RunDir != null) parent = new RunFolder(request.RunDir);
         else
         {
-            parent = new RunFolder(MostRecentRun("runs"));
+            parent = new RunFolder(RunFolder.MostRecent("runs"));
             ctx.Log.Information("No --run given: resuming {Run}, the most recently written run under runs/ (give --run to choose)", parent.Dir);
         }
         if (!File.Exists(parent.ConfigPath))
@@ -217,21 +217,4 @@ public static class TrainingLauncher
             : $"no checkpoint was written yet; start again with: srtrain train --config {run.ConfigPath} --auto-resume";
     }
 
-    /// <summary>The run folder under <paramref name="runsDir"/> whose files were written last.</summary>
-    public static string MostRecentRun(string runsDir)
-    {
-        if (!Directory.Exists(runsDir))
-            throw new SrTrainException($"{Path.GetFullPath(runsDir)}: no runs yet; give --run runs/<name> or train one first");
-        var best = Directory.EnumerateDirectories(runsDir)
-            .Where(d => File.Exists(Path.Combine(d, "config.yml")))
-            .Select(d => (Dir: d, Time: LastWrite(d)))
-            .OrderByDescending(x => x.Time)
-            .FirstOrDefault();
-        if (best.Dir == null)
-            throw new SrTrainException($"{Path.GetFullPath(runsDir)}: no run folders; give --run runs/<name> or train one first");
-        return best.Dir;
-    }
-
-    static DateTime LastWrite(string dir) =>
-        new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Select(f => f.LastWriteTimeUtc).DefaultIfEmpty(DateTime.MinValue).Max();
 }

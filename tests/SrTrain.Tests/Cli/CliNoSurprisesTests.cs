@@ -1,5 +1,6 @@
 using SixLabors.ImageSharp;
 using SrTrain.Config;
+using SrTrain.Runs;
 using SrTrain.Tests.Support;
 using SrTrain.Training;
 

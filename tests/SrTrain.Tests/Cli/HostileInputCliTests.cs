@@ -1,8 +1,8 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using SrTrain.Runs;
 using SrTrain.Tests.Interop;
 using SrTrain.Tests.Support;
-using SrTrain.Training.Checkpoints;
 using Xunit.Abstractions;
 
 namespace SrTrain.Tests.Cli;
@@ -143,8 +143,8 @@ public sealed class HostileInputCliTests : IDisposable
         var checkpoints = Path.Combine(P("runs"), "r", "checkpoints");
         Directory.CreateDirectory(checkpoints);
         var store = new CheckpointStore(checkpoints);
-        store.Save(10, folder => File.Copy(UpscaleCliHarness.RrdbX4, Path.Combine(folder, SrTrain.Training.CheckpointFiles.GeneratorEmaPth)));
-        var pth = Path.Combine(store.PathFor(10), SrTrain.Training.CheckpointFiles.GeneratorEmaPth);
+        store.Save(10, folder => File.Copy(UpscaleCliHarness.RrdbX4, Path.Combine(folder, SrTrain.Runs.CheckpointFiles.GeneratorEmaPth)));
+        var pth = Path.Combine(store.PathFor(10), SrTrain.Runs.CheckpointFiles.GeneratorEmaPth);
         var bytes = File.ReadAllBytes(pth);
         bytes[^200] ^= 0x40; // inside the last tensor's data: the file still loads, with a wrong weight
         File.WriteAllBytes(pth, bytes);

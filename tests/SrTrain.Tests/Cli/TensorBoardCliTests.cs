@@ -1,5 +1,5 @@
+using SrTrain.Runs;
 using SrTrain.Tests.Support;
-using SrTrain.Training;
 
 namespace SrTrain.Tests.Cli;
 

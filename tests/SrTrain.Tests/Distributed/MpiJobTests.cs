@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Serilog.Core;
 using SrTrain.Config;
 using SrTrain.Models;
+using SrTrain.Runs;
 using SrTrain.Tests.Support;
 using SrTrain.Training;
 using Xunit.Abstractions;

@@ -2,10 +2,9 @@ using Serilog.Core;
 using SrTrain.Inference;
 using SrTrain.Interop;
 using SrTrain.Models;
+using SrTrain.Runs;
 using SrTrain.Runtime;
 using SrTrain.Tests.Support;
-using SrTrain.Training;
-using SrTrain.Training.Checkpoints;
 
 namespace SrTrain.Tests.Inference;
 

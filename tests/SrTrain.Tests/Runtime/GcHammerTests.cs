@@ -2,6 +2,7 @@ using SrTrain.Benchmarks;
 using SrTrain.Inference;
 using SrTrain.Interop;
 using SrTrain.Models;
+using SrTrain.Runs;
 using SrTrain.Tests.Models;
 using SrTrain.Tests.Support;
 using SrTrain.Training;

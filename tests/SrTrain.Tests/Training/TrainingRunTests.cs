@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using SrTrain.Config;
 using SrTrain.Models;
+using SrTrain.Runs;
 using SrTrain.Tests.Support;
 using SrTrain.Training;
 using static TorchSharp.torch;

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace SrTrain.Training.Checkpoints;
+namespace SrTrain.Runs;
 
 /// <summary>The <c>manifest.json</c> written last into every checkpoint folder. Its presence, with every listed file at
 /// its recorded size, is what makes a folder a complete checkpoint.</summary>

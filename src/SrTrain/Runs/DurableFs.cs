@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace SrTrain.Training.Checkpoints;
+namespace SrTrain.Runs;
 
 /// <summary>fsync for files and directories. A rename is only durable once the directory holding it is fsynced, and
 /// .NET has no API for that, so on Linux this calls libc directly.</summary>
@@ -64,5 +64,23 @@ internal static partial class DurableFs
             writer.Flush();
             stream.Flush(flushToDisk: true);
         }
+    }
+
+    /// <summary>Replaces <paramref name="path"/> so that a crash leaves either the old or the new content, never a torn
+    /// file: a temporary file beside it, fsynced, renamed over it, and the folder fsynced.</summary>
+    public static void WriteAllTextAtomically(string path, string text) =>
+        WriteAllBytesAtomically(path, new System.Text.UTF8Encoding(false).GetBytes(text));
+
+    /// <inheritdoc cref="WriteAllTextAtomically"/>
+    public static void WriteAllBytesAtomically(string path, byte[] bytes)
+    {
+        var tmp = path + ".tmp-" + Environment.ProcessId;
+        using (var fs = new FileStream(tmp, FileMode.Create, FileAccess.Write))
+        {
+            fs.Write(bytes);
+            fs.Flush(flushToDisk: true);
+        }
+        File.Move(tmp, path, overwrite: true);
+        SyncDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
     }
 }

@@ -1,8 +1,8 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using SrTrain.Training.Checkpoints;
+using SrTrain.Runs;
 
-namespace SrTrain.Tests.Training.Checkpoints;
+namespace SrTrain.Tests.Runs;
 
 public sealed class CheckpointStoreTests : IDisposable
 {

@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace SrTrain.Training;
+namespace SrTrain.Runs;
 
 /// <summary>Where a run came from. A branch (resume from an older step, or with changed losses) names its parent run
 /// folder and the step it started from; its metrics continue the parent's step numbering.</summary>

@@ -1,6 +1,6 @@
 using System.Text.Json.Serialization;
 
-namespace SrTrain.Training.Checkpoints;
+namespace SrTrain.Runs;
 
 /// <summary>One file of a checkpoint as recorded in its <c>manifest.json</c>.</summary>
 /// <param name="Path">Path relative to the checkpoint folder, with '/' separators.</param>

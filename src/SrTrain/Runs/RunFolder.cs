@@ -1,12 +1,27 @@
 using System.Text.Json;
 using SrTrain.Config;
 
-namespace SrTrain.Training;
+namespace SrTrain.Runs;
 
 /// <summary>Where a run keeps everything: runs/&lt;name&gt;/{config.yml, run.json, train.log, metrics.jsonl,
 /// tensorboard/, checkpoints/&lt;step&gt;/, val_images/&lt;step&gt;/}.</summary>
 public sealed class RunFolder
 {
+    /// <summary>The run folder under <paramref name="runsDir"/> whose files were written last.</summary>
+    public static string MostRecent(string runsDir)
+    {
+        if (!Directory.Exists(runsDir))
+            throw new SrTrainException($"{Path.GetFullPath(runsDir)}: no runs yet; give --run runs/<name> or train one first");
+        var best = Directory.EnumerateDirectories(runsDir)
+            .Where(d => File.Exists(Path.Combine(d, "config.yml")))
+            .Select(d => (Dir: d, Time: LastWrite(d)))
+            .OrderByDescending(x => x.Time)
+            .FirstOrDefault();
+        if (best.Dir == null)
+            throw new SrTrainException($"{Path.GetFullPath(runsDir)}: no run folders; give --run runs/<name> or train one first");
+        return best.Dir;
+    }
+
     public string Dir { get; }
     public string Name => System.IO.Path.GetFileName(Dir);
     public string ConfigPath => System.IO.Path.Combine(Dir, "config.yml");
@@ -26,11 +41,14 @@ public sealed class RunFolder
     }
 
     /// <summary>Writes the resolved config; it is also copied into every checkpoint.</summary>
-    public void WriteConfig(SrTrainConfig config) => AtomicFile.WriteAllText(ConfigPath, ConfigWriter.ToYaml(config));
+    public void WriteConfig(SrTrainConfig config) => DurableFs.WriteAllTextAtomically(ConfigPath, ConfigWriter.ToYaml(config));
 
     public Lineage? ReadLineage() =>
         File.Exists(LineagePath) ? JsonSerializer.Deserialize<Lineage>(File.ReadAllText(LineagePath), Lineage.Json) : null;
 
     public void WriteLineage(Lineage lineage) =>
-        AtomicFile.WriteAllText(LineagePath, JsonSerializer.Serialize(lineage, Lineage.Json));
+        DurableFs.WriteAllTextAtomically(LineagePath, JsonSerializer.Serialize(lineage, Lineage.Json));
+
+    static DateTime LastWrite(string dir) =>
+        new DirectoryInfo(dir).EnumerateFiles("*", SearchOption.AllDirectories).Select(f => f.LastWriteTimeUtc).DefaultIfEmpty(DateTime.MinValue).Max();
 }

@@ -1,6 +1,6 @@
-using SrTrain.Training.Checkpoints;
+using SrTrain.Runs;
 
-namespace SrTrain.Tests.Training.Checkpoints;
+namespace SrTrain.Tests.Runs;
 
 /// <summary>Checkpoint files replaced by something that is not a file (issue 14): verification must end, and say so.</summary>
 public sealed class CheckpointHostileTests : IDisposable

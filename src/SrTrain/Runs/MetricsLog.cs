@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using TorchSharp;
 
-namespace SrTrain.Training;
+namespace SrTrain.Runs;
 
 /// <summary>runs/&lt;name&gt;/metrics.jsonl: one JSON object per line, `{"kind": "train"|"val"|"val_bicubic", "step": N, ...}`,
 /// appended and flushed as they come so a killed run loses nothing already logged; plus TensorBoard scalars and the

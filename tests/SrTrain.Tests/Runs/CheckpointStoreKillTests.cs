@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using SrTrain.Training.Checkpoints;
+using SrTrain.Runs;
 using Xunit.Abstractions;
 
-namespace SrTrain.Tests.Training.Checkpoints;
+namespace SrTrain.Tests.Runs;
 
 [Trait("Speed", "slow")]
 public sealed class CheckpointStoreKillTests(ITestOutputHelper output) : IDisposable

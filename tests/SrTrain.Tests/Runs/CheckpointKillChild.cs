@@ -1,6 +1,6 @@
-using SrTrain.Training.Checkpoints;
+using SrTrain.Runs;
 
-namespace SrTrain.Tests.Training.Checkpoints;
+namespace SrTrain.Tests.Runs;
 
 /// <summary>
 /// The child process of the kill -9 test: saves checkpoints in a loop until it is killed. A test assembly cannot be

@@ -1,4 +1,4 @@
-namespace SrTrain.Training.Checkpoints;
+namespace SrTrain.Runs;
 
 /// <summary>Thrown by <see cref="CheckpointStore"/>'s crash-simulation hook; <see cref="CheckpointStore.Save"/> does no
 /// clean-up for it, so the disk is left as a real crash at that point would leave it.</summary>

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace SrTrain.Training;
+namespace SrTrain.Runs;
 
 /// <summary>TensorBoard event files (TFRecord framing of <c>tensorboard.Event</c> protobufs): read their steps, and
 /// drop the events after a step. Each record is kept byte for byte (its CRCs stay valid) or left out.</summary>
@@ -39,7 +39,7 @@ public static class TensorBoardEvents
                 kept.Write(bytes, r.Start, r.End - r.Start);
             }
             if (!changed && end == bytes.Length) continue;
-            AtomicFile.WriteAllBytes(file, kept.ToArray());
+            DurableFs.WriteAllBytesAtomically(file, kept.ToArray());
         }
     }
 

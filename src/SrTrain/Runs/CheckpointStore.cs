@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Security.Cryptography;
 using Serilog;
 
-namespace SrTrain.Training.Checkpoints;
+namespace SrTrain.Runs;
 
 /// <summary>
 /// Checkpoint folders that survive a crash, <c>kill -9</c> or a full disk at any moment. It knows nothing about models:
