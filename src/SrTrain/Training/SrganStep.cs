@@ -38,7 +38,8 @@ public sealed class SrganStep
     public TranslationalSchedule Translational { get; }
 
     public SrganStep(nn.Module<Tensor, Tensor> g, nn.Module<Tensor, Tensor>? d, FlatAdam optG, FlatAdam? optD,
-        LossesConfig losses, PerceptualLoss? perceptual, double gradClip, IGradientSync? gradientSync = null)
+        LossesConfig losses, PerceptualLoss? perceptual, double gradClip, IGradientSync? gradientSync = null,
+        TranslationalSchedule? translational = null)
     {
         _sync = gradientSync ?? NoGradientSync.Instance;
         _g = g;
@@ -51,7 +52,8 @@ public sealed class SrganStep
         _wPix = losses.Pixel.Weight.ToScalar();
         _wPercep = losses.Perceptual.Weight.ToScalar();
         _wGan = losses.Gan.Weight.ToScalar();
-        Translational = TranslationalSchedule.From(losses);
+        // The same schedule object the data pipeline asks (TrainingSetup passes it), so the two cannot disagree.
+        Translational = translational ?? TranslationalSchedule.From(losses);
         _wTrans = Translational.Weight.ToScalar();
         _gradClipS = gradClip.ToScalar();
         if (losses.Perceptual.Weight > 0 && perceptual is null)

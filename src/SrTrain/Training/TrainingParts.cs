@@ -12,14 +12,14 @@ public sealed class TrainingParts : IDisposable
     public FlatAdam? OptD { get; init; }
     public required SrganStep Step { get; init; }
     public required ITrainingData Data { get; init; }
-    public IValidator? Validator { get; init; }
+    public Validator? Validator { get; init; }
     /// <summary>How the step averages gradients over ranks (data parallel); a no-op in one process.</summary>
     public Distributed.IGradientSync? GradientSync { get; init; }
 
     public void Dispose()
     {
         Data.Dispose();
-        (Validator as IDisposable)?.Dispose();
+        Validator?.Dispose();
         (GradientSync as IDisposable)?.Dispose();
     }
 }

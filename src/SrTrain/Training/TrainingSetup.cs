@@ -66,7 +66,7 @@ public static class TrainingSetup
         var translational = TranslationalSchedule.From(l);
         var data = new PipelineTrainingData(c, log, new BatchShard(ranks.Rank, ranks.Size), translational);
         var sync = GradientSyncFactory.Create(ranks, device, c.Distributed.Backend, log);
-        IValidator? validator = null;
+        Validator? validator = null;
         if (!string.IsNullOrWhiteSpace(c.Datasets.Val.DatarootGt))
         {
             if (ranks.IsRoot) validator = new Validator(c, vgg, device, log); // rank 0 alone validates
@@ -81,7 +81,7 @@ public static class TrainingSetup
             D = d,
             OptG = optG,
             OptD = optD,
-            Step = new SrganStep(g, d, optG, optD, l, perceptual, c.Train.GradClip, sync),
+            Step = new SrganStep(g, d, optG, optD, l, perceptual, c.Train.GradClip, sync, translational),
             GradientSync = sync,
             Data = new DeviceTrainingData(data, device),
             Validator = validator,

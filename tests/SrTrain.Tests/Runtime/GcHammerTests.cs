@@ -15,6 +15,7 @@ namespace SrTrain.Tests.Runtime;
 /// process in libtorch within seconds ("Expected false to be true … toFloat at c10/core/Scalar.h"). The suite runs a
 /// short form; SRTRAIN_GC_HAMMER_STEPS=2000 (scripts/gc-hammer.sh) runs the long one.</summary>
 [Trait("Speed", "slow")]
+[Collection(AloneCollection.Name)]
 public class GcHammerTests
 {
     static int Steps(int shortForm) =>
