@@ -40,4 +40,18 @@ public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
         return nn.functional.batch_norm(x, get_buffer(nameof(running_mean)), get_buffer(nameof(running_var)),
             get_parameter(nameof(weight)), get_parameter(nameof(bias)), training, Momentum, Eps);
     }
+
+    /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            weight.Dispose();
+            bias.Dispose();
+            running_mean.Dispose();
+            running_var.Dispose();
+            num_batches_tracked.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }

@@ -18,4 +18,14 @@ public sealed class LeakyRelu : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor x) => inplace ? x.leaky_relu_(slope).alias() : x.leaky_relu(slope);
+
+    /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            slope.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }

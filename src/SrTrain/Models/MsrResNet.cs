@@ -65,4 +65,21 @@ public sealed class MsrResNet : Module<Tensor, Tensor>
         var @base = F.interpolate(x, scale_factor: new double[] { Upscale, Upscale }, mode: InterpolationMode.Bilinear, align_corners: false);
         return TensorOps.Add(@out, @base).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            conv_first.Dispose();
+            body.Dispose();
+            upconv1.Dispose();
+            upconv2?.Dispose();
+            pixel_shuffle.Dispose();
+            conv_hr.Dispose();
+            conv_last.Dispose();
+            lrelu.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }

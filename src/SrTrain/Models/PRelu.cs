@@ -19,4 +19,14 @@ public sealed class PRelu : nn.Module<Tensor, Tensor>
     }
 
     public override Tensor forward(Tensor x) => nn.functional.prelu(x, get_parameter(nameof(weight))!);
+
+    /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            weight.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }

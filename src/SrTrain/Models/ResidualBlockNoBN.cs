@@ -35,4 +35,17 @@ public sealed class ResidualBlockNoBN : Module<Tensor, Tensor>
         var @out = conv2.call(relu.call(conv1.call(x)));
         return x.add(@out, resScale).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            conv1.Dispose();
+            conv2.Dispose();
+            relu.Dispose();
+            resScale.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }

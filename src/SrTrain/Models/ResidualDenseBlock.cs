@@ -42,4 +42,19 @@ public sealed class ResidualDenseBlock : Module<Tensor, Tensor>
         // In place on conv5's fresh output: the same two roundings as x5 * 0.2 + x, without two more tensors.
         return x5.mul_(Scalars.Point2).add_(x, Scalars.One).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            conv1.Dispose();
+            conv2.Dispose();
+            conv3.Dispose();
+            conv4.Dispose();
+            conv5.Dispose();
+            lrelu.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }

@@ -26,4 +26,16 @@ public sealed class Rrdb : Module<Tensor, Tensor>
         // In place on rdb3's fresh output (nothing keeps it for backward); same roundings as out * 0.2 + x.
         return @out.mul_(Scalars.Point2).add_(x, Scalars.One).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            rdb1.Dispose();
+            rdb2.Dispose();
+            rdb3.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }

@@ -69,6 +69,24 @@ public sealed class RrdbNet : Module<Tensor, Tensor>
         return @out.contiguous().MoveToOuterDisposeScope();
     }
 
+    /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            conv_first.Dispose();
+            body.Dispose();
+            conv_body.Dispose();
+            conv_up1.Dispose();
+            conv_up2.Dispose();
+            conv_up3?.Dispose();
+            conv_hr.Dispose();
+            conv_last.Dispose();
+            lrelu.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
     static Tensor UpNearest2(Tensor x) =>
         F.interpolate(x, scale_factor: new[] { 2.0, 2.0 }, mode: InterpolationMode.Nearest);
 

@@ -72,6 +72,19 @@ public sealed class SpectralNormConv2d : Module<Tensor, Tensor>
         weight_u.copy_(Normalize(mat.mv(weight_v)));
     }
 
+    /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            weight_orig.Dispose();
+            bias?.Dispose();
+            weight_u.Dispose();
+            weight_v.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
     // F.normalize(x, dim=0, eps): x / max(‖x‖₂, eps).
     static Tensor Normalize(Tensor x) => x / x.norm().clamp_min(Eps);
 }

@@ -41,4 +41,17 @@ public sealed class SrVggNetCompact : Module<Tensor, Tensor>
         var baseImage = functional.interpolate(x, scale_factor: new double[] { _upscale, _upscale }, mode: InterpolationMode.Nearest);
         return TensorOps.Add(output, baseImage).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var layer in body)
+                layer.Dispose();
+            body.Dispose();
+            upsampler.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }

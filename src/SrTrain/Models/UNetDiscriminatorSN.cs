@@ -68,6 +68,25 @@ public sealed class UNetDiscriminatorSN : Module<Tensor, Tensor>
         return conv9.call(@out).contiguous().MoveToOuterDisposeScope();
     }
 
+    /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            conv0.Dispose();
+            conv1.Dispose();
+            conv2.Dispose();
+            conv3.Dispose();
+            conv4.Dispose();
+            conv5.Dispose();
+            conv6.Dispose();
+            conv7.Dispose();
+            conv8.Dispose();
+            conv9.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
     static Tensor Lrelu(Tensor x) => x.leaky_relu(Scalars.Point2);
 
     static Tensor Up2(Tensor x) =>

@@ -98,6 +98,19 @@ public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
         return this;
     }
 
+    /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            features.Dispose();
+            // Non-persistent buffers: TorchSharp 0.107's base Dispose lists buffers through named_buffers, which skips them.
+            mean.Dispose();
+            std.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+
     /// <summary>Index of a layer name in torchvision's vgg16().features.</summary>
     public static int IndexOf(string layerName)
     {

@@ -107,4 +107,39 @@ public sealed class VggStyleDiscriminator : Module<Tensor, Tensor>
         feat = lrelu.call(linear1.call(feat));
         return linear2.call(feat).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            conv0_0.Dispose();
+            conv0_1.Dispose();
+            bn0_1.Dispose();
+            conv1_0.Dispose();
+            bn1_0.Dispose();
+            conv1_1.Dispose();
+            bn1_1.Dispose();
+            conv2_0.Dispose();
+            bn2_0.Dispose();
+            conv2_1.Dispose();
+            bn2_1.Dispose();
+            conv3_0.Dispose();
+            bn3_0.Dispose();
+            conv3_1.Dispose();
+            bn3_1.Dispose();
+            conv4_0.Dispose();
+            bn4_0.Dispose();
+            conv4_1.Dispose();
+            bn4_1.Dispose();
+            conv5_0?.Dispose();
+            bn5_0?.Dispose();
+            conv5_1?.Dispose();
+            bn5_1?.Dispose();
+            linear1.Dispose();
+            linear2.Dispose();
+            lrelu.Dispose();
+        }
+        base.Dispose(disposing);
+    }
 }

@@ -26,28 +26,34 @@ public sealed class CheckpointStore
     // A step folder being deleted by retention; never restored.
     private const string DeletingPrefix = ".del-";
 
-    /// <summary>The points in <see cref="Save"/> where a test can simulate a crash, in the order they are reached.
+    /// <summary>The points in <see cref="Save"/> reported to the <c>onStage</c> observer, in the order they are reached.
     /// "moved-aside" is only reached when the step already exists.</summary>
     internal static readonly string[] Stages =
     [
         "files-written", "manifest-written", "synced", "moved-aside", "renamed", "pointer-tmp-written", "pointer-updated",
     ];
 
-    private readonly ILogger _log;
+    // Marks, in Exception.Data, an exception that came out of the onStage observer.
+    private const string FromStageObserver = "SrTrain.CheckpointStore.StageObserver";
 
-    public CheckpointStore(string checkpointsDir, ILogger? log = null)
+    private readonly ILogger _log;
+    private readonly Action<string>? _onStage;
+
+    /// <param name="checkpointsDir">The checkpoints folder.</param>
+    /// <param name="log">Where to log; none by default.</param>
+    /// <param name="onStage">Called by <see cref="Save"/> with each of <see cref="Stages"/> as it is reached; none by
+    /// default. An exception it throws leaves <see cref="Save"/> at once, with no clean-up, as a crash at that point
+    /// would: this is how the tests simulate crashes.</param>
+    public CheckpointStore(string checkpointsDir, ILogger? log = null, Action<string>? onStage = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(checkpointsDir);
         CheckpointsDir = Path.GetFullPath(checkpointsDir);
         _log = (log ?? Serilog.Core.Logger.None).ForContext<CheckpointStore>();
+        _onStage = onStage;
     }
 
     /// <summary>The checkpoints folder (absolute).</summary>
     public string CheckpointsDir { get; }
-
-    /// <summary>Test hook: when set to one of <see cref="Stages"/>, <see cref="Save"/> throws
-    /// <see cref="SimulatedCrashException"/> there and skips all clean-up, leaving the disk as a crash would.</summary>
-    internal string? CrashAtStage { get; set; }
 
     /// <summary>The folder of <paramref name="step"/>: <c>&lt;dir&gt;/&lt;step&gt;</c>, plain decimal.</summary>
     public string PathFor(long step)
@@ -75,7 +81,7 @@ public sealed class CheckpointStore
         {
             Directory.CreateDirectory(temp);
             writeFiles(temp);
-            CrashPoint("files-written");
+            Reached("files-written");
 
             if (File.Exists(Path.Combine(temp, CheckpointManifest.FileName)))
                 throw new InvalidOperationException(
@@ -84,12 +90,12 @@ public sealed class CheckpointStore
             if (manifest.Files.Count == 0)
                 throw new InvalidOperationException($"the checkpoint writer wrote no files for step {step}");
             DurableFs.WriteAllTextDurably(Path.Combine(temp, CheckpointManifest.FileName), manifest.ToJson());
-            CrashPoint("manifest-written");
+            Reached("manifest-written");
 
             SyncTree(temp);
-            CrashPoint("synced");
+            Reached("synced");
         }
-        catch (Exception ex) when (ex is not SimulatedCrashException)
+        catch (Exception ex) when (!IsFromStageObserver(ex))
         {
             TryDeleteDirectory(temp);
             if (ex is IOException or UnauthorizedAccessException)
@@ -105,13 +111,13 @@ public sealed class CheckpointStore
             {
                 replaced = Path.Combine(CheckpointsDir, $"{ReplacedPrefix}{step}-{RandomSuffix()}");
                 Directory.Move(final, replaced);
-                CrashPoint("moved-aside");
+                Reached("moved-aside");
             }
             Directory.Move(temp, final);
             DurableFs.SyncDirectory(CheckpointsDir);
-            CrashPoint("renamed");
+            Reached("renamed");
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when ((ex is IOException or UnauthorizedAccessException) && !IsFromStageObserver(ex))
         {
             // Put the previous copy of this step back so nothing that existed before is lost.
             if (replaced is not null && !Directory.Exists(final))
@@ -124,7 +130,7 @@ public sealed class CheckpointStore
         {
             WriteLatestPointer(step);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        catch (Exception ex) when ((ex is IOException or UnauthorizedAccessException) && !IsFromStageObserver(ex))
         {
             TryDeleteFile(Path.Combine(CheckpointsDir, LatestTempFileName));
             throw new SrTrainException(
@@ -283,11 +289,11 @@ public sealed class CheckpointStore
     {
         var temp = Path.Combine(CheckpointsDir, LatestTempFileName);
         DurableFs.WriteAllTextDurably(temp, step.ToString(CultureInfo.InvariantCulture) + "\n");
-        CrashPoint("pointer-tmp-written");
+        Reached("pointer-tmp-written");
         // rename(2) over the old pointer is atomic: a reader sees either the old step or the new one.
         File.Move(temp, Path.Combine(CheckpointsDir, LatestFileName), overwrite: true);
         DurableFs.SyncDirectory(CheckpointsDir);
-        CrashPoint("pointer-updated");
+        Reached("pointer-updated");
     }
 
     /// <summary>Null if <paramref name="folder"/> is a complete checkpoint of <paramref name="step"/>, else what is
@@ -340,11 +346,22 @@ public sealed class CheckpointStore
     private SrTrainException WriteFailed(long step, Exception ex) =>
         new($"could not write checkpoint {step} into {CheckpointsDir}: {ex.Message}; earlier checkpoints are intact", ex);
 
-    private void CrashPoint(string stage)
+    private void Reached(string stage)
     {
-        if (CrashAtStage == stage)
-            throw new SimulatedCrashException(stage);
+        if (_onStage is null)
+            return;
+        try
+        {
+            _onStage(stage);
+        }
+        catch (Exception ex)
+        {
+            ex.Data[FromStageObserver] = stage;
+            throw;
+        }
     }
+
+    private static bool IsFromStageObserver(Exception ex) => ex.Data.Contains(FromStageObserver);
 
     private static void SyncTree(string root)
     {

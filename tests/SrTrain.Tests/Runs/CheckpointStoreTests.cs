@@ -300,6 +300,18 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Null(store.LatestStep());
     }
 
+    [Fact]
+    public void Save_ReportsEachStageToTheObserverInOrder()
+    {
+        var first = new List<string>();
+        new CheckpointStore(_dir, onStage: first.Add).Save(100, Writer(100));
+        Assert.Equal(CheckpointStore.Stages.Where(s => s != "moved-aside"), first);
+
+        var again = new List<string>();
+        new CheckpointStore(_dir, onStage: again.Add).Save(100, Writer(100, 1));
+        Assert.Equal(CheckpointStore.Stages, again);
+    }
+
     public static TheoryData<string, bool> CrashCases()
     {
         var data = new TheoryData<string, bool>();
@@ -327,8 +339,8 @@ public sealed class CheckpointStoreTests : IDisposable
         var step = resaveExistingStep ? 200L : 300L;
         var newVersion = resaveExistingStep ? 1 : 0;
 
-        store.CrashAtStage = stage;
-        Assert.Equal(stage, Assert.Throws<SimulatedCrashException>(() => store.Save(step, Writer(step, newVersion))).Stage);
+        var crashing = new CheckpointStore(_dir, onStage: SimulatedCrashException.At(stage));
+        Assert.Equal(stage, Assert.Throws<SimulatedCrashException>(() => crashing.Save(step, Writer(step, newVersion))).Stage);
 
         var reopened = new CheckpointStore(_dir);
         var latest = reopened.LatestStep();
