@@ -32,7 +32,7 @@ public static class LegacyAdamState
         using var stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream);
         if (reader.ReadString() != "Adam") throw new InvalidDataException($"{Path.GetFileName(path)}: not a TorchSharp Adam state");
-        long groups = Decode(reader), states = Decode(reader);
+        long groups = StateDictFile.Decode(reader), states = StateDictFile.Decode(reader);
         if (states != named.Length)
             throw new InvalidDataException($"{Path.GetFileName(path)}: state for {states} parameters, the network has {named.Length}");
         for (long g = 0; g < groups; g++)
@@ -52,17 +52,5 @@ public static class LegacyAdamState
         }
         sd["step"] = tensor(step, device: CPU);
         return sd;
-    }
-
-    static long Decode(BinaryReader reader)
-    {
-        long result = 0;
-        for (int i = 0; i < 10; i++)
-        {
-            long b = reader.ReadByte();
-            result |= (b & 0x7f) << (i * 7);
-            if ((b & 0x80) == 0) return result;
-        }
-        throw new InvalidDataException("bad count");
     }
 }

@@ -69,7 +69,8 @@ public static class StateDictFile
         } while (value != 0);
     }
 
-    static long Decode(BinaryReader reader)
+    /// <summary>TorchSharp's unsigned LEB128 count (also in its optimizer files, see <see cref="LegacyAdamState"/>).</summary>
+    internal static long Decode(BinaryReader reader)
     {
         long result = 0;
         for (int i = 0; i < 10; i++)
