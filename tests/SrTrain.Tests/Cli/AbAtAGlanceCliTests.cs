@@ -16,8 +16,8 @@ public class AbAtAGlanceCliTests
     [Fact]
     public void Eval_WithSeveralModels_PrintsOneTable_WithARowPerModel()
     {
-        var dir = Directory.CreateTempSubdirectory("srtrain-ab-").FullName;
-        var (code, output) = CliProcess.Run(dir, "eval", "--model", SrVgg, "--model", RrdbX4, "--data", Val, "--csv", "ab.csv", "--device", "cpu");
+        using var dir = new TempDir("srtrain-ab");
+        var (code, output) = CliProcess.Run(dir.Path, "eval", "--model", SrVgg, "--model", RrdbX4, "--data", Val, "--csv", "ab.csv", "--device", "cpu");
         Assert.True(code == 0, output);
         var table = output.Split('\n').Where(l => !l.Contains(" INF ")).ToList();
         var header = table.First(l => l.StartsWith("image"));
@@ -27,11 +27,11 @@ public class AbAtAGlanceCliTests
             Assert.Contains(table, l => l.StartsWith("chelsea_val") && l.Contains(method));
             Assert.Contains(table, l => l.StartsWith("mean") && l.Contains(method));
         }
-        var csv = File.ReadAllLines(Path.Combine(dir, "ab.csv"));
+        var csv = File.ReadAllLines(dir.File("ab.csv"));
         Assert.Equal(1 + 3 + 3, csv.Length);
 
         // Models of different scales cannot share a table: one line says so.
-        (code, output) = CliProcess.Run(dir, "eval", "--model", SrVgg, RrdbX2, "--data", Val, "--device", "cpu");
+        (code, output) = CliProcess.Run(dir.Path, "eval", "--model", SrVgg, RrdbX2, "--data", Val, "--device", "cpu");
         Assert.Equal(2, code);
         Assert.Contains("the models upscale by different factors", output.Trim().Split('\n')[^1]);
     }

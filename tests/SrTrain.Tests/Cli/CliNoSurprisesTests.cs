@@ -31,68 +31,69 @@ public class CliNoSurprisesTests
     [InlineData("eval", "--data", "d", "--model", "a", "--modle", "b")]
     public void UnknownOption_IsOneLine_WithDidYouMean_ExitCode2_AndNothingRuns(params string[] args)
     {
-        var dir = Directory.CreateTempSubdirectory("srtrain-cli-").FullName;
-        var (code, output) = CliProcess.Run(dir, args);
+        using var dir = new TempDir("srtrain-cli");
+        var (code, output) = CliProcess.Run(dir.Path, args);
         Assert.Equal(2, code);
         AssertOneErrorLine(output);
         Assert.Contains("unknown option '" + args.First(a => a.StartsWith("--") && a is not "--config" and not "--data" and not "--model"), output);
         Assert.Contains("did you mean", output);
-        Assert.Empty(Directory.EnumerateFileSystemEntries(dir));
+        Assert.Empty(Directory.EnumerateFileSystemEntries(dir.Path));
     }
 
     [Fact]
     public void RealEsrganCommandLine_UsesTheNamedModel_NotTheNewestRun()
     {
         // `-i photos -o results -n model.pth` was read as three input paths and upscaled with the newest run.
-        var dir = Directory.CreateTempSubdirectory("srtrain-cli-").FullName;
-        Directory.CreateDirectory(Path.Combine(dir, "photos"));
-        File.Copy(Photo, Path.Combine(dir, "photos", "cat.png"));
-        File.Copy(SrVgg, Path.Combine(dir, "model.pth"));
-        var (code, output) = CliProcess.Run(dir, "upscale", "-i", "photos", "-o", "results", "-n", "model.pth", "--device", "cpu");
+        using var dir = new TempDir("srtrain-cli");
+        Directory.CreateDirectory(dir.File("photos"));
+        File.Copy(Photo, dir.File("photos", "cat.png"));
+        File.Copy(SrVgg, dir.File("model.pth"));
+        var (code, output) = CliProcess.Run(dir.Path, "upscale", "-i", "photos", "-o", "results", "-n", "model.pth", "--device", "cpu");
         Assert.True(code == 0, output);
         Assert.Contains("Model: model.pth", output);
-        Assert.True(File.Exists(Path.Combine(dir, "results", "cat_x4.png")), output);
+        Assert.True(File.Exists(dir.File("results", "cat_x4.png")), output);
     }
 
     [Fact]
     public void RealEsrganFlags_OutscaleSuffixExtTileAndTilePad_DoWhatRealEsrganDoes()
     {
-        var dir = Directory.CreateTempSubdirectory("srtrain-cli-").FullName;
-        Directory.CreateDirectory(Path.Combine(dir, "weights"));
-        File.Copy(SrVgg, Path.Combine(dir, "weights", "MyModel.pth"));
+        using var dir = new TempDir("srtrain-cli");
+        Directory.CreateDirectory(dir.File("weights"));
+        File.Copy(SrVgg, dir.File("weights", "MyModel.pth"));
         var info = Image.Identify(Photo);
         // -n NAME reads weights/NAME.pth, as Real-ESRGAN's script does; -s 3.5 with an x4 model resizes its output.
-        var (code, output) = CliProcess.Run(dir, "upscale", "-i", Photo, "-o", "out", "-n", "MyModel", "-s", "3.5",
+        var (code, output) = CliProcess.Run(dir.Path, "upscale", "-i", Photo, "-o", "out", "-n", "MyModel", "-s", "3.5",
             "--suffix", "out", "--ext", "webp", "-t", "32", "--tile-pad", "4", "--device", "cpu");
         Assert.True(code == 0, output);
-        var result = Path.Combine(dir, "out", "chelsea_lqx4_out.webp");
+        var result = dir.File("out", "chelsea_lqx4_out.webp");
         var outInfo = Image.Identify(result, out var format);
         Assert.Equal("WEBP", format.Name.ToUpperInvariant());
         Assert.Equal((int)(info.Width * 3.5), outInfo.Width);
         Assert.Equal((int)(info.Height * 3.5), outInfo.Height);
 
         // --half on the CPU computes in float32 and says so, rather than failing or pretending.
-        (code, output) = CliProcess.Run(dir, "upscale", Photo, "-o", "half", "-n", "MyModel", "--half", "--device", "cpu");
+        (code, output) = CliProcess.Run(dir.Path, "upscale", Photo, "-o", "half", "-n", "MyModel", "--half", "--device", "cpu");
         Assert.True(code == 0, output);
         Assert.Contains("--half: float16 is for CUDA", output);
-        Assert.True(File.Exists(Path.Combine(dir, "half", "chelsea_lqx4_x4.png")));
+        Assert.True(File.Exists(dir.File("half", "chelsea_lqx4_x4.png")));
 
         // Real-ESRGAN's underscore spellings work too; an empty --suffix keeps the input's name.
-        (code, output) = CliProcess.Run(dir, "upscale", "--input", Photo, "--output", "same", "--model_path", Path.Combine(dir, "weights", "MyModel.pth"),
+        (code, output) = CliProcess.Run(dir.Path, "upscale", "--input", Photo, "--output", "same", "--model_path", dir.File("weights", "MyModel.pth"),
             "--tile_pad", "2", "--suffix", "", "--device", "cpu");
         Assert.True(code == 0, output);
-        Assert.True(File.Exists(Path.Combine(dir, "same", "chelsea_lqx4.png")));
+        Assert.True(File.Exists(dir.File("same", "chelsea_lqx4.png")));
     }
 
     [Fact]
     public void ParseError_IsOneLine_ExitCode2_WithoutHelpOrTypeNames()
     {
-        var (code, output) = CliProcess.Run(Path.GetTempPath(), "upscale", "a.png", "--tile", "abc");
+        using var dir = new TempDir("srtrain-cli");
+        var (code, output) = CliProcess.Run(dir.Path, "upscale", "a.png", "--tile", "abc");
         Assert.Equal(2, code);
         AssertOneErrorLine(output);
         Assert.Contains("--tile: 'abc' is not a whole number", output);
 
-        (code, output) = CliProcess.Run(Path.GetTempPath(), "trian");
+        (code, output) = CliProcess.Run(dir.Path, "trian");
         Assert.Equal(2, code);
         AssertOneErrorLine(output);
         Assert.Contains("did you mean 'train'?", output);
@@ -147,20 +148,20 @@ public class CliNoSurprisesTests
     [Fact]
     public void ReportAndEval_RefuseToOverwrite_WithoutOverwrite_LikeTrainAndUpscale()
     {
-        var dir = Directory.CreateTempSubdirectory("srtrain-cli-").FullName;
-        File.WriteAllText(Path.Combine(dir, "e.csv"), "keep");
-        var (code, output) = CliProcess.Run(dir, "eval", "--model", SrVgg, "--data", dir, "--csv", "e.csv");
+        using var dir = new TempDir("srtrain-cli");
+        File.WriteAllText(dir.File("e.csv"), "keep");
+        var (code, output) = CliProcess.Run(dir.Path, "eval", "--model", SrVgg, "--data", dir.Path, "--csv", "e.csv");
         Assert.Equal(2, code);
         AssertOneErrorLine(output);
         Assert.Contains("e.csv exists: give --overwrite", output);
-        Assert.Equal("keep", File.ReadAllText(Path.Combine(dir, "e.csv")));
+        Assert.Equal("keep", File.ReadAllText(dir.File("e.csv")));
 
-        Directory.CreateDirectory(Path.Combine(dir, "rep"));
-        File.WriteAllText(Path.Combine(dir, "rep", "report.md"), "keep");
-        (code, output) = CliProcess.Run(dir, "report", "runs/x", "-o", "rep");
+        Directory.CreateDirectory(dir.File("rep"));
+        File.WriteAllText(dir.File("rep", "report.md"), "keep");
+        (code, output) = CliProcess.Run(dir.Path, "report", "runs/x", "-o", "rep");
         Assert.Equal(2, code);
         Assert.Contains("report.md exists: give --overwrite", output);
-        Assert.Equal("keep", File.ReadAllText(Path.Combine(dir, "rep", "report.md")));
+        Assert.Equal("keep", File.ReadAllText(dir.File("rep", "report.md")));
     }
 
     [Fact]
@@ -257,7 +258,8 @@ public class CliNoSurprisesTests
     [Fact]
     public void Schema_IsGeneratedFromTheRecords_AndTheCommittedCopyIsCurrent()
     {
-        var (code, output) = CliProcess.Run(Path.GetTempPath(), "schema");
+        using var dir = new TempDir("srtrain-cli");
+        var (code, output) = CliProcess.Run(dir.Path, "schema");
         Assert.Equal(0, code);
         var committed = Path.Combine(RepoRoot(), "configs", "srtrain.schema.json");
         Assert.Equal(File.ReadAllText(committed), output.Replace("\r\n", "\n"));

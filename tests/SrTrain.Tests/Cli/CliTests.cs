@@ -12,12 +12,13 @@ public class CliTests
     [Fact]
     public void Help_ListsTheCommandsAndCommonOptions()
     {
-        var (code, output) = CliProcess.Run(Path.GetTempPath(), "--help");
+        using var dir = new TempDir("srtrain-cli");
+        var (code, output) = CliProcess.Run(dir.Path, "--help");
         Assert.Equal(0, code);
         foreach (var word in new[] { "train", "resume", "upscale", "--device", "--threads", "--log-level" })
             Assert.Contains(word, output);
 
-        (code, output) = CliProcess.Run(Path.GetTempPath(), "resume", "--help");
+        (code, output) = CliProcess.Run(dir.Path, "resume", "--help");
         Assert.Equal(0, code);
         foreach (var word in new[] { "--from", "--translational", "--run", "--name" })
             Assert.Contains(word, output);
@@ -26,7 +27,8 @@ public class CliTests
     [Fact]
     public void MissingConfigFile_IsOneLine_ExitCode2()
     {
-        var (code, output) = CliProcess.Run(Path.GetTempPath(), "train", "--config", "/nonexistent/x.yaml");
+        using var dir = new TempDir("srtrain-cli");
+        var (code, output) = CliProcess.Run(dir.Path, "train", "--config", "/nonexistent/x.yaml");
         Assert.Equal(2, code);
         Assert.Contains("/nonexistent/x.yaml: config file not found", output);
         Assert.Single(output.Trim().Split('\n'));
@@ -51,7 +53,8 @@ public class CliTests
     [InlineData("frobnicate")]
     public void BadCommandLine_IsRejected_NonZero(params string[] args)
     {
-        var (code, output) = CliProcess.Run(Path.GetTempPath(), args);
+        using var dir = new TempDir("srtrain-cli");
+        var (code, output) = CliProcess.Run(dir.Path, args);
         Assert.NotEqual(0, code);
         AssertNoStackTrace(output);
     }

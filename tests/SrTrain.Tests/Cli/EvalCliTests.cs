@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using SrTrain.Cli;
 using SrTrain.Tests.Evaluation;
+using SrTrain.Tests.Support;
 using Xunit.Abstractions;
 using static SrTrain.Tests.Cli.UpscaleCliHarness;
 
@@ -12,17 +13,13 @@ namespace SrTrain.Tests.Cli;
 public sealed class EvalCliTests : IDisposable
 {
     readonly ITestOutputHelper _output;
-    readonly string _dir = Path.Combine(Path.GetTempPath(), $"srtrain-eval-cli-{Guid.NewGuid():N}");
+    readonly TempDir _dir = new("srtrain-eval-cli");
 
-    public EvalCliTests(ITestOutputHelper output)
-    {
-        _output = output;
-        Directory.CreateDirectory(_dir);
-    }
+    public EvalCliTests(ITestOutputHelper output) => _output = output;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
-    string P(string name) => Path.Combine(_dir, name);
+    string P(string name) => _dir.File(name);
 
     [Fact]
     public void Eval_WritesTableCsvAndJson_WithBicubicRowMatchingBasicSr_AndModelRowBeside()

@@ -20,17 +20,13 @@ public sealed class HostileInputCliTests : IDisposable
     static readonly TimeSpan Timeout = TimeSpan.FromMinutes(2);
 
     readonly ITestOutputHelper _log;
-    readonly string _dir = Path.Combine(Path.GetTempPath(), $"srtrain-hostile-cli-{Guid.NewGuid():N}");
+    readonly TempDir _dir = new("srtrain-hostile-cli");
 
-    public HostileInputCliTests(ITestOutputHelper log)
-    {
-        _log = log;
-        Directory.CreateDirectory(_dir);
-    }
+    public HostileInputCliTests(ITestOutputHelper log) => _log = log;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
-    string P(string name) => Path.Combine(_dir, name);
+    string P(string name) => _dir.File(name);
 
     string Photo(string name, int w = 24, int h = 20)
     {
@@ -41,13 +37,13 @@ public sealed class HostileInputCliTests : IDisposable
 
     /// <summary>Every file under the test folder, except those under <paramref name="outputDir"/>, with its bytes.</summary>
     Dictionary<string, byte[]> Snapshot(string? outputDir = null) =>
-        Directory.EnumerateFiles(_dir, "*", SearchOption.AllDirectories)
+        Directory.EnumerateFiles(_dir.Path, "*", SearchOption.AllDirectories)
             .Where(f => outputDir == null || !Path.GetFullPath(f).StartsWith(Path.GetFullPath(outputDir) + "/", StringComparison.Ordinal))
             .ToDictionary(f => f, File.ReadAllBytes);
 
     (int Code, string Output, long Peak) Run(IReadOnlyDictionary<string, string>? env, params string[] args)
     {
-        var (code, output, peak) = CliProcess.RunMeasured(_dir, env, Timeout, args);
+        var (code, output, peak) = CliProcess.RunMeasured(_dir.Path, env, Timeout, args);
         _log.WriteLine($"srtrain {string.Join(' ', args.Select(a => a.Length > 60 ? a[..60] + "…" : a))}\nexit {code}, peak {peak >> 20} MB\n{output}");
         return (code, output, peak);
     }
@@ -202,7 +198,7 @@ public sealed class HostileInputCliTests : IDisposable
             img.Save(P("large.png"));
         }
         var env = new Dictionary<string, string> { ["SRTRAIN_STOP_GRACE_S"] = "1" };
-        using var p = new CliProcess(_dir, env, "upscale", P("large.png"), "--model", UpscaleCliHarness.RrdbX4, "--tile", "64", "-o", P("out"),
+        using var p = new CliProcess(_dir.Path, env, "upscale", P("large.png"), "--model", UpscaleCliHarness.RrdbX4, "--tile", "64", "-o", P("out"),
             "--log-level", "verbose");
         Assert.True(p.WaitForOutput("tile 1/", TimeSpan.FromMinutes(1)), p.Output);
         p.Signal("TERM");

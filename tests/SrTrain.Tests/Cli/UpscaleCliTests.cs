@@ -3,6 +3,7 @@ using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
 using SrTrain.Cli;
 using SrTrain.Data;
+using SrTrain.Tests.Support;
 using TorchSharp;
 using Xunit.Abstractions;
 using static SrTrain.Tests.Cli.UpscaleCliHarness;
@@ -16,17 +17,13 @@ namespace SrTrain.Tests.Cli;
 public sealed class UpscaleCliTests : IDisposable
 {
     readonly ITestOutputHelper _output;
-    readonly string _dir = Path.Combine(Path.GetTempPath(), $"srtrain-upscale-cli-{Guid.NewGuid():N}");
+    readonly TempDir _dir = new("srtrain-upscale-cli");
 
-    public UpscaleCliTests(ITestOutputHelper output)
-    {
-        _output = output;
-        Directory.CreateDirectory(_dir);
-    }
+    public UpscaleCliTests(ITestOutputHelper output) => _output = output;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
-    string P(string name) => Path.Combine(_dir, name);
+    string P(string name) => _dir.File(name);
 
     [Fact]
     public void ReferenceRrdbX4_ThroughUpscale_ReproducesPyTorchOutput_From16BitPng()
@@ -207,7 +204,7 @@ public sealed class UpscaleCliTests : IDisposable
         Assert.Equal(CliApp.ExitUserError, code);
         Assert.Equal(new byte[] { 1, 2, 3, 4 }, File.ReadAllBytes(P("a_x4.png")));
         Assert.Contains("exists; skipped", log);
-        Assert.Empty(Directory.GetFiles(_dir, ".*")); // no temporary file left behind
+        Assert.Empty(Directory.GetFiles(_dir.Path, ".*")); // no temporary file left behind
 
         (code, log) = Run("upscale", P("a.png"), "--model", RrdbX4, "--overwrite", "--device", "cpu");
         Assert.True(code == CliApp.ExitOk, log);
@@ -252,7 +249,7 @@ public sealed class UpscaleCliTests : IDisposable
             crop.Save(P("p2.png"));
             crop.Save(P("q.png"));
         }
-        var (code, log) = Run("upscale", Path.Combine(_dir, "p*.png"), "--model", RrdbX4, "--device", "cpu");
+        var (code, log) = Run("upscale", _dir.File("p*.png"), "--model", RrdbX4, "--device", "cpu");
         Assert.True(code == CliApp.ExitOk, log);
         Assert.True(File.Exists(P("p1_x4.png")) && File.Exists(P("p2_x4.png")));
         Assert.False(File.Exists(P("q_x4.png")));

@@ -3,6 +3,7 @@ using Serilog.Core;
 using SrTrain.Data;
 using SrTrain.Evaluation;
 using SrTrain.Runtime;
+using SrTrain.Tests.Support;
 using TorchSharp;
 using Xunit.Abstractions;
 
@@ -14,15 +15,11 @@ public sealed class EvalRunnerTests : IDisposable
     static EvalRunnerTests() => NativeRuntime.EnsureLoaded();
 
     readonly ITestOutputHelper _output;
-    readonly string _dir = Path.Combine(Path.GetTempPath(), $"srtrain-eval-{Guid.NewGuid():N}");
+    readonly TempDir _dir = new("srtrain-eval");
 
-    public EvalRunnerTests(ITestOutputHelper output)
-    {
-        _output = output;
-        Directory.CreateDirectory(_dir);
-    }
+    public EvalRunnerTests(ITestOutputHelper output) => _output = output;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     static string EvalData(string file) => Path.Combine(AppContext.BaseDirectory, "TestData", "Evaluation", file);
 
@@ -61,8 +58,8 @@ public sealed class EvalRunnerTests : IDisposable
     [Fact]
     public void BicubicRow_ReproducesBasicSrMetrics_OnReferenceImages()
     {
-        var cases = ReferenceCases(Path.Combine(_dir, "hq"));
-        var pairs = ValidationSet.LoadValidationSet(Path.Combine(_dir, "hq"), null, 4);
+        var cases = ReferenceCases(_dir.File("hq"));
+        var pairs = ValidationSet.LoadValidationSet(_dir.File("hq"), null, 4);
         try
         {
             var report = EvalRunner.Run(pairs, null, new EvalOptions(4, 4), null, torch.CPU, Logger.None);

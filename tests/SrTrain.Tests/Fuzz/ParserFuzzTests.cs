@@ -21,16 +21,15 @@ public sealed class ParserFuzzTests : IDisposable
 {
     const int Seed = 20261126;
     readonly ITestOutputHelper _log;
-    readonly string _dir = Path.Combine(Path.GetTempPath(), $"srtrain-fuzz-{Guid.NewGuid():N}");
+    readonly TempDir _dir = new("srtrain-fuzz");
 
     public ParserFuzzTests(ITestOutputHelper log)
     {
         _log = log;
         NativeRuntime.EnsureLoaded();
-        Directory.CreateDirectory(_dir);
     }
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     /// <summary>One to four random edits: random bytes, extreme integers, cuts, duplicated or deleted spans.</summary>
     static byte[] Mutate(byte[] original, Random rng, Func<Random, byte>? randomByte = null)
@@ -77,7 +76,7 @@ public sealed class ParserFuzzTests : IDisposable
         var clock = Stopwatch.StartNew();
         long worstAllocation = 0;
         int loaded = 0, refused = 0;
-        var path = Path.Combine(_dir, "case" + extension);
+        var path = _dir.File("case" + extension);
         for (int i = 0; i < cases; i++)
         {
             var bytes = mutate(seedFile);
@@ -107,6 +106,7 @@ public sealed class ParserFuzzTests : IDisposable
 
     void Fail(string name, int index, byte[] bytes, string extension, string what)
     {
+        // Deliberately outside the test's TempDir, which Dispose removes: the failing case stays for the user to reproduce.
         var keep = Path.Combine(Path.GetTempPath(), $"srtrain-fuzz-{name}-seed{Seed}-case{index}{extension}");
         File.WriteAllBytes(keep, bytes);
         Assert.Fail($"{name} case {index} (kept as {keep}): {what}");
@@ -127,16 +127,10 @@ public sealed class ParserFuzzTests : IDisposable
     static byte[] TinyGeneratorFile(string extension)
     {
         using var net = new SrVggNetCompact(3, 3, 4, 1, 2);
-        var path = Path.Combine(Path.GetTempPath(), $"srtrain-fuzz-seed-{Guid.NewGuid():N}{extension}");
-        try
-        {
-            WeightFile.WriteGenerator(net, path);
-            return File.ReadAllBytes(path);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        using var dir = new TempDir("srtrain-fuzz-seed");
+        var path = dir.File("seed" + extension);
+        WeightFile.WriteGenerator(net, path);
+        return File.ReadAllBytes(path);
     }
 
     [Fact]
@@ -183,8 +177,8 @@ public sealed class ParserFuzzTests : IDisposable
         data[0] = 6;
         var seed = magic.Concat(new P().Long(1001).Stop()).Concat(new P().EmptyDict().Stop()).Concat(obj)
             .Concat(new P().Op(']').Str("0").Op('a').Stop()).Concat(data).ToArray();
-        File.WriteAllBytes(Path.Combine(_dir, "legacy.pth"), seed);
-        var sd = WeightFile.Read(Path.Combine(_dir, "legacy.pth")); // the seed itself is valid
+        File.WriteAllBytes(_dir.File("legacy.pth"), seed);
+        var sd = WeightFile.Read(_dir.File("legacy.pth")); // the seed itself is valid
         Assert.Equal(new long[] { 2, 3 }, sd["a"].shape);
         foreach (var t in sd.Values) t.Dispose();
         var rng = new Random(Seed + 2);
@@ -204,7 +198,7 @@ public sealed class ParserFuzzTests : IDisposable
     [Fact]
     public void Png_MutatedFiles_LoadOrFailWithOneLine()
     {
-        var seedPath = Path.Combine(_dir, "seed.png");
+        var seedPath = _dir.File("seed.png");
         using (var img = SrTrain.Tests.Cli.UpscaleCliHarness.PhotoCrop(16, 12)) img.Save(seedPath);
         var seed = File.ReadAllBytes(seedPath);
         var rng = new Random(Seed + 4);

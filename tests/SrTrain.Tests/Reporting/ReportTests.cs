@@ -5,6 +5,7 @@ using SixLabors.ImageSharp.PixelFormats;
 using SrTrain.Cli;
 using SrTrain.Reporting;
 using SrTrain.Runtime;
+using SrTrain.Tests.Support;
 using SrTrain.Training;
 using static SrTrain.Tests.Reporting.TrainedRunsFixture;
 using static TorchSharp.torch;
@@ -21,7 +22,9 @@ public sealed class TrainedRunsFixture : IDisposable
     public const int PrintFreq = 2;
     public const int GanStart = 4;
 
-    public string Root { get; }
+    readonly TempDir _root = new("srtrain-report");
+
+    public string Root => _root.Path;
     public string Alpha { get; }
     public string Beta { get; }
     public string Branch { get; }
@@ -30,8 +33,6 @@ public sealed class TrainedRunsFixture : IDisposable
     public TrainedRunsFixture()
     {
         NativeRuntime.EnsureLoaded();
-        Root = Path.Combine(Path.GetTempPath(), "srtrain-report-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(Root);
         var ctx = new LaunchContext("cpu", 1, Serilog.Core.Logger.None, _ => { });
         Alpha = TrainingLauncher.Train(new TrainRequest(WriteConfig("alpha", seed: 0, lr: 1e-3), null, false), ctx, CancellationToken.None).RunDir;
         Beta = TrainingLauncher.Train(new TrainRequest(WriteConfig("beta", seed: 1, lr: 3e-4), null, false), ctx, CancellationToken.None).RunDir;
@@ -89,10 +90,7 @@ public sealed class TrainedRunsFixture : IDisposable
         return path;
     }
 
-    public void Dispose()
-    {
-        try { Directory.Delete(Root, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _root.Dispose();
 }
 
 public sealed class ReportTests : IClassFixture<TrainedRunsFixture>

@@ -1,22 +1,21 @@
 using SrTrain.Runs;
+using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Runs;
 
 /// <summary>Checkpoint files replaced by something that is not a file (issue 14): verification must end, and say so.</summary>
 public sealed class CheckpointHostileTests : IDisposable
 {
-    readonly string _dir = Path.Combine(Path.GetTempPath(), $"srtrain-ckpt-hostile-{Guid.NewGuid():N}");
+    readonly TempDir _dir = new("srtrain-ckpt-hostile");
 
-    public CheckpointHostileTests() => Directory.CreateDirectory(_dir);
-
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose() => _dir.Dispose();
 
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public void CheckpointFileLinkedToDevZero_FailsVerification_InsteadOfHashingForever(bool manifestSaysEmpty)
     {
-        var store = new CheckpointStore(_dir);
+        var store = new CheckpointStore(_dir.Path);
         var folder = store.Save(3, f => File.WriteAllBytes(Path.Combine(f, "net_g.pt"), new byte[1000]));
         var file = Path.Combine(folder, "net_g.pt");
         File.Delete(file);
@@ -42,7 +41,7 @@ public sealed class CheckpointHostileTests : IDisposable
     public void BoundedHash_ReadsNoMoreThanOneBytePastTheExpectedSize()
     {
         Assert.Null(CheckpointManifest.HashFileBounded("/dev/zero", 4096));
-        var path = Path.Combine(_dir, "f");
+        var path = _dir.File("f");
         File.WriteAllBytes(path, [1, 2, 3]);
         Assert.Equal(CheckpointManifest.HashFile(path), CheckpointManifest.HashFileBounded(path, 3));
         Assert.Null(CheckpointManifest.HashFileBounded(path, 2));

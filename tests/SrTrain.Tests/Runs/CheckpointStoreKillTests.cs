@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using SrTrain.Runs;
+using SrTrain.Tests.Support;
 using Xunit.Abstractions;
 
 namespace SrTrain.Tests.Runs;
@@ -7,13 +8,9 @@ namespace SrTrain.Tests.Runs;
 [Trait("Speed", "slow")]
 public sealed class CheckpointStoreKillTests(ITestOutputHelper output) : IDisposable
 {
-    private readonly string _run = Path.Combine(Path.GetTempPath(), $"srtrain-ckpt-kill-{Guid.NewGuid():N}");
+    private readonly TempDir _run = new("srtrain-ckpt-kill");
 
-    public void Dispose()
-    {
-        if (Directory.Exists(_run))
-            Directory.Delete(_run, recursive: true);
-    }
+    public void Dispose() => _run.Dispose();
 
     /// <summary>
     /// A real process saving checkpoints in a loop (with retention and re-saves) is killed with SIGKILL at random
@@ -24,7 +21,7 @@ public sealed class CheckpointStoreKillTests(ITestOutputHelper output) : IDispos
     public async Task Store_StaysConsistent_WhenTheWritingProcessIsKilledAtRandomMoments()
     {
         const int kills = 20;
-        var dir = Path.Combine(_run, "checkpoints");
+        var dir = _run.File("checkpoints");
         var random = new Random(20240611);
         long lastReported = 0;
         var killsWithLeftovers = 0;

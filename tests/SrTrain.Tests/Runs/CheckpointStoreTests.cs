@@ -1,19 +1,18 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using SrTrain.Runs;
+using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Runs;
 
 public sealed class CheckpointStoreTests : IDisposable
 {
-    private readonly string _dir = Path.Combine(Path.GetTempPath(), $"srtrain-ckpt-{Guid.NewGuid():N}", "checkpoints");
+    private readonly TempDir _run = new("srtrain-ckpt");
+    private readonly string _dir;
 
-    public void Dispose()
-    {
-        var run = Path.GetDirectoryName(_dir)!;
-        if (Directory.Exists(run))
-            Directory.Delete(run, recursive: true);
-    }
+    public CheckpointStoreTests() => _dir = _run.File("checkpoints");
+
+    public void Dispose() => _run.Dispose();
 
     /// <summary>Bytes that differ per step and per version, so a replaced or mixed-up file is detectable.</summary>
     internal static byte[] Content(long step, string name, int version = 0, int length = 3000)

@@ -1,4 +1,5 @@
 using SrTrain.Runtime;
+using SrTrain.Tests.Support;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,18 +27,15 @@ public class NativeRuntimeTests
         // build must have marked it weak, and the patch is idempotent.
         var lib = Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
         Assert.True(File.Exists(lib), lib);
-        var copy = Path.Combine(Path.GetTempPath(), $"srtrain-elf-{Guid.NewGuid():N}.so");
+        using var dir = new TempDir("srtrain-elf");
+        var copy = dir.File("libLibTorchSharp.so");
         File.Copy(lib, copy);
-        try
-        {
-            var bytes = File.ReadAllBytes(copy);
-            var second = GlibcxxCompat.WeakenVersionNeed(bytes, GlibcxxCompat.NeededVersion);
-            var system = GlibcxxCompat.FindSystemLibStdCxx();
-            if (system != null && !GlibcxxCompat.LibraryHasVersion(system, GlibcxxCompat.NeededVersion))
-                Assert.Equal(GlibcxxCompat.PatchResult.AlreadyWeak, second);
-            Assert.Equal(GlibcxxCompat.PatchResult.NotNeeded, GlibcxxCompat.WeakenVersionNeed(bytes, "GLIBCXX_9.9.99"));
-            Assert.Throws<InvalidDataException>(() => GlibcxxCompat.WeakenVersionNeed(new byte[100], "x"));
-        }
-        finally { File.Delete(copy); }
+        var bytes = File.ReadAllBytes(copy);
+        var second = GlibcxxCompat.WeakenVersionNeed(bytes, GlibcxxCompat.NeededVersion);
+        var system = GlibcxxCompat.FindSystemLibStdCxx();
+        if (system != null && !GlibcxxCompat.LibraryHasVersion(system, GlibcxxCompat.NeededVersion))
+            Assert.Equal(GlibcxxCompat.PatchResult.AlreadyWeak, second);
+        Assert.Equal(GlibcxxCompat.PatchResult.NotNeeded, GlibcxxCompat.WeakenVersionNeed(bytes, "GLIBCXX_9.9.99"));
+        Assert.Throws<InvalidDataException>(() => GlibcxxCompat.WeakenVersionNeed(new byte[100], "x"));
     }
 }

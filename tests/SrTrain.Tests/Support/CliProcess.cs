@@ -1,14 +1,14 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace SrTrain.Tests.Support;
 
 /// <summary>Runs the real `srtrain` program (the apphost built next to the tests) as a child process.</summary>
 public sealed class CliProcess : IDisposable
 {
-    readonly Process _p;
-    readonly StringBuilder _out = new();
-    readonly object _gate = new();
+    readonly CapturedProcess _p;
+
+    /// <summary>The srtrain apphost built next to the tests.</summary>
+    public static string Executable => Path.Combine(AppContext.BaseDirectory, "SrTrain.Cli");
 
     public CliProcess(string workingDir, params string[] args) : this(workingDir, null, args) { }
 
@@ -17,23 +17,7 @@ public sealed class CliProcess : IDisposable
     {
         // Through `env --default-signal=INT`: a test host started from a background job inherits SIGINT as ignored,
         // and .NET keeps an inherited "ignore", so Ctrl+C tests would never see their signal.
-        var psi = new ProcessStartInfo("env")
-        {
-            WorkingDirectory = workingDir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        psi.ArgumentList.Add("--default-signal=INT");
-        psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SrTrain.Cli"));
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
-        _p = new Process { StartInfo = psi };
-        _p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_gate) _out.AppendLine(e.Data); };
-        _p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_gate) _out.AppendLine(e.Data); };
-        _p.Start();
-        _p.BeginOutputReadLine();
-        _p.BeginErrorReadLine();
+        _p = new CapturedProcess("srtrain", workingDir, "env", ["--default-signal=INT", Executable, .. args], environment);
         _memoryWatch = new Thread(WatchMemory) { IsBackground = true };
         _memoryWatch.Start();
     }
@@ -67,7 +51,7 @@ public sealed class CliProcess : IDisposable
 
     public int Pid => _p.Id;
 
-    public string Output { get { lock (_gate) return _out.ToString(); } }
+    public string Output => _p.Output;
 
     /// <summary>Runs to the end; returns the exit code, everything printed, and the peak resident memory.</summary>
     public static (int ExitCode, string Output, long PeakBytes) RunMeasured(string workingDir, IReadOnlyDictionary<string, string>? environment,
@@ -85,16 +69,7 @@ public sealed class CliProcess : IDisposable
         return (code, p.Output);
     }
 
-    public int WaitForExit(TimeSpan timeout)
-    {
-        if (!_p.WaitForExit(timeout))
-        {
-            _p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"srtrain did not exit within {timeout}:\n{Output}");
-        }
-        _p.WaitForExit(); // flushes the async output readers
-        return _p.ExitCode;
-    }
+    public int WaitForExit(TimeSpan timeout) => _p.WaitForExit(timeout);
 
     public bool WaitForOutput(string text, TimeSpan timeout)
     {
@@ -114,9 +89,5 @@ public sealed class CliProcess : IDisposable
         kill.WaitForExit();
     }
 
-    public void Dispose()
-    {
-        if (!_p.HasExited) _p.Kill(entireProcessTree: true);
-        _p.Dispose();
-    }
+    public void Dispose() => _p.Dispose();
 }

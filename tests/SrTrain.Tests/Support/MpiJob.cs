@@ -1,41 +1,23 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace SrTrain.Tests.Support;
 
 /// <summary>Runs the real `srtrain` program under Open MPI's mpirun with N ranks (on this machine, oversubscribed as
 /// needed). scripts/test.sh installs Open MPI; CI runs as root, which mpirun refuses unless told.</summary>
 public sealed class MpiJob : IDisposable
 {
-    readonly Process _p;
-    readonly StringBuilder _out = new();
-    readonly object _gate = new();
+    readonly CapturedProcess _p;
 
     /// <summary>A value only this job's ranks carry in their environment, to find their processes.</summary>
     public string Tag { get; } = Guid.NewGuid().ToString("N");
 
-    public MpiJob(string workingDir, int ranks, params string[] args)
-    {
-        var psi = new ProcessStartInfo(Mpirun())
-        {
-            WorkingDirectory = workingDir,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var a in new[] { "-np", ranks.ToString(), "--oversubscribe", "--bind-to", "none", Path.Combine(AppContext.BaseDirectory, "SrTrain.Cli") })
-            psi.ArgumentList.Add(a);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        psi.Environment["OMPI_ALLOW_RUN_AS_ROOT"] = "1";
-        psi.Environment["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1";
-        psi.Environment["SRTRAIN_TEST_JOB"] = Tag;
-        _p = new Process { StartInfo = psi };
-        _p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_gate) _out.AppendLine(e.Data); };
-        _p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_gate) _out.AppendLine(e.Data); };
-        _p.Start();
-        _p.BeginOutputReadLine();
-        _p.BeginErrorReadLine();
-    }
+    public MpiJob(string workingDir, int ranks, params string[] args) =>
+        _p = new CapturedProcess("mpirun", workingDir, Mpirun(),
+            ["-np", ranks.ToString(), "--oversubscribe", "--bind-to", "none", CliProcess.Executable, .. args],
+            new Dictionary<string, string>
+            {
+                ["OMPI_ALLOW_RUN_AS_ROOT"] = "1",
+                ["OMPI_ALLOW_RUN_AS_ROOT_CONFIRM"] = "1",
+                ["SRTRAIN_TEST_JOB"] = Tag,
+            });
 
     public static string Mpirun()
     {
@@ -48,7 +30,7 @@ public sealed class MpiJob : IDisposable
         throw new InvalidOperationException("mpirun not found: install Open MPI (apt-get install openmpi-bin libopenmpi-dev; scripts/test.sh does)");
     }
 
-    public string Output { get { lock (_gate) return _out.ToString(); } }
+    public string Output => _p.Output;
 
     public static (int ExitCode, string Output) Run(string workingDir, int ranks, params string[] args)
     {
@@ -57,16 +39,7 @@ public sealed class MpiJob : IDisposable
         return (code, job.Output);
     }
 
-    public int WaitForExit(TimeSpan timeout)
-    {
-        if (!_p.WaitForExit(timeout))
-        {
-            _p.Kill(entireProcessTree: true);
-            throw new TimeoutException($"mpirun did not exit within {timeout}:\n{Output}");
-        }
-        _p.WaitForExit();
-        return _p.ExitCode;
-    }
+    public int WaitForExit(TimeSpan timeout) => _p.WaitForExit(timeout);
 
     public bool HasExited => _p.HasExited;
 
@@ -89,9 +62,5 @@ public sealed class MpiJob : IDisposable
         return pids;
     }
 
-    public void Dispose()
-    {
-        if (!_p.HasExited) _p.Kill(entireProcessTree: true);
-        _p.Dispose();
-    }
+    public void Dispose() => _p.Dispose();
 }

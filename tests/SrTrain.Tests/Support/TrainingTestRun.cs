@@ -9,16 +9,14 @@ namespace SrTrain.Tests.Support;
 /// (TestData/Training), so a run of a few dozen steps takes seconds on a CPU.</summary>
 public sealed class TrainingTestRun : IDisposable
 {
-    public string Dir { get; } = Path.Combine(Path.GetTempPath(), "srtrain-test-" + Guid.NewGuid().ToString("N")[..8]);
+    readonly TempDir _dir = new();
+
+    public string Dir => _dir.Path;
     public string RunsDir => Path.Combine(Dir, "runs");
 
     static readonly string Data = Path.Combine(AppContext.BaseDirectory, "TestData", "Training");
 
-    public TrainingTestRun()
-    {
-        NativeRuntime.EnsureLoaded();
-        Directory.CreateDirectory(Dir);
-    }
+    public TrainingTestRun() => NativeRuntime.EnsureLoaded();
 
     /// <summary>Writes a config file; <paramref name="extraYaml"/> is merged on top (same keys replace).</summary>
     public string WriteConfig(string name, string extraYaml = "", int totalSteps = 40)
@@ -79,8 +77,5 @@ public sealed class TrainingTestRun : IDisposable
     public TrainResult Resume(string runDir, long? from = null, bool translational = false, params string[] overrides) =>
         TrainingLauncher.Resume(new ResumeRequest(runDir, from, translational, null, overrides, null), Context(), CancellationToken.None);
 
-    public void Dispose()
-    {
-        try { Directory.Delete(Dir, recursive: true); } catch (IOException) { }
-    }
+    public void Dispose() => _dir.Dispose();
 }

@@ -1,5 +1,6 @@
 using SrTrain.Models;
 using SrTrain.Runtime;
+using SrTrain.Tests.Support;
 using SrTrain.Training;
 using SrTrain.Training.Checkpoints;
 using TorchSharp.Modules;
@@ -105,24 +106,17 @@ public class FlatAdamTests
             net.call(rand(1, 3, 6, 6)).square().mean().backward();
             adam.Step();
         }
-        var dir = Directory.CreateTempSubdirectory("srtrain-adam-").FullName;
-        try
-        {
-            var path = Path.Combine(dir, "optim.pt");
-            StateDictFile.Write(path, adam.StateDict());
-            var copy = new SrVggNetCompact(3, 3, 8, 2, 4);
-            using var flat2 = new FlatParameters(copy, withGrad: true);
-            using var adam2 = new FlatAdam(flat2, 1e-3);
-            adam2.LoadStateDict(StateDictFile.Read(path));
-            Assert.Equal(3, adam2.StepCount);
-            Assert.True(adam2.ExpAvg.eq(adam.ExpAvg).all().item<bool>());
-            Assert.True(adam2.ExpAvgSq.eq(adam.ExpAvgSq).all().item<bool>());
-            Assert.True(adam.ExpAvgSq.abs().sum().item<float>() > 0);
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        using var dir = new TempDir("srtrain-adam");
+        var path = dir.File("optim.pt");
+        StateDictFile.Write(path, adam.StateDict());
+        var copy = new SrVggNetCompact(3, 3, 8, 2, 4);
+        using var flat2 = new FlatParameters(copy, withGrad: true);
+        using var adam2 = new FlatAdam(flat2, 1e-3);
+        adam2.LoadStateDict(StateDictFile.Read(path));
+        Assert.Equal(3, adam2.StepCount);
+        Assert.True(adam2.ExpAvg.eq(adam.ExpAvg).all().item<bool>());
+        Assert.True(adam2.ExpAvgSq.eq(adam.ExpAvgSq).all().item<bool>());
+        Assert.True(adam.ExpAvgSq.abs().sum().item<float>() > 0);
     }
 
     [Fact]
@@ -139,27 +133,20 @@ public class FlatAdamTests
             net.call(rand(1, 3, 6, 6)).square().mean().backward();
             old.step();
         }
-        var dir = Directory.CreateTempSubdirectory("srtrain-adam-").FullName;
-        try
-        {
-            var path = Path.Combine(dir, "optim_g.pt");
-            old.save_state_dict(path);
-            Assert.True(LegacyAdamState.IsLegacy(path));
-            var copy = new SrVggNetCompact(3, 3, 8, 2, 4);
-            using var flat = new FlatParameters(copy, withGrad: true);
-            using var adam = new FlatAdam(flat, 1e-3, 0.9, 0.99);
-            adam.LoadStateDict(LegacyAdamState.Read(path, flat));
-            Assert.Equal(4, adam.StepCount);
-            var expected = cat(old.state_dict().State.Select(s => ((Adam.State)s).exp_avg_sq.flatten()).ToArray());
-            Assert.True(adam.ExpAvgSq.eq(expected).all().item<bool>());
+        using var dir = new TempDir("srtrain-adam");
+        var path = dir.File("optim_g.pt");
+        old.save_state_dict(path);
+        Assert.True(LegacyAdamState.IsLegacy(path));
+        var copy = new SrVggNetCompact(3, 3, 8, 2, 4);
+        using var flat = new FlatParameters(copy, withGrad: true);
+        using var adam = new FlatAdam(flat, 1e-3, 0.9, 0.99);
+        adam.LoadStateDict(LegacyAdamState.Read(path, flat));
+        Assert.Equal(4, adam.StepCount);
+        var expected = cat(old.state_dict().State.Select(s => ((Adam.State)s).exp_avg_sq.flatten()).ToArray());
+        Assert.True(adam.ExpAvgSq.eq(expected).all().item<bool>());
 
-            StateDictFile.Write(path, adam.StateDict());
-            Assert.False(LegacyAdamState.IsLegacy(path));
-        }
-        finally
-        {
-            Directory.Delete(dir, true);
-        }
+        StateDictFile.Write(path, adam.StateDict());
+        Assert.False(LegacyAdamState.IsLegacy(path));
     }
 
     sealed class ParameterHolder : nn.Module
