@@ -11,7 +11,8 @@
 #                                           once; prints one line per timing and a table of medians and ratios last
 #
 # Environment: PYTHON (default python3, the one with PyTorch), OUT (logs; default .gpu/out-ab), DEVICE (default cuda;
-# cpu is a dry run with the cpu-small preset), AB_ROUNDS (default 2), AB_STEPS (default 60), TORCH_LIB (the libtorch 2.10
+# cpu runs the cpu-small preset), AB_ROUNDS (default 2), AB_STEPS (default 60), AB_MODES (default "train translational
+# infer"), TORCH_LIB (the libtorch 2.10
 # folder srtrain loads; default PYTHON's torch/lib. For a CPU dry run beside an older PyTorch, give the one of a
 # local build: src/SrTrain.Cli/bin/Release/net10.0/runtimes/linux-x64/native).
 set -uo pipefail
@@ -44,6 +45,7 @@ OUT="${OUT:-$root/.gpu/out-ab}"
 DEVICE="${DEVICE:-cuda}"
 rounds="${AB_ROUNDS:-2}"
 steps="${AB_STEPS:-60}"
+modes="${AB_MODES:-train translational infer}"
 preset=esrgan; [[ "$DEVICE" == cpu ]] && preset=cpu-small
 mkdir -p "$OUT"
 work="$(mktemp -d)"
@@ -77,11 +79,11 @@ peer() { local mode="$1"; shift
 }
 
 failed=0
-for mode in train translational infer; do peer "$mode" || failed=1; done
+for mode in $modes; do peer "$mode" || failed=1; done
 for ((r = 1; r <= rounds; r++)); do
   order="base new"; (( r % 2 == 0 )) && order="new base"
   for build in $order; do
-    for mode in train translational infer; do bench "$build" "$mode" || failed=1; done
+    for mode in $modes; do bench "$build" "$mode" || failed=1; done
   done
 done
 

@@ -15,7 +15,7 @@ public static class EvalCommand
         var model = new Option<string[]>("--model", "-m")
         {
             Description = "A run folder (its latest checkpoint), a checkpoint folder, or a .pth/.safetensors generator file; give several " +
-                          "(--model a --model b, or --model a b) to compare them in one table. Default: the most recent run under runs/",
+                          "(--model a --model b, or --model a b) to compare them in one table. Default: the most recent run under --runs-dir",
             AllowMultipleArgumentsPerToken = true,
         };
         var data = new Option<DirectoryInfo>("--data") { Description = "Folder of HQ images (searched recursively)", Required = true };
@@ -29,13 +29,14 @@ public static class EvalCommand
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON" };
         var cropBorder = new Option<int?>("--crop-border") { Description = "Border cropped before PSNR-Y/SSIM-Y (default: the scale); RGB metrics use the whole image" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace existing --csv/--json files (otherwise they are refused before any work)" };
+        var runsDir = TrainCommand.RunsDirOption("--model");
         var shiftK = new Option<int>("--shift-k") { Description = "Shift (LQ pixels) of the shift-consistency error", DefaultValueFactory = _ => 3 };
         var cmd = new Command("eval",
             "Measure a model on a folder of images: PSNR/SSIM on Y (border cropped) and RGB as BasicSR computes them, the VGG " +
             "perceptual distance (with --vgg16) and the shift-consistency error, per image and on average, beside bicubic " +
             "upscaling. Prints a table; --csv/--json write files. Exit code 0, or 2 on a usage error")
         {
-            model, data, lq, scale, vgg16, csv, json, cropBorder, shiftK, overwrite,
+            model, data, lq, scale, vgg16, csv, json, cropBorder, shiftK, overwrite, runsDir,
         };
         cmd.SetAction(parse => CliApp.Run(parse, ctx =>
         {
@@ -46,8 +47,8 @@ public static class EvalCommand
                     throw new SrTrainException($"{f.FullName} exists: give --overwrite to replace it, or another file name");
             var given = parse.GetValue(model) ?? [];
             var resolved = given.Length == 0
-                ? [ModelResolver.Resolve(null, "runs", ctx.Log)]
-                : given.Select(m => ModelResolver.Resolve(m, "runs", ctx.Log)).ToArray();
+                ? [ModelResolver.Resolve(null, TrainCommand.RunsDir(parse, runsDir), ctx.Log)]
+                : given.Select(m => ModelResolver.Resolve(m, TrainCommand.RunsDir(parse, runsDir), ctx.Log)).ToArray();
             foreach (var r in resolved) ctx.Log.Information("Model: {Model}", r.Description);
             var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
             var upscalers = new List<Upscaler>();

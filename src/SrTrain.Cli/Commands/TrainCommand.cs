@@ -1,4 +1,5 @@
 using System.CommandLine;
+using SrTrain.Config;
 using SrTrain.Distributed;
 using SrTrain.Training;
 
@@ -33,6 +34,19 @@ public static class TrainCommand
     {
         Description = "Override a config key: --set train.total_steps=1000 (value as YAML: --set train.scheduler.milestones=[500,800]); may be repeated",
     };
+
+    /// <summary>--runs-dir, for the commands that take the most recently written run when <paramref name="named"/> is not
+    /// given. Its default is the config's <c>runs_dir</c> default, so a run trained with another <c>runs_dir</c> is found by
+    /// giving the same folder here.</summary>
+    internal static Option<string> RunsDirOption(string named) => new("--runs-dir")
+    {
+        Description = $"Folder of run folders to take the most recently written run from when {named} is not given: the runs_dir " +
+                      $"of the config you trained with (default: {new SrTrainConfig().RunsDir})",
+        DefaultValueFactory = _ => new SrTrainConfig().RunsDir,
+    };
+
+    /// <summary>The value of <see cref="RunsDirOption"/>, with <c>~</c> expanded as in a config.</summary>
+    internal static string RunsDir(ParseResult parse, Option<string> option) => ConfigPaths.Expand(parse.GetValue(option)!);
 
     /// <summary>Joins the job when started by mpirun or srun (several processes); rank 0 alone writes the run's log file.</summary>
     internal static LaunchContext Runtime(CommandContext ctx)

@@ -27,7 +27,7 @@ public static class UpscaleCommand
         {
             Description = "A run folder (its latest checkpoint), a checkpoint folder, or a .pth/.safetensors generator file " +
                           "(RRDBNet/ESRGAN/Real-ESRGAN, MSRResNet, SRVGGNetCompact); a bare name N (Real-ESRGAN's -n) reads weights/N.pth. " +
-                          "Default: the most recent run under runs/",
+                          "Default: the most recent run under --runs-dir",
         };
         var outscale = new Option<double?>("--outscale", "-s")
         {
@@ -61,6 +61,7 @@ public static class UpscaleCommand
             DefaultValueFactory = _ => "generator",
         };
         alpha.AcceptOnlyFromAmong("generator", "realesrgan", "bicubic");
+        var runsDir = TrainCommand.RunsDirOption("--model");
         var half = new Option<bool>("--half") { Description = "Compute in float16 on CUDA (Real-ESRGAN's default there); on the CPU it computes in float32 and says so" };
         var fp32 = new Option<bool>("--fp32") { Description = "Compute in float32 (the default; Real-ESRGAN's flag, accepted for its users)" };
         var cmd = new Command("upscale",
@@ -69,7 +70,7 @@ public static class UpscaleCommand
             "written, or was skipped because its output exists (the other inputs are still processed), or on a usage error " +
             "(e.g. the model cannot be found)")
         {
-            inputs, input, output, model, outscale, suffix, ext, tile, overlap, overwrite, alpha, half, fp32,
+            inputs, input, output, model, outscale, suffix, ext, tile, overlap, overwrite, alpha, half, fp32, runsDir,
         };
         cmd.SetAction(parse => CliApp.Run(parse, ctx =>
         {
@@ -83,7 +84,7 @@ public static class UpscaleCommand
             if (os is { } o && !(o > 0 && o <= 64)) throw new SrTrainException($"--outscale {o}: must be a positive factor (at most 64)");
             bool wantHalf = parse.GetValue(half);
             if (wantHalf && parse.GetValue(fp32)) throw new SrTrainException("--half and --fp32 contradict each other; give one");
-            var resolved = ModelResolver.Resolve(parse.GetValue(model), "runs", ctx.Log);
+            var resolved = ModelResolver.Resolve(parse.GetValue(model), TrainCommand.RunsDir(parse, runsDir), ctx.Log);
             ctx.Log.Information("Model: {Model}", resolved.Description);
             var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
             if (wantHalf && device.type != TorchSharp.DeviceType.CUDA)

@@ -6,7 +6,7 @@ namespace SrTrain.Inference;
 /// <summary>Turns <c>--model</c> into a weight file. Accepted: a run folder (its latest complete checkpoint's
 /// <c>net_g_ema.pth</c>), a checkpoint folder (<c>runs/&lt;name&gt;/checkpoints/&lt;step&gt;</c>), or any generator
 /// weight file (.pth/.pt/.safetensors, e.g. a Real-ESRGAN or ESRGAN release file). Without <c>--model</c>, the run
-/// most recently written under <c>runs/</c>.</summary>
+/// most recently written under <c>runsDir</c> (the CLI's <c>--runs-dir</c>, by default the config's <c>runs_dir</c> default).</summary>
 public static class ModelResolver
 {
     public static ResolvedModel Resolve(string? model, string runsDir, ILogger log)
@@ -21,7 +21,8 @@ public static class ModelResolver
             catch (SrTrainException)
             {
                 throw new SrTrainException($"no --model given and no run under {Path.GetFullPath(runsDir)} to default to; " +
-                                           "give --model runs/<name>, a checkpoint folder or a .pth/.safetensors generator file");
+                                           "give --model runs/<name>, a checkpoint folder or a .pth/.safetensors generator file, or --runs-dir " +
+                                           "with the runs_dir you trained with");
             }
             var chosen = FromRunFolder(run);
             // One line before any work: the newest run may not be the one the user means.

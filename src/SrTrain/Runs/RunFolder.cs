@@ -11,14 +11,14 @@ public sealed class RunFolder
     public static string MostRecent(string runsDir)
     {
         if (!Directory.Exists(runsDir))
-            throw new SrTrainException($"{Path.GetFullPath(runsDir)}: no runs yet; give --run runs/<name> or train one first");
+            throw new SrTrainException($"{Path.GetFullPath(runsDir)}: no runs yet; give --run runs/<name>, or --runs-dir with the runs_dir you trained with, or train one first");
         var best = Directory.EnumerateDirectories(runsDir)
             .Where(d => File.Exists(Path.Combine(d, "config.yml")))
             .Select(d => (Dir: d, Time: LastWrite(d)))
             .OrderByDescending(x => x.Time)
             .FirstOrDefault();
         if (best.Dir == null)
-            throw new SrTrainException($"{Path.GetFullPath(runsDir)}: no run folders; give --run runs/<name> or train one first");
+            throw new SrTrainException($"{Path.GetFullPath(runsDir)}: no run folders; give --run runs/<name>, or --runs-dir with the runs_dir you trained with, or train one first");
         return best.Dir;
     }
 

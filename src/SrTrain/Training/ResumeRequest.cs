@@ -1,5 +1,7 @@
 namespace SrTrain.Training;
 
+/// <param name="RunDir">The run to continue; null: the most recently written run under <paramref name="RunsDir"/>.</param>
+/// <param name="RunsDir">Where to look when no run is named (the config's <c>runs_dir</c>; null: its default).</param>
 public sealed record ResumeRequest(
     string? RunDir,
     long? FromStep,
@@ -7,4 +9,5 @@ public sealed record ResumeRequest(
     double? TranslationalWeight,
     IReadOnlyList<string> OverrideConfigs,
     string? Name,
-    IReadOnlyList<string>? Sets = null);
+    IReadOnlyList<string>? Sets = null,
+    string? RunsDir = null);

@@ -60,8 +60,10 @@ public static class TrainingLauncher
         if (request.RunDir != null) parent = new RunFolder(request.RunDir);
         else
         {
-            parent = new RunFolder(RunFolder.MostRecent("runs"));
-            ctx.Log.Information("No --run given: resuming {Run}, the most recently written run under runs/ (give --run to choose)", parent.Dir);
+            var runsDir = request.RunsDir ?? new SrTrainConfig().RunsDir;
+            parent = new RunFolder(RunFolder.MostRecent(runsDir));
+            ctx.Log.Information("No --run given: resuming {Run}, the most recently written run under {Runs} (give --run to choose)",
+                parent.Dir, Path.GetFullPath(runsDir));
         }
         if (!File.Exists(parent.ConfigPath))
             throw new SrTrainException($"{parent.Dir}: not a run folder (no config.yml); give --run runs/<name>");

@@ -146,6 +146,39 @@ public class CliNoSurprisesTests
     }
 
     [Fact]
+    public void ARunTrainedWithAnotherRunsDir_IsFoundWithRunsDir_ByUpscaleResumeAndEval()
+    {
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("elsewhere", "val: {val_freq: 0}\n", totalSteps: 2);
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--set", "runs_dir=experiments");
+        Assert.True(code == 0, output);
+        var run = Path.Combine(t.Dir, "experiments", "elsewhere");
+        Assert.True(Directory.Exists(run), output);
+
+        // Without --runs-dir only runs/ is looked in, and the one-line error says what to give.
+        (code, output) = CliProcess.Run(t.Dir, "upscale", Photo, "-o", "up", "--device", "cpu");
+        Assert.Equal(2, code);
+        AssertOneErrorLine(output);
+        Assert.Contains("--runs-dir", output);
+
+        (code, output) = CliProcess.Run(t.Dir, "upscale", Photo, "-o", "up", "--device", "cpu", "--runs-dir", "experiments");
+        Assert.True(code == 0, output);
+        Assert.Contains("No --model given: using run elsewhere, checkpoint 2, the most recently written run under " +
+                        Path.Combine(t.Dir, "experiments"), output.Split('\n')[0]);
+        Assert.True(File.Exists(Path.Combine(t.Dir, "up", "chelsea_lqx4_x4.png")), output);
+
+        (code, output) = CliProcess.Run(t.Dir, "resume", "--runs-dir", "experiments", "--set", "train.total_steps=3");
+        Assert.True(code == 0, output);
+        Assert.Contains("No --run given: resuming " + run, output.Split('\n')[0]);
+        Assert.Equal("3", File.ReadAllText(Path.Combine(run, "checkpoints", "latest")).Trim());
+
+        (code, output) = CliProcess.Run(t.Dir, "eval", "--data", t.Dir, "--runs-dir", "no-such-runs");
+        Assert.Equal(2, code);
+        AssertOneErrorLine(output);
+        Assert.Contains(Path.Combine(t.Dir, "no-such-runs"), output);
+    }
+
+    [Fact]
     public void ReportAndEval_RefuseToOverwrite_WithoutOverwrite_LikeTrainAndUpscale()
     {
         using var dir = new TempDir("srtrain-cli");
