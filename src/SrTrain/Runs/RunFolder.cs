@@ -30,9 +30,15 @@ public sealed class RunFolder
     public string CheckpointsDir => System.IO.Path.Combine(Dir, "checkpoints");
     public string ValImagesDir => System.IO.Path.Combine(Dir, "val_images");
 
+    /// <summary>The validation images of step <paramref name="step"/>: val_images/&lt;step&gt;/.</summary>
+    public string ValImagesAt(long step) => System.IO.Path.Combine(ValImagesDir, step.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
     public RunFolder(string dir) => Dir = System.IO.Path.GetFullPath(dir);
 
     public bool Exists => Directory.Exists(Dir);
+
+    /// <summary>The folder exists and holds something: a run (or the start of one) that must not be overwritten.</summary>
+    public bool HasContent => Exists && Directory.EnumerateFileSystemEntries(Dir).Any();
 
     public void Create()
     {

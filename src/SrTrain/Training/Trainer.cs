@@ -206,9 +206,10 @@ public sealed class Trainer
             _log.Information("Bicubic baseline: {Metrics}", Evaluation.MetricFormat.Line(_p.Validator.Baseline));
             _baselineWritten = true;
         }
-        var result = _p.Validator.Run(_p.Ema.Model, step, _run.ValImagesDir);
+        var imagesDir = _run.ValImagesAt(step);
+        var result = _p.Validator.Run(_p.Ema.Model, imagesDir);
         _metrics!.Write("val", step, result);
-        _metrics!.WriteImages(step, Path.Combine(_run.ValImagesDir, step.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        _metrics!.WriteImages(step, imagesDir);
         _log.Information("Validation at step {Step} ({Seconds:F1} s): {Metrics}", step, sw.Elapsed.TotalSeconds,
             Evaluation.MetricFormat.Line(result));
     }

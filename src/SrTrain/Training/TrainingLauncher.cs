@@ -24,8 +24,8 @@ public static class TrainingLauncher
         // Everything the user must fix is found before the run folder exists, so the corrected rerun is not refused.
         ConfigPaths.Check(config, request.ConfigPath);
         var run = new RunFolder(Path.Combine(config.RunsDir, config.Name));
-        bool created = !run.Exists || !Directory.EnumerateFileSystemEntries(run.Dir).Any();
-        if (run.Exists && Directory.EnumerateFileSystemEntries(run.Dir).Any())
+        bool created = !run.HasContent;
+        if (!created)
         {
             if (!request.AutoResume)
                 throw new SrTrainException($"{run.Dir} already exists: use `srtrain resume --run {run.Dir}` or `train --auto-resume` to continue it, " +
@@ -116,7 +116,7 @@ public static class TrainingLauncher
             config = config with { Name = name };
             ConfigValidator.Validate(config, request.Name != null ? "--name" : $"branch of {parentName}");
             run = new RunFolder(Path.Combine(Path.GetDirectoryName(parent.Dir)!, name));
-            if (run.Exists && Directory.EnumerateFileSystemEntries(run.Dir).Any())
+            if (run.HasContent)
                 throw new SrTrainException($"{run.Dir} already exists: resume it with `srtrain resume --run {run.Dir}`, or give the branch another --name");
             run.Create();
             ctx.OpenLogFile(run.LogPath);

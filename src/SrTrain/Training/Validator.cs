@@ -50,13 +50,13 @@ public sealed class Validator : IDisposable
     /// <summary>Bicubic (MATLAB-style) upscaling's metrics on the same images.</summary>
     public Dictionary<string, double> Baseline { get; }
 
-    public Dictionary<string, double> Run(nn.Module<Tensor, Tensor> generator, long step, string imagesDir)
+    /// <summary>The generator's metrics on the validation images, whose outputs are written into <paramref name="saveDir"/>.</summary>
+    public Dictionary<string, double> Run(nn.Module<Tensor, Tensor> generator, string saveDir)
     {
         bool wasTraining = generator.training;
         generator.eval();
         try
         {
-            var saveDir = Path.Combine(imagesDir, step.ToString());
             return Measure(lq => InputPadding.Run(generator.call, lq, _multiple, _c.Scale).clamp(Scalars.Zero, Scalars.One), saveDir);
         }
         finally

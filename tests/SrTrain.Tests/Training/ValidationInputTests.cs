@@ -63,7 +63,7 @@ public sealed class ValidationInputTests : IDisposable
         var c = Config(scale);
         using var validator = new Validator(c, null, torch.CPU, Serilog.Core.Logger.None);
         using var g = NetworkFactory.CreateGenerator(c.NetworkG, c.Scale);
-        var m = validator.Run(g, 0, _dir.File("images"));
+        var m = validator.Run(g, _dir.File("images", "0"));
         Assert.True(double.IsFinite(m["psnr_y"]));
         Assert.True(double.IsFinite(m["shift_err"]));
         Assert.True(File.Exists(_dir.File("images", "0", "odd.png")));
