@@ -27,7 +27,7 @@ public static class GradientSyncFactory
         if (everyone && nccl != null)
         {
             if (group.IsRoot) log.Information("Gradients averaged with NCCL ({Path}) on the GPUs", nccl.Path);
-            return new NcclGradientSync(nccl, group, device);
+            return new NcclGradientSync(nccl, group);
         }
         if (backend == DistributedBackend.Nccl)
             throw new SrTrainException($"distributed.backend: nccl, but NCCL cannot be used on rank {group.Rank}{(reason.Length > 0 ? ": " + reason : " (another rank could not load it)")}; " +
@@ -41,6 +41,6 @@ public static class GradientSyncFactory
         if (group.Mpi is null) return NoGradientSync.Instance;
         if (group.IsRoot)
             log.Information("Gradients averaged with MPI_Allreduce on {Where} ({Why})", cuda ? "pinned host copies" : "host memory", why);
-        return new MpiGradientSync(group, cuda);
+        return new MpiGradientSync(group);
     }
 }

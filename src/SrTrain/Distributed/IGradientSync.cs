@@ -8,8 +8,10 @@ namespace SrTrain.Distributed;
 /// a non-finite loss on any rank skips the step on every rank.</summary>
 public interface IGradientSync
 {
-    /// <summary>Averages the gradients of <paramref name="network"/>'s parameters over the ranks.
-    /// <paramref name="finiteHere"/>: this rank's loss was finite (and its backward ran). Returns true when the loss
-    /// was finite on every rank (then the gradients are the average); false means: skip this update everywhere.</summary>
-    bool Average(nn.Module network, bool finiteHere);
+    /// <summary>Averages <paramref name="gradients"/> over the ranks, in place: all of a network's gradients in one
+    /// contiguous float32 buffer, as its optimizer keeps them (<c>FlatParameters.Grad</c>), so a step costs one
+    /// collective call per network. <paramref name="finiteHere"/>: this rank's loss was finite (and its backward ran).
+    /// Returns true when the loss was finite on every rank (then the gradients are the average); false means: skip
+    /// this update everywhere (the gradients are left as they were).</summary>
+    bool Average(Tensor gradients, bool finiteHere);
 }

@@ -3,51 +3,61 @@ using static TorchSharp.torch;
 
 namespace SrTrain.Distributed;
 
-/// <summary>Averages gradients with MPI_Allreduce on host memory: on the CPU directly on a flat copy of the
-/// gradients, on a GPU on a pinned host copy (device → host, allreduce, host → device).</summary>
+/// <summary>Averages gradients with MPI_Allreduce on host memory: on the CPU in place on the optimizer's flat gradient
+/// buffer, on a GPU on a pinned host copy of it (device → host, allreduce, host → device).</summary>
 public sealed unsafe class MpiGradientSync : IGradientSync, IDisposable
 {
     // MPI_Allreduce counts are ints; larger buffers go in pieces.
     const long MaxChunk = 1L << 30;
 
     readonly ProcessGroup _group;
-    readonly bool _pinned;
-    readonly Dictionary<nn.Module, FlatGradients> _buffers = new(ReferenceEqualityComparer.Instance);
-    // Long-lived Scalars (see SrganStep on implicit Scalars).
-    readonly Scalar _inverseSize, _zero, _one;
+    // GPU training: one pinned host buffer per network's gradient buffer, kept for the run.
+    readonly Dictionary<Tensor, Tensor> _hostCopies = new(ReferenceEqualityComparer.Instance);
+    // Long-lived Scalar (see SrganStep on implicit Scalars).
+    readonly Scalar _inverseSize;
 
-    public MpiGradientSync(ProcessGroup group, bool deviceIsCuda)
+    public MpiGradientSync(ProcessGroup group)
     {
         if (group.Mpi is null) throw new ArgumentException("needs an MPI process group", nameof(group));
         _group = group;
-        _pinned = deviceIsCuda;
         _inverseSize = (1.0 / group.Size).ToScalar();
-        _zero = 0.0f.ToScalar();
-        _one = 1.0f.ToScalar();
     }
 
-    public bool Average(nn.Module network, bool finiteHere)
+    public bool Average(Tensor gradients, bool finiteHere)
     {
-        if (!_buffers.TryGetValue(network, out var flat))
-            _buffers[network] = flat = new FlatGradients(network, CPU, _pinned);
-        flat.Pack(finiteHere, _zero, _one);
+        // The ranks agree on the step first: when any rank skips it, no gradient needs to travel.
+        if (_group.AnyRank(!finiteHere)) return false;
+        if (gradients.dtype != ScalarType.Float32) throw new ArgumentException($"gradients are {gradients.dtype}; MPI averaging takes float32", nameof(gradients));
+        if (gradients.device_type == DeviceType.CPU)
+            AllreduceSum(gradients);
+        else
+        {
+            if (!_hostCopies.TryGetValue(gradients, out var host))
+            {
+                using var scope = NewDisposeScope();
+                _hostCopies[gradients] = host = empty(gradients.shape, ScalarType.Float32, device: CPU).pin_memory().DetachFromDisposeScope();
+            }
+            host.copy_(gradients);
+            AllreduceSum(host);
+            gradients.copy_(host);
+        }
+        gradients.mul_(_inverseSize);
+        return true;
+    }
+
+    void AllreduceSum(Tensor hostTensor)
+    {
         var mpi = _group.Mpi!;
-        float* p = (float*)TensorMemory.DataPointer(flat.Buffer);
-        long total = flat.Count + 1;
+        float* p = (float*)TensorMemory.DataPointer(hostTensor);
+        long total = hostTensor.numel();
         for (long offset = 0; offset < total; offset += MaxChunk)
             mpi.AllreduceInPlace(p + offset, Math.Min(MaxChunk, total - offset), mpi.Float, mpi.OpSum);
-        if (p[flat.Count] != 0) return false;
-        flat.Gradients.mul_(_inverseSize);
-        flat.Unpack();
-        return true;
     }
 
     public void Dispose()
     {
-        foreach (var f in _buffers.Values) f.Dispose();
-        _buffers.Clear();
+        foreach (var t in _hostCopies.Values) t.Dispose();
+        _hostCopies.Clear();
         _inverseSize.Dispose();
-        _zero.Dispose();
-        _one.Dispose();
     }
 }

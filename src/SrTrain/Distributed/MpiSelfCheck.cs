@@ -33,16 +33,14 @@ public static class MpiSelfCheck
         string text = $"hello from rank 0 of {n}";
         string got = ranks.BroadcastText(r == 0 ? text : null);
 
-        // The trainer's own path: a gradient of (rank+1) everywhere averages to (n+1)/2; a rank voting "not finite"
-        // makes every rank skip.
-        using var net = nn.Linear(3, 2);
+        // The trainer's own path: a flat gradient buffer of (rank+1) everywhere averages to (n+1)/2; a rank voting "not
+        // finite" makes every rank skip.
         using var rankPlusOne = ((float)(r + 1)).ToScalar();
-        foreach (var prm in net.parameters())
-            prm.grad = full(prm.shape, rankPlusOne, ScalarType.Float32, device: CPU);
-        using var sync = new MpiGradientSync(ranks, deviceIsCuda: false);
-        bool counted = sync.Average(net, finiteHere: true);
-        float average = net.parameters().Select(prm => prm.grad!.mean().item<float>()).Average();
-        bool skipped = !sync.Average(net, finiteHere: r != n - 1);
+        using var gradients = full(8, rankPlusOne, ScalarType.Float32, device: CPU);
+        using var sync = new MpiGradientSync(ranks);
+        bool counted = sync.Average(gradients, finiteHere: true);
+        float average = gradients.mean().item<float>();
+        bool skipped = !sync.Average(gradients, finiteHere: r != n - 1);
 
         bool ok = counted && values.SequenceEqual(expected) && got == text && Math.Abs(average - (n + 1) / 2f) < 1e-6f && skipped;
         bool allOk = !ranks.AnyRank(!ok);

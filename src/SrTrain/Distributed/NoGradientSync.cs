@@ -9,5 +9,5 @@ public sealed class NoGradientSync : IGradientSync
 
     NoGradientSync() { }
 
-    public bool Average(nn.Module network, bool finiteHere) => finiteHere;
+    public bool Average(Tensor gradients, bool finiteHere) => finiteHere;
 }

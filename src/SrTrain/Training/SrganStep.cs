@@ -102,7 +102,7 @@ public sealed class SrganStep
         // Data parallel: the gradients are averaged over the ranks, and a non-finite loss on any rank skips the update
         // on every rank (one process: the step counts when this loss is finite). The gradients live in the optimizer's
         // flat buffer, so a skipped step only has to zero that.
-        if (!_sync.Average(_g, double.IsFinite(log["l_g_total"])))
+        if (!_sync.Average(_optG.Parameters.Grad!, double.IsFinite(log["l_g_total"])))
         {
             _optG.ZeroGrad();
             return null;
@@ -122,7 +122,7 @@ public sealed class SrganStep
             var d = ReadBack(new List<(string, Tensor)> { ("l_d", lossD), ("out_d_real", realLogits.mean()), ("out_d_fake", fakeLogits.mean()) });
             foreach (var (k, v) in d) log[k] = v;
             // A non-finite D loss skips only D's update: G's update above was sound.
-            if (_sync.Average(_d, double.IsFinite(d["l_d"])))
+            if (_sync.Average(_optD.Parameters.Grad!, double.IsFinite(d["l_d"])))
             {
                 Clip(_optD);
                 _optD.Step();
