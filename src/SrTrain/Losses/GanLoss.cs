@@ -1,6 +1,5 @@
 using SrTrain.Config;
 using SrTrain.Runtime;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace SrTrain.Losses;
@@ -9,16 +8,12 @@ namespace SrTrain.Losses;
 /// weight is applied by the caller (the generator's term only; the discriminator's loss is unweighted).</summary>
 public static class GanLoss
 {
-    // Held for the process's lifetime: see SrganStep on why per-call implicit Scalars are unsafe.
-    static readonly Scalar Half = 0.5.ToScalar();
-    static readonly Scalar One = 1.0.ToScalar();
-
     /// <summary>The generator's adversarial loss. <paramref name="realLogits"/> must already be detached.</summary>
     public static Tensor Generator(GanType type, Tensor fakeLogits, Tensor realLogits) => type switch
     {
         // ESRGAN's relativistic average GAN: the generator wants fakes judged more real than the average real and
         // reals judged less real than the average fake.
-        GanType.RaGAN => TensorOps.Add(Bce(realLogits - fakeLogits.mean(), false), Bce(fakeLogits - realLogits.mean(), true)).mul(Half),
+        GanType.RaGAN => TensorOps.Add(Bce(realLogits - fakeLogits.mean(), false), Bce(fakeLogits - realLogits.mean(), true)).mul(Scalars.Half),
         GanType.Vanilla => Bce(fakeLogits, true),
         GanType.LSGAN => nn.functional.mse_loss(fakeLogits, ones_like(fakeLogits)),
         GanType.Hinge => -fakeLogits.mean(),
@@ -28,10 +23,10 @@ public static class GanLoss
     /// <summary>The discriminator's loss on real and (detached) fake logits.</summary>
     public static Tensor Discriminator(GanType type, Tensor realLogits, Tensor fakeLogits) => type switch
     {
-        GanType.RaGAN => TensorOps.Add(Bce(realLogits - fakeLogits.mean().detach(), true), Bce(fakeLogits - realLogits.mean().detach(), false)).mul(Half),
-        GanType.Vanilla => TensorOps.Add(Bce(realLogits, true), Bce(fakeLogits, false)).mul(Half),
-        GanType.LSGAN => TensorOps.Add(nn.functional.mse_loss(realLogits, ones_like(realLogits)), nn.functional.mse_loss(fakeLogits, zeros_like(fakeLogits))).mul(Half),
-        GanType.Hinge => TensorOps.Add(nn.functional.relu(realLogits.neg().add(One, One)).mean(), nn.functional.relu(fakeLogits.add(One, One)).mean()).mul(Half),
+        GanType.RaGAN => TensorOps.Add(Bce(realLogits - fakeLogits.mean().detach(), true), Bce(fakeLogits - realLogits.mean().detach(), false)).mul(Scalars.Half),
+        GanType.Vanilla => TensorOps.Add(Bce(realLogits, true), Bce(fakeLogits, false)).mul(Scalars.Half),
+        GanType.LSGAN => TensorOps.Add(nn.functional.mse_loss(realLogits, ones_like(realLogits)), nn.functional.mse_loss(fakeLogits, zeros_like(fakeLogits))).mul(Scalars.Half),
+        GanType.Hinge => TensorOps.Add(nn.functional.relu(realLogits.neg().add(Scalars.One, Scalars.One)).mean(), nn.functional.relu(fakeLogits.add(Scalars.One, Scalars.One)).mean()).mul(Scalars.Half),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 

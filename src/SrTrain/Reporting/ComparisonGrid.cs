@@ -20,7 +20,7 @@ public static class ComparisonGrid
     public const int Zoom = 3;
     public const double DiffGain = 8;
     // Long-lived Scalars: a number passed where TorchSharp wants a Scalar would make a short-lived native object.
-    static readonly Scalar Zero = 0.0.ToScalar(), One = 1.0.ToScalar(), MinusOne = (-1.0).ToScalar(), Gain = DiffGain.ToScalar();
+    static readonly Scalar Gain = DiffGain.ToScalar();
     const int Gap = 4;
     const float FontSize = 13;
     const int LineHeight = 16;
@@ -156,7 +156,7 @@ public static class ComparisonGrid
     /// <summary>Mean absolute difference over the colour channels, amplified and shown grey (white = differs most).</summary>
     static Tensor Difference(Tensor chw, Tensor reference)
     {
-        var grey = chw.add(reference, MinusOne).abs().mean([0], keepdim: true).mul(Gain).clamp(Zero, One);
+        var grey = chw.add(reference, Scalars.MinusOne).abs().mean([0], keepdim: true).mul(Gain).clamp(Scalars.Zero, Scalars.One);
         return grey.expand(3, -1, -1).contiguous();
     }
 

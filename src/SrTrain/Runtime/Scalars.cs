@@ -19,5 +19,4 @@ public static class Scalars
     /// <summary>ESRGAN's residual scaling and LeakyReLU slope.</summary>
     public static readonly Scalar Point2 = 0.2.ToScalar();
     public static readonly Scalar Byte = 255.0.ToScalar();
-    public static readonly Scalar HalfPixel = 0.5.ToScalar();
 }
