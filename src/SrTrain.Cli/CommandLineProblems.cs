@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
+using SrTrain.Config;
 
 namespace SrTrain.Cli;
 
@@ -92,13 +93,13 @@ public static class CommandLineProblems
     static string UnknownOption(string token, Command command)
     {
         var known = KnownOptionNames(command).ToList();
-        var best = Closest(token, known);
+        var best = DidYouMean.Closest(token, known);
         return $"unknown option '{token}'" + (best != null ? $" (did you mean '{best}'?)" : "");
     }
 
     static string SuggestCommand(string token, Command command)
     {
-        var best = Closest(token, command.Subcommands.Select(c => c.Name).ToList());
+        var best = DidYouMean.Closest(token, command.Subcommands.Select(c => c.Name));
         return best != null ? $" (did you mean '{best}'?)" : command.Subcommands.Count > 0 ? $" (commands: {string.Join(", ", command.Subcommands.Select(c => c.Name))})" : "";
     }
 
@@ -115,33 +116,5 @@ public static class CommandLineProblems
                 yield return o.Name;
                 foreach (var a in o.Aliases) yield return a;
             }
-    }
-
-    static string? Closest(string token, IReadOnlyList<string> candidates)
-    {
-        string? best = null;
-        int bestDistance = int.MaxValue;
-        foreach (var c in candidates)
-        {
-            int d = Distance(token, c);
-            if (d < bestDistance) (best, bestDistance) = (c, d);
-        }
-        int limit = Math.Max(2, token.Length / 3);
-        return bestDistance <= limit ? best : null;
-    }
-
-    static int Distance(string a, string b)
-    {
-        var prev = new int[b.Length + 1];
-        var cur = new int[b.Length + 1];
-        for (int j = 0; j <= b.Length; j++) prev[j] = j;
-        for (int i = 1; i <= a.Length; i++)
-        {
-            cur[0] = i;
-            for (int j = 1; j <= b.Length; j++)
-                cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
-            (prev, cur) = (cur, prev);
-        }
-        return prev[b.Length];
     }
 }

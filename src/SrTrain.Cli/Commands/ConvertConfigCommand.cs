@@ -1,7 +1,6 @@
 using System.CommandLine;
 using System.Text;
 using SrTrain.Config;
-using YamlDotNet.RepresentationModel;
 
 namespace SrTrain.Cli.Commands;
 
@@ -32,11 +31,7 @@ public static class ConvertConfigCommand
             sb.AppendLine($"# SrTrain config converted from {path} by `srtrain convert-config`.");
             foreach (var u in t.Unsupported) sb.AppendLine($"# NOT CONVERTED: {u}");
             foreach (var i in t.Ignored) sb.AppendLine($"# ignored (no effect in SrTrain): {i}");
-            var stream = new YamlStream(new YamlDocument(t.Tree));
-            var sw = new StringWriter();
-            stream.Save(sw, assignAnchors: false);
-            var yaml = sw.ToString();
-            sb.Append(yaml.EndsWith("...\n") ? yaml[..^4] : yaml);
+            sb.Append(ConfigWriter.ToYaml(t.Tree));
             if (outFile is null)
             {
                 // Printed alone, so `convert-config x.yml > y.yaml` gives a clean file; the comments list what was left out.

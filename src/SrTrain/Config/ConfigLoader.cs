@@ -154,7 +154,7 @@ public static class ConfigLoader
             var keyPath = path.Length == 0 ? key : path + "." + key;
             if (!props.TryGetValue(key, out var prop))
             {
-                var guess = Closest(key, props.Keys);
+                var guess = DidYouMean.Closest(key, props.Keys);
                 problems.Add($"unknown key '{keyPath}' " + (guess != null
                     ? $"(did you mean '{(path.Length == 0 ? guess : path + "." + guess)}'?)"
                     : $"(allowed under '{(path.Length == 0 ? "the top level" : path)}': {string.Join(", ", props.Keys)})"));
@@ -170,28 +170,6 @@ public static class ConfigLoader
             }
         }
         return obj;
-    }
-
-    /// <summary>The allowed key nearest to a misspelt one, if it is near enough to be the likely meaning.</summary>
-    static string? Closest(string key, IEnumerable<string> allowed)
-    {
-        string? best = null;
-        int bestDistance = int.MaxValue;
-        foreach (var a in allowed)
-        {
-            var prev = new int[a.Length + 1];
-            var cur = new int[a.Length + 1];
-            for (int j = 0; j <= a.Length; j++) prev[j] = j;
-            for (int i = 1; i <= key.Length; i++)
-            {
-                cur[0] = i;
-                for (int j = 1; j <= a.Length; j++)
-                    cur[j] = Math.Min(Math.Min(cur[j - 1] + 1, prev[j] + 1), prev[j - 1] + (key[i - 1] == a[j - 1] ? 0 : 1));
-                (prev, cur) = (cur, prev);
-            }
-            if (prev[a.Length] < bestDistance) (best, bestDistance) = (a, prev[a.Length]);
-        }
-        return bestDistance <= Math.Max(2, key.Length / 3) ? best : null;
     }
 
     static object? ConvertValue(Type type, YamlNode node, string path, List<string> problems)

@@ -8,10 +8,12 @@ namespace SrTrain.Config;
 /// back to an equal config. It goes beside the checkpoints so a run can always be reproduced or resumed.</summary>
 public static class ConfigWriter
 {
-    public static string ToYaml(SrTrainConfig config)
+    public static string ToYaml(SrTrainConfig config) => ToYaml(ToNode(config));
+
+    /// <summary>A YAML tree as the text of one document.</summary>
+    public static string ToYaml(YamlNode root)
     {
-        var doc = new YamlDocument(ToNode(config));
-        var stream = new YamlStream(doc);
+        var stream = new YamlStream(new YamlDocument(root));
         var sw = new StringWriter();
         stream.Save(sw, assignAnchors: false);
         var text = sw.ToString();
