@@ -34,11 +34,10 @@ public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
         if (training)
         {
             using var noGrad = no_grad();
-            // The registered buffer, not the field: a move to another device replaces it in the module's dictionary.
-            get_buffer(nameof(num_batches_tracked))!.add_(OneBatch, OneBatch);
+            // The fields follow a move: TorchSharp's _toEpilog sets them to the moved tensors (MetaDeviceTests checks).
+            num_batches_tracked.add_(OneBatch, OneBatch);
         }
-        return nn.functional.batch_norm(x, get_buffer(nameof(running_mean)), get_buffer(nameof(running_var)),
-            get_parameter(nameof(weight)), get_parameter(nameof(bias)), training, Momentum, Eps);
+        return nn.functional.batch_norm(x, running_mean, running_var, weight, bias, training, Momentum, Eps);
     }
 
     /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>

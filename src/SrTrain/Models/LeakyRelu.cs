@@ -3,29 +3,20 @@ using static TorchSharp.torch;
 
 namespace SrTrain.Models;
 
-/// <summary>LeakyReLU with its slope held as a long-lived Scalar. TorchSharp's <c>nn.LeakyReLU</c> and
-/// <c>functional.leaky_relu</c> take a double and make a temporary Scalar on every forward, which a GC on another thread
-/// can free while libtorch reads it (see Runtime/Scalars). No parameters, so state dicts are unchanged.</summary>
+/// <summary>LeakyReLU whose slope is a long-lived Scalar (one of <see cref="Runtime.Scalars"/>, shared, not owned).
+/// TorchSharp's <c>nn.LeakyReLU</c> and <c>functional.leaky_relu</c> take a double and make a temporary Scalar on every
+/// forward, which a GC on another thread can free while libtorch reads it (see Runtime/Scalars). No parameters, so
+/// state dicts are unchanged.</summary>
 public sealed class LeakyRelu : nn.Module<Tensor, Tensor>
 {
     private readonly Scalar slope;
     private readonly bool inplace;
 
-    public LeakyRelu(double negativeSlope, bool inplace = false) : base(nameof(LeakyRelu))
+    public LeakyRelu(Scalar negativeSlope, bool inplace = false) : base(nameof(LeakyRelu))
     {
-        slope = negativeSlope.ToScalar();
+        slope = negativeSlope;
         this.inplace = inplace;
     }
 
     public override Tensor forward(Tensor x) => inplace ? x.leaky_relu_(slope).alias() : x.leaky_relu(slope);
-
-    /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            slope.Dispose();
-        }
-        base.Dispose(disposing);
-    }
 }

@@ -45,7 +45,7 @@ public sealed class MsrResNet : Module<Tensor, Tensor>
         }
         conv_hr = Conv2d(numFeat, numFeat, 3, 1, 1);
         conv_last = Conv2d(numFeat, numOutCh, 3, 1, 1);
-        lrelu = new LeakyRelu(0.1);
+        lrelu = new LeakyRelu(Scalars.Point1);
         foreach (var c in new[] { conv_first, upconv1, conv_hr, conv_last })
             WeightInit.ScaledKaimingNormal(c, 0.1);
         if (upconv2 is not null)

@@ -18,7 +18,7 @@ public sealed class PRelu : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
-    public override Tensor forward(Tensor x) => nn.functional.prelu(x, get_parameter(nameof(weight))!);
+    public override Tensor forward(Tensor x) => nn.functional.prelu(x, weight);
 
     /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>
     protected override void Dispose(bool disposing)

@@ -24,7 +24,7 @@ public sealed class ResidualDenseBlock : Module<Tensor, Tensor>
         conv4 = Conv2d(numFeat + 3 * numGrowCh, numGrowCh, 3, 1, 1);
         conv5 = Conv2d(numFeat + 4 * numGrowCh, numFeat, 3, 1, 1);
         // In place as in BasicSR: conv outputs are not kept for backward, and the allocations add up at large sizes.
-        lrelu = new LeakyRelu(0.2, inplace: true);
+        lrelu = new LeakyRelu(Scalars.Point2, inplace: true);
         foreach (var c in new[] { conv1, conv2, conv3, conv4, conv5 })
             WeightInit.ScaledKaimingNormal(c, 0.1);
         RegisterComponents();

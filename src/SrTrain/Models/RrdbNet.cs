@@ -43,7 +43,7 @@ public sealed class RrdbNet : Module<Tensor, Tensor>
             conv_up3 = Conv2d(numFeat, numFeat, 3, 1, 1);
         conv_hr = Conv2d(numFeat, numFeat, 3, 1, 1);
         conv_last = Conv2d(numFeat, numOutCh, 3, 1, 1);
-        lrelu = new LeakyRelu(0.2, inplace: true); // as BasicSR: only ever applied to fresh conv outputs
+        lrelu = new LeakyRelu(Scalars.Point2, inplace: true); // as BasicSR: only ever applied to fresh conv outputs
         RegisterComponents();
     }
 

@@ -1,5 +1,4 @@
 using SrTrain.Runtime;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -66,26 +65,15 @@ public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
 
     // TorchSharp 0.107's Module._to moves only persistent buffers (named_buffers skips non-persistent ones whatever
     // its flag says), so mean/std stayed on the CPU when the module went to CUDA: "Expected all tensors to be on the
-    // same device" in forward. They follow the parameters here instead, on every kind of move.
-    protected override Module _to(Device device, ScalarType dtype, bool non_blocking)
+    // same device" in forward. They follow the parameters here instead, after every kind of move (all three _to overloads
+    // end in this epilog).
+    protected override void _toEpilog(ScalarType? dtype, Device? device, bool non_blocking)
     {
-        base._to(device, dtype, non_blocking);
-        return FollowParameters();
+        base._toEpilog(dtype, device, non_blocking);
+        FollowParameters();
     }
 
-    protected override Module _to(DeviceType deviceType, int deviceIndex, bool non_blocking)
-    {
-        base._to(deviceType, deviceIndex, non_blocking);
-        return FollowParameters();
-    }
-
-    protected override Module _to(ScalarType dtype, bool non_blocking)
-    {
-        base._to(dtype, non_blocking);
-        return FollowParameters();
-    }
-
-    Module FollowParameters()
+    void FollowParameters()
     {
         var p = features.parameters().First();
         if (mean.device.type != p.device.type || mean.device.index != p.device.index || mean.dtype != p.dtype)
@@ -95,7 +83,6 @@ public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
             ConditionallyRegisterBuffer(nameof(mean), mean, persistent: false);
             ConditionallyRegisterBuffer(nameof(std), std, persistent: false);
         }
-        return this;
     }
 
     /// <summary>Disposes the submodules and tensors this module owns, as TorchVision's modules do.</summary>

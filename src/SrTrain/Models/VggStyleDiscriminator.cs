@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
@@ -78,7 +79,7 @@ public sealed class VggStyleDiscriminator : Module<Tensor, Tensor>
 
         linear1 = Linear(numFeat * 8 * 4 * 4, 100);
         linear2 = Linear(100, 1);
-        lrelu = new LeakyRelu(0.2);
+        lrelu = new LeakyRelu(Scalars.Point2);
         RegisterComponents();
     }
 

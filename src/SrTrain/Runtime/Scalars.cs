@@ -18,5 +18,7 @@ public static class Scalars
     public static readonly Scalar Two = 2.0.ToScalar();
     /// <summary>ESRGAN's residual scaling and LeakyReLU slope.</summary>
     public static readonly Scalar Point2 = 0.2.ToScalar();
+    /// <summary>MSRResNet's LeakyReLU slope.</summary>
+    public static readonly Scalar Point1 = 0.1.ToScalar();
     public static readonly Scalar Byte = 255.0.ToScalar();
 }

@@ -33,7 +33,7 @@ public class MetaDeviceTests
         "SpectralNormConv2d" => new SpectralNormConv2d(4, 8, 3, 1, 1),
         "BatchNorm2d" => new BatchNorm2d(8),
         "PRelu" => new PRelu(8),
-        "LeakyRelu" => new LeakyRelu(0.2),
+        "LeakyRelu" => new LeakyRelu(Scalars.Point2),
         _ => throw new ArgumentOutOfRangeException(nameof(name)),
     };
 
@@ -68,7 +68,7 @@ public class MetaDeviceTests
     public void Activations_Interpolation_AndSums_RunOnMetaInputs()
     {
         var x = empty(2, 8, 6, 6, device: META);
-        var lrelu = new LeakyRelu(0.2);
+        var lrelu = new LeakyRelu(Scalars.Point2);
         Assert.Equal(DeviceType.META, lrelu.call(x).device_type);
         // (PReLU and batch_norm have no meta kernels in libtorch 2.10; their placement is checked above.)
         var up = nn.functional.interpolate(x, scale_factor: new[] { 2.0, 2.0 }, mode: InterpolationMode.Nearest);
