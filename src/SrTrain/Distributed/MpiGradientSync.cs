@@ -7,9 +7,6 @@ namespace SrTrain.Distributed;
 /// buffer, on a GPU on a pinned host copy of it (device → host, allreduce, host → device).</summary>
 public sealed unsafe class MpiGradientSync : IGradientSync, IDisposable
 {
-    // MPI_Allreduce counts are ints; larger buffers go in pieces.
-    const long MaxChunk = 1L << 30;
-
     readonly ProcessGroup _group;
     // GPU training: one pinned host buffer per network's gradient buffer, kept for the run.
     readonly Dictionary<Tensor, Tensor> _hostCopies = new(ReferenceEqualityComparer.Instance);
@@ -45,14 +42,7 @@ public sealed unsafe class MpiGradientSync : IGradientSync, IDisposable
         return true;
     }
 
-    void AllreduceSum(Tensor hostTensor)
-    {
-        var mpi = _group.Mpi!;
-        float* p = (float*)TensorMemory.DataPointer(hostTensor);
-        long total = hostTensor.numel();
-        for (long offset = 0; offset < total; offset += MaxChunk)
-            mpi.AllreduceInPlace(p + offset, Math.Min(MaxChunk, total - offset), mpi.Float, mpi.OpSum);
-    }
+    void AllreduceSum(Tensor hostTensor) => _group.Mpi!.SumFloatsInPlace((float*)TensorMemory.DataPointer(hostTensor), hostTensor.numel());
 
     public void Dispose()
     {

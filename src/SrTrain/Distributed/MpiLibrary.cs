@@ -95,15 +95,10 @@ public sealed unsafe class MpiLibrary
         _libraryVersion = (delegate* unmanaged<byte*, int*, int>)Need("MPI_Get_library_version");
     }
 
-    /// <summary>Loads the first of <paramref name="candidates"/> that loads (default: SRTRAIN_MPI_LIBRARY, else
-    /// <see cref="DefaultCandidates"/>). Throws a one-line <see cref="SrTrainException"/> naming what was tried.</summary>
-    public static MpiLibrary Load(IReadOnlyList<string>? candidates = null)
+    /// <summary>Loads the first of <paramref name="candidates"/> that loads (<see cref="CandidatesFor"/> gives them for a
+    /// launcher). Throws a one-line <see cref="SrTrainException"/> naming what was tried.</summary>
+    public static MpiLibrary Load(IReadOnlyList<string> candidates)
     {
-        if (candidates == null)
-        {
-            var chosen = Environment.GetEnvironmentVariable("SRTRAIN_MPI_LIBRARY");
-            candidates = string.IsNullOrWhiteSpace(chosen) ? DefaultCandidates : new[] { chosen };
-        }
         var errors = new List<string>();
         foreach (var name in candidates)
         {
@@ -150,11 +145,18 @@ public sealed unsafe class MpiLibrary
         return s;
     }
 
-    /// <summary>In-place MPI_Allreduce of <paramref name="count"/> elements of <paramref name="datatype"/>.</summary>
-    public void AllreduceInPlace(void* buffer, long count, nint datatype, nint op)
+    /// <summary>In-place MPI_Allreduce of <paramref name="count"/> elements of <paramref name="datatype"/> (MPI counts are
+    /// ints: callers split larger buffers).</summary>
+    public void AllreduceInPlace(void* buffer, int count, nint datatype, nint op) =>
+        Check(_allreduce((void*)_inPlace, buffer, count, datatype, op, CommWorld), "MPI_Allreduce");
+
+    /// <summary>In-place sum of <paramref name="count"/> floats over the ranks, in pieces of at most 2^30 elements (a
+    /// gradient buffer may pass MPI's int count).</summary>
+    public void SumFloatsInPlace(float* buffer, long count)
     {
-        if (count > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(count), "split buffers above 2^31 elements");
-        Check(_allreduce((void*)_inPlace, buffer, (int)count, datatype, op, CommWorld), "MPI_Allreduce");
+        const long MaxChunk = 1L << 30;
+        for (long offset = 0; offset < count; offset += MaxChunk)
+            AllreduceInPlace(buffer + offset, (int)Math.Min(MaxChunk, count - offset), Float, OpSum);
     }
 
     public void Bcast(void* buffer, int count, nint datatype, int root) =>
