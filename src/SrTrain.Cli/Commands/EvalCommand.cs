@@ -46,9 +46,9 @@ public static class EvalCommand
                 if (f is { Exists: true } && !parse.GetValue(overwrite))
                     throw new SrTrainException($"{f.FullName} exists: give --overwrite to replace it, or another file name");
             var given = parse.GetValue(model) ?? [];
-            var resolved = given.Length == 0
-                ? [ModelResolver.Resolve(null, TrainCommand.RunsDir(parse, runsDir), ctx.Log)]
-                : given.Select(m => ModelResolver.Resolve(m, TrainCommand.RunsDir(parse, runsDir), ctx.Log)).ToArray();
+            var runs = TrainCommand.RunsDir(parse, runsDir);
+            string?[] models = given.Length == 0 ? new string?[] { null } : given; // none given: the most recent run
+            var resolved = models.Select(m => ModelResolver.Resolve(m, runs, ctx.Log)).ToArray();
             foreach (var r in resolved) ctx.Log.Information("Model: {Model}", r.Description);
             var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
             var upscalers = new List<Upscaler>();
