@@ -30,13 +30,16 @@ public static class ImageFile
     {
         try
         {
-            var size = Identify(path) ?? throw new SrTrainException($"{path}: not a readable image (unknown format)");
+            // One open for the header, the end-marker check and the decode: the data pipeline reads every sample this way.
+            using var file = File.OpenRead(path);
+            var size = Identify(file) ?? throw new SrTrainException($"{path}: not a readable image (unknown format)");
             long limit = maxPixels ?? InputLimits.MaxImagePixels;
             if ((long)size.Width * size.Height > limit)
                 throw new SrTrainException($"{path}: {size.Width}x{size.Height} is above the limit of {limit} pixels per image " +
                                            $"(raise it with the environment variable {InputLimits.MaxImagePixelsVariable})");
-            if (TruncationReason(path) is string truncated) throw new SrTrainException($"{path}: {truncated}");
-            var image = Image.Load<Rgba64>(FirstFrameOnly, path);
+            if (TruncationReason(file, path) is string truncated) throw new SrTrainException($"{path}: {truncated}");
+            file.Position = 0;
+            var image = Image.Load<Rgba64>(FirstFrameOnly, file);
             image.Mutate(x => x.AutoOrient());
             return image;
         }
@@ -77,7 +80,14 @@ public static class ImageFile
     /// malformed headers.</summary>
     public static (int Width, int Height)? Identify(string path)
     {
-        var info = Image.Identify(path);
+        using var file = File.OpenRead(path);
+        return Identify(file);
+    }
+
+    static (int Width, int Height)? Identify(Stream file)
+    {
+        file.Position = 0;
+        var info = Image.Identify(file);
         if (info == null) return null;
         // Orientations 5 to 8 turn the image by 90 degrees.
         var orientation = info.Metadata.ExifProfile?.GetValue(ExifTag.Orientation)?.Value ?? 1;
@@ -89,9 +99,18 @@ public static class ImageFile
     /// its IEND chunk, JPEG must have its EOI marker near the end (some writers append a few bytes after it).</summary>
     public static string? TruncationReason(string path)
     {
+        if (!HasEndMarker(path)) return null;
+        using var file = File.OpenRead(path);
+        return TruncationReason(file, path);
+    }
+
+    static bool HasEndMarker(string path) => Path.GetExtension(path).ToLowerInvariant() is ".png" or ".jpg" or ".jpeg";
+
+    /// <param name="path">The file's name, whose extension says which end marker to look for.</param>
+    static string? TruncationReason(Stream f, string path)
+    {
+        if (!HasEndMarker(path)) return null;
         var ext = Path.GetExtension(path).ToLowerInvariant();
-        if (ext is not (".png" or ".jpg" or ".jpeg")) return null;
-        using var f = File.OpenRead(path);
         int n = (int)Math.Min(f.Length, ext == ".png" ? 12 : 4096);
         var tail = new byte[n];
         f.Seek(-n, SeekOrigin.End);
