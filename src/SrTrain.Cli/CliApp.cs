@@ -16,6 +16,14 @@ public static class CliApp
     public const int ExitInternalError = 3;
     public const int ExitInterrupted = 130;
 
+    /// <summary>One rule for every command: an existing output is not replaced without --overwrite, and that is known
+    /// before any work. <paramref name="otherwise"/> completes "give --overwrite to replace …, or …".</summary>
+    public static void RefuseExisting(string? path, bool overwrite, string otherwise = "it, or another -o file")
+    {
+        if (path != null && File.Exists(path) && !overwrite)
+            throw new SrTrainException($"{path} exists: give --overwrite to replace {otherwise}");
+    }
+
     // Options every command takes (Recursive: they may stand after the command name).
     public static readonly Option<string> Device = new("--device")
     {

@@ -22,8 +22,7 @@ public static class ConvertConfigCommand
         {
             var path = parse.GetValue(input)!.FullName;
             var outFile = parse.GetValue(output);
-            if (outFile is { Exists: true } && !parse.GetValue(overwrite))
-                throw new SrTrainException($"{outFile.FullName} exists: give --overwrite to replace it, or another -o file");
+            CliApp.RefuseExisting(outFile?.FullName, parse.GetValue(overwrite));
             var t = BasicSrOptions.Translate(ConfigLoader.ReadYamlFile(path));
             // What is written must load: unknown keys and wrong types are reported here, not at the next `train`.
             ConfigLoader.Bind(t.Tree, path + " (converted)");

@@ -41,10 +41,8 @@ public static class EvalCommand
         cmd.SetAction(parse => CliApp.Run(parse, ctx =>
         {
             using var interrupt = new Interrupt(ctx.Log);
-            // One rule for every command: what exists is not replaced without --overwrite, and that is known before any work.
             foreach (var f in new[] { parse.GetValue(csv), parse.GetValue(json) })
-                if (f is { Exists: true } && !parse.GetValue(overwrite))
-                    throw new SrTrainException($"{f.FullName} exists: give --overwrite to replace it, or another file name");
+                CliApp.RefuseExisting(f?.FullName, parse.GetValue(overwrite), "it, or another file name");
             var given = parse.GetValue(model) ?? [];
             var runs = TrainCommand.RunsDir(parse, runsDir);
             string?[] models = given.Length == 0 ? new string?[] { null } : given; // none given: the most recent run

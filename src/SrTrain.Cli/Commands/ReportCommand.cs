@@ -18,10 +18,8 @@ public static class ReportCommand
         };
         cmd.SetAction(parse => CliApp.Run(parse, ctx =>
         {
-            // One rule for every command: what exists is not replaced without --overwrite.
-            var existing = Path.Combine(parse.GetValue(output)!, RunReport.MarkdownName);
-            if (File.Exists(existing) && !parse.GetValue(overwrite))
-                throw new SrTrainException($"{existing} exists: give --overwrite to replace the report, or another -o folder");
+            CliApp.RefuseExisting(Path.Combine(parse.GetValue(output)!, RunReport.MarkdownName), parse.GetValue(overwrite),
+                "the report, or another -o folder");
             var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
             var options = new ReportOptions { Smoothing = parse.GetValue(smoothing) };
             RunReport.Write(parse.GetValue(runs)!, parse.GetValue(output)!, device, options, ctx.Log);

@@ -23,8 +23,7 @@ public static class SchemaCommand
                 Console.Out.Flush();
                 return CliApp.ExitOk;
             }
-            if (file.Exists && !parse.GetValue(overwrite))
-                throw new SrTrainException($"{file.FullName} exists: give --overwrite to replace it, or another -o file");
+            CliApp.RefuseExisting(file.FullName, parse.GetValue(overwrite));
             File.WriteAllText(file.FullName, json);
             ctx.Log.Information("Wrote {Path}", file.FullName);
             return CliApp.ExitOk;
