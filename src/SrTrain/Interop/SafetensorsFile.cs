@@ -59,7 +59,7 @@ internal static class SafetensorsFile
         foreach (var e in entries)
         {
             total += (e.End - e.Begin) / e.Size * TensorDTypes.LoadedSize(e.DType, e.Size);
-            if (total > budget) throw new WeightLimitException($"its tensors need more than {budget >> 20} MB", InputLimits.MaxWeightMbVariable);
+            if (total > budget) throw WeightLimitException.TensorsAbove(budget);
         }
         // The JSON keys are sorted by name; file order is the writer's order (for files written here, the state-dict
         // order), which keeps the dictionary in registration order.

@@ -6,4 +6,8 @@ internal sealed class WeightLimitException(string message, string? variable) : E
 {
     /// <summary>The environment variable that raises the limit, or null for a fixed bound.</summary>
     public string? Variable { get; } = variable;
+
+    /// <summary>A weight file's tensors, added up (entries may share bytes), pass the per-file budget.</summary>
+    public static WeightLimitException TensorsAbove(long budgetBytes) =>
+        new($"its tensors need more than {budgetBytes >> 20} MB", Config.InputLimits.MaxWeightMbVariable);
 }
