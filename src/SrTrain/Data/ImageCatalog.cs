@@ -40,7 +40,7 @@ internal sealed class ImageCatalog
         {
             foreach (var (key, path) in hqFiles)
             {
-                var size = catalog.IdentifyOrSkip(path, maxPixels);
+                var size = catalog.IdentifyOrSkip(path);
                 if (size == null || !catalog.LargeEnough(path, size.Value)) continue;
                 entries.Add(new ImageEntry { Name = key, HqPath = path, Width = size.Value.Width, Height = size.Value.Height });
             }
@@ -68,9 +68,9 @@ internal sealed class ImageCatalog
                                            "remove them or add their HQ counterparts");
             foreach (var (key, hq, lq) in pairs)
             {
-                var hqSize = catalog.IdentifyOrSkip(hq, maxPixels);
+                var hqSize = catalog.IdentifyOrSkip(hq);
                 if (hqSize == null) continue;
-                var lqSize = catalog.IdentifyOrSkip(lq, maxPixels);
+                var lqSize = catalog.IdentifyOrSkip(lq);
                 if (lqSize == null) continue;
                 int ew = hqSize.Value.Width / scale, eh = hqSize.Value.Height / scale;
                 if (lqSize.Value.Width != ew || lqSize.Value.Height != eh)
@@ -125,7 +125,7 @@ internal sealed class ImageCatalog
             .ToList();
     }
 
-    (int Width, int Height)? IdentifyOrSkip(string path, long maxPixels)
+    (int Width, int Height)? IdentifyOrSkip(string path)
     {
         (int Width, int Height)? size;
         try
@@ -134,15 +134,15 @@ internal sealed class ImageCatalog
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            Skip(path, $"unreadable ({FirstLine(e.Message)})");
+            Skip(path, $"unreadable ({SrTrainException.FirstLine(e)})");
             return null;
         }
         if (size == null) { Skip(path, "not an image ImageSharp can read"); return null; }
         if (ImageFile.HasExtraFrames(path)) _log.Warning("{File} is an animated GIF; only its first frame is used", path);
         if (ImageFile.TruncationReason(path) is string truncated) { Skip(path, truncated); return null; }
-        if ((long)size.Value.Width * size.Value.Height > maxPixels)
+        if ((long)size.Value.Width * size.Value.Height > _maxPixels)
         {
-            Skip(path, $"{size.Value.Width}x{size.Value.Height} is above the limit of {maxPixels} pixels");
+            Skip(path, $"{size.Value.Width}x{size.Value.Height} is above the limit of {_maxPixels} pixels");
             return null;
         }
         return size;
@@ -166,7 +166,7 @@ internal sealed class ImageCatalog
     /// <summary>Marks an entry whose pixels failed to decode; warns only the first time.</summary>
     public void MarkBad(ImageEntry entry, string path, Exception e)
     {
-        if (Interlocked.Exchange(ref entry.Bad, 1) == 0) Skip(path, $"cannot be decoded ({FirstLine(e.Message)})");
+        if (Interlocked.Exchange(ref entry.Bad, 1) == 0) Skip(path, $"cannot be decoded ({SrTrainException.FirstLine(e)})");
     }
 
     /// <summary>Decodes an entry. Throws on unreadable pixels (the caller marks the entry bad).</summary>
@@ -188,5 +188,4 @@ internal sealed class ImageCatalog
         return new LoadedImage(hq, lq);
     }
 
-    static string FirstLine(string s) => s.Split('\n', 2)[0].Trim();
 }
