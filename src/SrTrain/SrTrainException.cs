@@ -6,4 +6,7 @@ public class SrTrainException : Exception
 {
     public SrTrainException(string message) : base(message) { }
     public SrTrainException(string message, Exception inner) : base(message, inner) { }
+
+    /// <summary>The first line of <paramref name="e"/>'s message, to quote another error inside a one-line message.</summary>
+    public static string FirstLine(Exception e) => e.Message.Split('\n', 2)[0].Trim();
 }

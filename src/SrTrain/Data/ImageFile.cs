@@ -51,7 +51,7 @@ public static class ImageFile
         {
             // Decoders meet malformed data with whatever exception their code path raises (index, argument, overflow
             // errors as well as ImageSharp's own); all of them mean the same to the user.
-            throw new SrTrainException($"{path}: not a readable image ({e.Message.Split('\n')[0]})");
+            throw new SrTrainException($"{path}: not a readable image ({SrTrainException.FirstLine(e)})");
         }
     }
 

@@ -44,7 +44,7 @@ public static class BatchUpscaler
             {
                 // ExternalException is libtorch failing (e.g. an allocation for an image that fits the pixel limit but not
                 // this machine): that image fails, the batch goes on.
-                log.Error("{Input}: failed, skipped ({Reason})", job.Input, FirstLine(e.Message));
+                log.Error("{Input}: failed, skipped ({Reason})", job.Input, SrTrainException.FirstLine(e));
                 failed++;
             }
         }
@@ -108,5 +108,4 @@ public static class BatchUpscaler
         return (int)Math.Ceiling((length - input) / (double)tile) + 1;
     }
 
-    static string FirstLine(string s) => s.Split('\n')[0].TrimEnd();
 }

@@ -67,7 +67,7 @@ public static class UpscaleImageIO
         }
         catch (Exception e) when (e is not (OutOfMemoryException or IOException or UnauthorizedAccessException))
         {
-            throw new SrTrainException($"{path}: not a readable image ({e.Message.Split('\n')[0]})");
+            throw new SrTrainException($"{path}: not a readable image ({SrTrainException.FirstLine(e)})");
         }
         if (info is null || format is null) throw new SrTrainException($"{path}: not a readable image (unknown format)");
         return Describe(info, format);

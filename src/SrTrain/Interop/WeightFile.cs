@@ -53,7 +53,7 @@ public static class WeightFile
         {
             // ExternalException is what libtorch's errors arrive as; their message carries a C++ backtrace after the
             // first line, which is no use to the user.
-            throw new SrTrainException($"{path} is not a readable weight file (cut off or corrupt?): {FirstLine(e.Message).TrimEnd('.')}.");
+            throw new SrTrainException($"{path} is not a readable weight file (cut off or corrupt?): {SrTrainException.FirstLine(e).TrimEnd('.')}.");
         }
 
         var result = new OrderedDictionary<string, Tensor>();
@@ -193,7 +193,7 @@ public static class WeightFile
             {
                 total += PthReader.CheckedBytes(t);
                 if (total > budget)
-                    throw new WeightLimitException($"its tensors need more than {budget >> 20} MB", InputLimits.MaxWeightMbVariable);
+                    throw WeightLimitException.TensorsAbove(budget);
             }
         }
         var result = new OrderedDictionary<string, Tensor>();
@@ -214,7 +214,6 @@ public static class WeightFile
 
     static string Truncate(string? s) => s is null ? "" : s.Length <= 40 ? s : s[..40] + "…";
 
-    static string FirstLine(string s) => s.Split('\n', 2)[0].Trim();
 
     static byte[] ReadBytes(string path)
     {

@@ -27,7 +27,7 @@ public static class NativeRuntime
             catch (Exception e)
             {
                 throw new SrTrainException(
-                    "libtorch could not be loaded (" + FirstLine(e.Message) + "). Run `ldd` on runtimes/linux-x64/native/libLibTorchSharp.so " +
+                    "libtorch could not be loaded (" + SrTrainException.FirstLine(e) + "). Run `ldd` on runtimes/linux-x64/native/libLibTorchSharp.so " +
                     "next to the srtrain binary to see which library or version is missing, and rebuild with `dotnet build`.");
             }
             _initialized = true;
@@ -127,5 +127,4 @@ public static class NativeRuntime
         yield return Path.Combine(baseDir, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
     }
 
-    static string FirstLine(string s) => s.Split('\n', 2)[0].Trim();
 }

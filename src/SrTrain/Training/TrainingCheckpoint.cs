@@ -52,7 +52,7 @@ public static class TrainingCheckpoint
         }
         catch (Exception e) when (e is not SrTrainException)
         {
-            throw new SrTrainException($"{dir}: the checkpoint does not fit this configuration or is damaged ({e.Message.Split('\n')[0]}); " +
+            throw new SrTrainException($"{dir}: the checkpoint does not fit this configuration or is damaged ({SrTrainException.FirstLine(e)}); " +
                                        "resume with the run's own config or from another step (--from)");
         }
     }
