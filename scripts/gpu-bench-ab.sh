@@ -49,16 +49,16 @@ modes="${AB_MODES:-train translational infer}"
 preset=esrgan; [[ "$DEVICE" == cpu ]] && preset=cpu-small
 mkdir -p "$OUT"
 work="$(mktemp -d)"
+source scripts/gpu-env.sh
 for f in .gpu/srtrain.tar.xz .gpu/base-overlay.tar.xz .gpu/base-remove.txt; do
   [[ -f "$f" ]] || { echo "no $f: run scripts/gpu-bench-ab.sh --publish REV first" >&2; exit 2; }
 done
 mkdir -p "$work/new" "$work/base"
-tar -C "$work/new" -xJf .gpu/srtrain.tar.xz
+unpack_srtrain "$work/new"
 cp -a "$work/new/srtrain" "$work/base/"
 (cd "$work/base/srtrain" && xargs -r rm -f < "$root/.gpu/base-remove.txt")
 tar -C "$work/base/srtrain" -xJf .gpu/base-overlay.tar.xz
-torchlib="${TORCH_LIB:-$("$PYTHON" -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')}" || { echo "no PyTorch in $PYTHON" >&2; exit 2; }
-export SRTRAIN_LIBTORCH="$torchlib" LD_LIBRARY_PATH="$torchlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+use_torch_lib
 echo "gpu-bench-ab: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null | head -1), torch $("$PYTHON" -c 'import torch; print(torch.__version__)'), base $(cat .gpu/base-rev.txt 2>/dev/null), $rounds rounds of $steps steps"
 
 # timing LABEL COMMAND...: runs it, keeps its log, prints and records "LABEL median_ms X".
@@ -69,13 +69,13 @@ timing() {
   local ms; ms="$(grep -o 'median_ms [0-9.]*' "$log" | tail -1 | cut -d' ' -f2)"
   echo "$label $ms" | tee -a "$work/timings"
 }
-bench() { local build="$1" mode="$2"; shift 2
-  local flags=(); [[ "$mode" == translational ]] && flags=(--translational); [[ "$mode" == infer ]] && flags=(--infer)
-  timing "$build-$mode" "$work/$build/srtrain/srtrain" bench --preset "$preset" "${flags[@]}" --steps "$steps" --warmup 5 --device "$DEVICE"
+# mode_flags MODE: the flag both programs take for it (train: none).
+mode_flags() { case "$1" in translational) echo --translational ;; infer) echo --infer ;; esac; }
+bench() { local build="$1" mode="$2"
+  timing "$build-$mode" "$work/$build/srtrain/srtrain" bench --preset "$preset" $(mode_flags "$mode") --steps "$steps" --warmup 5 --device "$DEVICE"
 }
-peer() { local mode="$1"; shift
-  local flags=(); [[ "$mode" == translational ]] && flags=(--translational); [[ "$mode" == infer ]] && flags=(--infer)
-  timing "pytorch-$mode" "$PYTHON" scripts/peer_srgan_gpu.py --preset "$preset" --device "$DEVICE" --steps "$steps" --channels-last --cudnn-benchmark "${flags[@]}"
+peer() { local mode="$1"
+  timing "pytorch-$mode" "$PYTHON" scripts/peer_srgan_gpu.py --preset "$preset" --device "$DEVICE" --steps "$steps" --channels-last --cudnn-benchmark $(mode_flags "$mode")
 }
 
 failed=0

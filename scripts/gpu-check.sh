@@ -11,7 +11,7 @@
 # python3, the one with PyTorch), OUT (folder for logs, reports and images; default .gpu/out), DEVICE (default cuda;
 # cpu runs the same checks on the CPU as a dry run, with the cpu-small bench preset), GPU_CHECK_QUICK_STEPS (default
 # 1100), GPU_CHECK_ESRGAN_STEPS (default 200), GPU_CHECK_BENCH_STEPS (default 30), GPU_CHECK_SKIP_SPEED (set: no
-# speed comparison).
+# speed comparison), TORCH_LIB (the libtorch folder srtrain loads; default PYTHON's torch/lib).
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -39,26 +39,14 @@ DEVICE="${DEVICE:-cuda}"
 preset=esrgan; [[ "$DEVICE" == cpu ]] && preset=cpu-small
 passed=0 failed=0
 
+source scripts/gpu-env.sh
 if [[ -z "${SRTRAIN:-}" ]]; then
-  [[ -f .gpu/srtrain.tar.xz ]] || { echo "no .gpu/srtrain.tar.xz: run scripts/gpu-check.sh --publish first, or set SRTRAIN" >&2; exit 2; }
-  tar -C "$work" -xJf .gpu/srtrain.tar.xz
+  unpack_srtrain "$work"
   SRTRAIN="$work/srtrain/srtrain"
-  # The published build has no libtorch of its own: it takes the installed PyTorch's.
-  torchlib="$("$PYTHON" -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')" || { echo "no PyTorch in $PYTHON" >&2; exit 2; }
-  export SRTRAIN_LIBTORCH="$torchlib" LD_LIBRARY_PATH="$torchlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  use_torch_lib
 fi
 runs="$work/runs"
 
-# check NAME COMMAND...: runs it with its output in $OUT/NAME.log, prints "ok|FAIL NAME (seconds) last line".
-check() {
-  local name="$1"; shift
-  local t0=$SECONDS
-  if "$@" > "$OUT/$name.log" 2>&1; then
-    passed=$((passed + 1)); echo "ok   $name ($((SECONDS - t0)) s) $(summary "$name")"
-  else
-    failed=$((failed + 1)); echo "FAIL $name ($((SECONDS - t0)) s, exit $?) $(tail -n 2 "$OUT/$name.log" | tr '\n' ' ' | cut -c1-300)"
-  fi
-}
 summary() { grep -E "Validation at|median_ms|Upscaled|mean +model|Report|report.md" "$OUT/$1.log" | tail -n 1 | sed 's/^.*\] //' | cut -c1-220; }
 st() { "$SRTRAIN" "$@" --device "$DEVICE"; }
 

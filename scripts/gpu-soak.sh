@@ -12,21 +12,13 @@ steps="${GPU_SOAK_STEPS:-2000}"
 mkdir -p "$OUT"
 work="$(mktemp -d)"
 passed=0 failed=0
+source scripts/gpu-env.sh
 if [[ -z "${SRTRAIN:-}" ]]; then
-  tar -C "$work" -xJf .gpu/srtrain.tar.xz
+  unpack_srtrain "$work"
   SRTRAIN="$work/srtrain/srtrain"
-  torchlib="$("$PYTHON" -c 'import torch, os; print(os.path.join(os.path.dirname(torch.__file__), "lib"))')"
-  export SRTRAIN_LIBTORCH="$torchlib" LD_LIBRARY_PATH="$torchlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+  use_torch_lib
 fi
-check() {
-  local name="$1"; shift
-  local t0=$SECONDS
-  if "$@" > "$OUT/$name.log" 2>&1; then
-    passed=$((passed + 1)); echo "ok   $name ($((SECONDS - t0)) s) $(grep -E 'gc-hammer:|memory .*->|Validation at' "$OUT/$name.log" | tail -n 1 | sed 's/^.*\] //' | cut -c1-200)"
-  else
-    failed=$((failed + 1)); echo "FAIL $name ($((SECONDS - t0)) s) $(tail -n 3 "$OUT/$name.log" | tr '\n' ' ' | cut -c1-400)"
-  fi
-}
+summary() { grep -E 'gc-hammer:|memory .*->|Validation at' "$OUT/$1.log" | tail -n 1 | sed 's/^.*\] //' | cut -c1-200; }
 
 # 1. The quickstart's training parts (SRVGGNetCompact, UNet discriminator, every loss from step 0, EMA, data workers)
 #    for $steps steps while another thread collects garbage without pause.
