@@ -24,34 +24,42 @@ public static class InputLimits
     /// levels.</summary>
     public const int DefaultMaxNesting = 64;
 
+    // Each variable's range, for the getters (out of range: the default) and for CheckEnvironment (out of range: an error).
+    static readonly Limit ImagePixels = new(MaxImagePixelsVariable, DefaultMaxImagePixels, 1, long.MaxValue >> 20);
+    static readonly Limit WeightMb = new(MaxWeightMbVariable, DefaultMaxWeightBytes >> 20, 1, long.MaxValue >> 20);
+    static readonly Limit Nesting = new(MaxNestingVariable, DefaultMaxNesting, 4, 100_000);
+
     /// <summary>Decoded pixels per image for training (default of <c>datasets.train.max_image_pixels</c>), validation,
     /// <c>eval</c> and <c>upscale</c>; <c>SRTRAIN_MAX_IMAGE_PIXELS</c> raises it.</summary>
-    public static long MaxImagePixels => Read(MaxImagePixelsVariable, DefaultMaxImagePixels, 1);
+    public static long MaxImagePixels => ImagePixels.Read();
 
     /// <summary>Bytes of tensors per weight file; <c>SRTRAIN_MAX_WEIGHT_MB</c> (in MiB) raises it.</summary>
-    public static long MaxWeightBytes => Read(MaxWeightMbVariable, DefaultMaxWeightBytes >> 20, 1) << 20;
+    public static long MaxWeightBytes => WeightMb.Read() << 20;
 
     /// <summary>Container nesting in pickles, safetensors JSON and YAML; <c>SRTRAIN_MAX_NESTING</c> raises it.</summary>
-    public static int MaxNesting => (int)Read(MaxNestingVariable, DefaultMaxNesting, 4, 100_000);
+    public static int MaxNesting => (int)Nesting.Read();
 
     /// <summary>Throws for a limit variable that is set but not a number in range; the CLI calls it at start-up, so
     /// that a typo is reported instead of silently falling back to the default (which the getters do).</summary>
     public static void CheckEnvironment()
     {
-        foreach (var (variable, min, max) in new[] { (MaxImagePixelsVariable, 1L, long.MaxValue >> 20), (MaxWeightMbVariable, 1L, long.MaxValue >> 20), (MaxNestingVariable, 4L, 100_000L) })
+        foreach (var limit in new[] { ImagePixels, WeightMb, Nesting })
         {
-            var text = Environment.GetEnvironmentVariable(variable);
-            if (!string.IsNullOrWhiteSpace(text) && TryParse(text, min, max) is null)
-                throw new SrTrainException($"environment variable {variable}={text} must be a whole number from {min} to {max}");
+            var text = Environment.GetEnvironmentVariable(limit.Variable);
+            if (!string.IsNullOrWhiteSpace(text) && limit.TryParse(text) is null)
+                throw new SrTrainException($"environment variable {limit.Variable}={text} must be a whole number from {limit.Min} to {limit.Max}");
         }
     }
 
-    static long Read(string variable, long fallback, long min, long max = long.MaxValue >> 20)
+    sealed record Limit(string Variable, long Fallback, long Min, long Max)
     {
-        var text = Environment.GetEnvironmentVariable(variable);
-        return string.IsNullOrWhiteSpace(text) ? fallback : TryParse(text, min, max) ?? fallback;
-    }
+        public long Read()
+        {
+            var text = Environment.GetEnvironmentVariable(Variable);
+            return string.IsNullOrWhiteSpace(text) ? Fallback : TryParse(text) ?? Fallback;
+        }
 
-    static long? TryParse(string text, long min, long max) =>
-        long.TryParse(text.Replace("_", ""), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= min && v <= max ? v : null;
+        public long? TryParse(string text) =>
+            long.TryParse(text.Replace("_", ""), NumberStyles.Integer, CultureInfo.InvariantCulture, out var v) && v >= Min && v <= Max ? v : null;
+    }
 }
