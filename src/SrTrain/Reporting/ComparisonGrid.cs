@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using Serilog;
 using SkiaSharp;
-using SrTrain.Config;
 using SrTrain.Data;
 using SrTrain.Models;
 using SrTrain.Runs;
@@ -31,14 +30,11 @@ public static class ComparisonGrid
         using var scope = NewDisposeScope();
         var notes = new List<string>();
         var first = data.Runs[0];
-        var firstConfigPath = Path.Combine(first.Dir, "config.yml");
-        if (!File.Exists(firstConfigPath))
-            return Skipped($"{first.Label} has no config.yml, so the validation images are unknown");
-        SrTrainConfig baseConfig;
+        if (first.Config is not { } baseConfig)
+            return Skipped(first.ConfigError ?? $"{first.Label} has no config.yml, so the validation images are unknown");
         IReadOnlyList<ValidationPair> pairs;
         try
         {
-            baseConfig = ConfigLoader.LoadFile(firstConfigPath);
             var v = baseConfig.Datasets.Val;
             if (string.IsNullOrWhiteSpace(v.DatarootGt)) return Skipped($"{first.Label} has no validation folder (datasets.val.dataroot_gt)");
             if (!Directory.Exists(v.DatarootGt)) return Skipped($"validation folder {v.DatarootGt} (datasets.val.dataroot_gt of {first.Label}) not found from {Environment.CurrentDirectory}");
@@ -102,21 +98,11 @@ public static class ComparisonGrid
     /// part: no config, another scale, no checkpoint.</summary>
     static List<Tensor>? RunOutputs(ReportRun run, IReadOnlyList<Tensor> lqs, int scale, Device device, List<string> notes, ILogger log)
     {
-        var configPath = Path.Combine(run.Dir, "config.yml");
-        if (!File.Exists(configPath))
-            return Note($"{run.Label}: no config.yml, so its generator is unknown");
-        SrTrainConfig config;
-        try
-        {
-            config = ConfigLoader.LoadFile(configPath);
-        }
-        catch (SrTrainException e)
-        {
-            return Note($"{run.Label}: {e.Message}");
-        }
+        if (run.Config is not { } config)
+            return Note($"{run.Label}: {run.ConfigError ?? "no config.yml, so its generator is unknown"}");
         if (config.Scale != scale)
             return Note($"{run.Label}: scale {config.Scale} differs from the first run's {scale}");
-        var store = new CheckpointStore(Path.Combine(run.Dir, "checkpoints"), log);
+        var store = new CheckpointStore(new RunFolder(run.Dir).CheckpointsDir, log);
         var step = store.LatestStep();
         if (step == null)
             return Note($"{run.Label}: no complete checkpoint yet");

@@ -1,3 +1,4 @@
+using SrTrain.Config;
 using SrTrain.Runs;
 
 namespace SrTrain.Reporting;
@@ -10,6 +11,7 @@ public sealed class ReportRun
     public ReportRun(string label, string dir, string? parentDir, long? parentStep,
         IReadOnlyList<MetricsLog.Record> records, IReadOnlyList<MetricsLog.Record> parentRecords)
     {
+        _config = new(() => LoadConfig(dir));
         Label = label;
         Dir = dir;
         ParentDir = parentDir;
@@ -30,6 +32,22 @@ public sealed class ReportRun
     public IReadOnlyList<MetricsLog.Record> ParentRecords { get; }
 
     public bool IsBranch => ParentDir != null && ParentStep != null;
+
+    readonly Lazy<(SrTrainConfig? Config, string? Error)> _config;
+
+    /// <summary>The run's config.yml, read once for the whole report (progress, image grid). Null when the run has none
+    /// (then <see cref="ConfigError"/> is null too) or when it does not load (<see cref="ConfigError"/> says why).</summary>
+    public SrTrainConfig? Config => _config.Value.Config;
+
+    public string? ConfigError => _config.Value.Error;
+
+    static (SrTrainConfig?, string?) LoadConfig(string dir)
+    {
+        var path = new RunFolder(dir).ConfigPath;
+        if (!File.Exists(path)) return (null, null);
+        try { return (ConfigLoader.LoadFile(path), null); }
+        catch (SrTrainException e) { return (null, e.Message); }
+    }
 
     /// <summary>The run's own values of <paramref name="key"/> in records of <paramref name="kind"/>, in step order.
     /// A branch's series starts with the parent's value at the branch step (when the parent logged one there), since

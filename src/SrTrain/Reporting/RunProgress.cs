@@ -1,5 +1,3 @@
-using SrTrain.Config;
-
 namespace SrTrain.Reporting;
 
 /// <summary>How far a run got: its last validation step, its last logged step and its train.total_steps. The report
@@ -12,16 +10,9 @@ public sealed record RunProgress(long? LastStep, long? LastValStep, long? TotalS
     public static RunProgress Of(ReportRun run)
     {
         long? last = run.Records.Count > 0 ? run.Records.Max(r => r.Step) : null;
-        var vals = run.Records.Where(r => r.Kind == "val").ToList();
+        var vals = run.Records.Where(r => r.Kind == ReportData.ValKind).ToList();
         long? lastVal = vals.Count > 0 ? vals.Max(r => r.Step) : null;
-        long? total = null;
-        var config = Path.Combine(run.Dir, "config.yml");
-        if (File.Exists(config))
-        {
-            try { total = ConfigLoader.LoadFile(config).Train.TotalSteps; }
-            catch (SrTrainException) { }
-        }
-        return new RunProgress(last, lastVal, total);
+        return new RunProgress(last, lastVal, run.Config?.Train.TotalSteps);
     }
 
     public static IEnumerable<string> Warnings(IReadOnlyList<ReportRun> runs, IReadOnlyList<RunProgress> progress)
