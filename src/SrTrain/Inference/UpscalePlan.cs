@@ -54,15 +54,16 @@ public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<s
         // Outputs are compared with every input, with links resolved: `upscale a.png a_x4.png --overwrite` must not
         // replace the input a_x4.png with a.png's result before reading it, and -o through a link to the input folder
         // must not replace an input either. --overwrite only ever replaces earlier results.
+        var sources = files.Select(f => (File: f, Real: RealPath.Of(f))).ToList();
         var inputReal = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in files) inputReal.TryAdd(RealPath.Of(file), file);
+        foreach (var (file, real) in sources) inputReal.TryAdd(real, file);
         var jobs = new List<UpscaleJob>();
         var claimed = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var file in files)
+        foreach (var (file, input) in sources)
         {
             string name = naming.NameFor(file);
             string target = toFile ? output! : Path.Combine(output ?? Path.GetDirectoryName(Path.GetFullPath(file))!, name);
-            string full = RealPath.Of(target), input = RealPath.Of(file);
+            string full = RealPath.Of(target);
             if (full == input)
                 problems.Add($"{file}: the output would replace the input; choose another -o");
             else if (inputReal.TryGetValue(full, out var otherInput))
@@ -86,8 +87,8 @@ public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<s
     {
         var all = Directory.EnumerateFiles(dir).Where(f => ImageExtensions.Contains(Path.GetExtension(f)))
             .OrderBy(f => f, StringComparer.Ordinal).ToList();
-        var names = new HashSet<string>(all.Select(Path.GetFileName)!, StringComparer.Ordinal);
         if (naming.Suffix.Length == 0) return all;
+        var stems = new HashSet<string>(all.Select(Path.GetFileNameWithoutExtension)!, StringComparer.Ordinal);
         string suffix = "_" + naming.Suffix;
         return all.Where(f =>
         {
@@ -95,7 +96,7 @@ public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<s
             if (!stem.EndsWith(suffix, StringComparison.Ordinal)) return true;
             var original = stem[..^suffix.Length];
             // An earlier result: its input (any image extension when --ext changed it) is in the same folder.
-            return !names.Any(n => Path.GetFileNameWithoutExtension(n) == original && ImageExtensions.Contains(Path.GetExtension(n)));
+            return !stems.Contains(original);
         }).ToList();
     }
 
