@@ -59,10 +59,9 @@ public static class ConfigLoader
             throw new SrTrainException($"--set '{assignment}': give key=value with the key's full path, e.g. --set train.total_steps=1000");
         var valueText = assignment[(eq + 1)..];
         YamlNode value;
-        var stream = new YamlStream();
         try
         {
-            stream.Load(new StringReader(valueText));
+            var stream = LoadGuarded(valueText, $"--set {key}");
             value = stream.Documents.Count == 0 ? new YamlScalarNode("") : stream.Documents[0].RootNode;
         }
         catch (YamlException e)
@@ -77,6 +76,16 @@ public static class ConfigLoader
     }
 
     /// <summary>Merges <c>--set</c> overrides, in order, onto a config tree.</summary>
+    /// <summary>Every YAML text read here goes through <see cref="YamlGuard"/> first: YamlDotNet's loader recurses, so a
+    /// config file or a --set value of deep nesting would overflow the stack. Throws YamlException for invalid YAML.</summary>
+    static YamlStream LoadGuarded(string text, string sourceName)
+    {
+        YamlGuard.Check(text, sourceName);
+        var stream = new YamlStream();
+        stream.Load(new StringReader(text));
+        return stream;
+    }
+
     public static YamlMappingNode ApplySets(YamlMappingNode root, IEnumerable<string>? sets)
     {
         foreach (var s in sets ?? Array.Empty<string>()) root = Merge(root, SetOverride(s));
@@ -92,11 +101,10 @@ public static class ConfigLoader
 
     public static YamlMappingNode ParseYaml(string text, string sourceName)
     {
-        YamlGuard.Check(text, sourceName);
-        var stream = new YamlStream();
+        YamlStream stream;
         try
         {
-            stream.Load(new StringReader(text));
+            stream = LoadGuarded(text, sourceName);
         }
         catch (YamlException e)
         {

@@ -16,6 +16,17 @@ public class ConfigLimitsTests
     }
 
     [Fact]
+    public void DeepSetValue_IsRefusedNamingTheKey_NotAStackOverflow()
+    {
+        // A --set value went to YamlDotNet's recursive loader without the guard; 130,000 '[' (one command-line
+        // argument's worth) overflowed the stack and killed the process with a trace.
+        var e = Assert.Throws<SrTrainException>(() =>
+            ConfigLoader.ApplySets(new YamlDotNet.RepresentationModel.YamlMappingNode(), ["train.total_steps=" + new string('[', 130_000)]));
+        Assert.Contains("--set train.total_steps", e.Message);
+        Assert.Contains("nests deeper than 64", e.Message);
+    }
+
+    [Fact]
     public void NestingWithinTheLimit_StillReachesTheUsualChecks()
     {
         var e = Assert.Throws<SrTrainException>(() => ConfigLoader.LoadText("trian:\n  a: [[[1]]]\n", "c.yaml"));
