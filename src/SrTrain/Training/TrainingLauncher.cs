@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SrTrain.Config;
+using SrTrain.Data;
 using SrTrain.Distributed;
 using SrTrain.Runs;
 using SrTrain.Runtime;
@@ -165,10 +166,8 @@ public static class TrainingLauncher
         {
             if (ranks.IsRoot)
             {
-                // Checked by rank 0 before the others start, so the user sees one line (the data pipeline checks it too).
-                if (config.Datasets.Train.BatchSize % ranks.Size != 0)
-                    throw new SrTrainException($"datasets.train.batch_size {config.Datasets.Train.BatchSize} is the global batch and must divide evenly over " +
-                                               $"the {ranks.Size} ranks; use a multiple of {ranks.Size}");
+                // The data pipeline's own check, made by rank 0 before the others start, so the user sees one line.
+                new BatchShard(ranks.Rank, ranks.Size).Validate(config.Datasets.Train.BatchSize);
                 ShareStart(ctx, new RankStart(run.Dir, startFrom, startStep));
             }
             ranks.BarrierTimeout = TimeSpan.FromMinutes(config.Distributed.BarrierTimeoutMinutes);
