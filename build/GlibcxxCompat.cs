@@ -37,6 +37,7 @@ namespace SrTrain.Runtime
 
         /// <summary>True when the given shared library defines the version string (a plain byte search of its version
         /// definitions is enough: the name only appears in .dynstr when it is defined or needed).</summary>
+#pragma warning disable RS0030 // Linux-only ELF files, also compiled into the netstandard build task (no SharedRead there)
         public static bool LibraryHasVersion(string path, string version)
         {
             var bytes = File.ReadAllBytes(path);

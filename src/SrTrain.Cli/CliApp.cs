@@ -68,6 +68,25 @@ public static class CliApp
         return root;
     }
 
+    /// <summary>srtrain writes UTF-8 to its console and to redirected output alike, on every system. Windows' default
+    /// is the console's OEM code page: `×`, `≈` and `·` in the log garbled, and `schema > file` differed from
+    /// `schema -o file`. Setting the encoding also switches an attached Windows console to code page 65001, as the
+    /// dotnet CLI and git do.</summary>
+    public static void UseUtf8Console()
+    {
+        var utf8 = new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+        try
+        {
+            Console.OutputEncoding = utf8;
+        }
+        catch (IOException)
+        {
+            // No console to switch (a detached Windows process): the writers still get UTF-8.
+            Console.SetOut(new StreamWriter(Console.OpenStandardOutput(), utf8) { AutoFlush = true });
+            Console.SetError(new StreamWriter(Console.OpenStandardError(), utf8) { AutoFlush = true });
+        }
+    }
+
     public static async Task<int> RunAsync(string[] args)
     {
         var root = BuildRoot();

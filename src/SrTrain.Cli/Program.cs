@@ -1,3 +1,4 @@
 using SrTrain.Cli;
 
+CliApp.UseUtf8Console();
 return await CliApp.RunAsync(args);

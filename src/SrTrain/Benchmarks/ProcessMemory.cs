@@ -1,3 +1,5 @@
+using SrTrain.Runtime;
+
 namespace SrTrain.Benchmarks;
 
 /// <summary>This process's resident memory from /proc/self/status (Linux); null elsewhere.</summary>
@@ -13,7 +15,7 @@ public static class ProcessMemory
     {
         const string path = "/proc/self/status";
         if (!File.Exists(path)) return null;
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in SharedRead.ReadLines(path))
         {
             if (!line.StartsWith(key, StringComparison.Ordinal)) continue;
             // "VmHWM:	  123456 kB"

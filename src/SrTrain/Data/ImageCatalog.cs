@@ -97,7 +97,7 @@ internal sealed class ImageCatalog
     {
         if (!Directory.Exists(dir)) throw new SrTrainException($"{dir}: folder not found");
         var files = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var seen = new HashSet<string>(RealPath.Comparer);
         var pending = new Stack<(string Path, string Real)>();
         pending.Push((dir, RealPath.Of(dir)));
         while (pending.Count > 0)

@@ -53,24 +53,25 @@ public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<s
         bool toFile = singleFile && output != null && !Directory.Exists(output) && ImageExtensions.Contains(Path.GetExtension(output));
         // Outputs are compared with every input, with links resolved: `upscale a.png a_x4.png --overwrite` must not
         // replace the input a_x4.png with a.png's result before reading it, and -o through a link to the input folder
-        // must not replace an input either. --overwrite only ever replaces earlier results.
+        // must not replace an input either; on Windows `Foo_x4.png` is the output name `foo_x4.png` too. --overwrite only
+        // ever replaces earlier results.
         var sources = files.Select(f => (File: f, Real: RealPath.Of(f))).ToList();
-        var inputReal = new Dictionary<string, string>(StringComparer.Ordinal);
+        var inputReal = new Dictionary<string, string>(RealPath.Comparer);
         foreach (var (file, real) in sources) inputReal.TryAdd(real, file);
         var jobs = new List<UpscaleJob>();
-        var claimed = new Dictionary<string, string>(StringComparer.Ordinal);
+        var claimed = new Dictionary<string, string>(RealPath.Comparer);
         foreach (var (file, input) in sources)
         {
             string name = naming.NameFor(file);
             string target = toFile ? output! : Path.Combine(output ?? Path.GetDirectoryName(Path.GetFullPath(file))!, name);
             string full = RealPath.Of(target);
-            if (full == input)
+            if (RealPath.Same(full, input))
                 problems.Add($"{file}: the output would replace the input; choose another -o");
             else if (inputReal.TryGetValue(full, out var otherInput))
                 problems.Add($"{file}: its output {target} is the input {otherInput} of this run; choose another -o");
             else if (claimed.TryGetValue(full, out var other))
             {
-                if (other != input) problems.Add($"{file}: its output {target} is already the output of {other}; upscale them into different folders");
+                if (!RealPath.Same(other, input)) problems.Add($"{file}: its output {target} is already the output of {other}; upscale them into different folders");
             }
             else
             {
@@ -88,12 +89,12 @@ public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<s
         var all = Directory.EnumerateFiles(dir).Where(f => ImageExtensions.Contains(Path.GetExtension(f)))
             .OrderBy(f => f, StringComparer.Ordinal).ToList();
         if (naming.Suffix.Length == 0) return all;
-        var stems = new HashSet<string>(all.Select(Path.GetFileNameWithoutExtension)!, StringComparer.Ordinal);
+        var stems = new HashSet<string>(all.Select(Path.GetFileNameWithoutExtension)!, RealPath.Comparer);
         string suffix = "_" + naming.Suffix;
         return all.Where(f =>
         {
             var stem = Path.GetFileNameWithoutExtension(f);
-            if (!stem.EndsWith(suffix, StringComparison.Ordinal)) return true;
+            if (!stem.EndsWith(suffix, RealPath.Comparison)) return true;
             var original = stem[..^suffix.Length];
             // An earlier result: its input (any image extension when --ext changed it) is in the same folder.
             return !stems.Contains(original);

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using SrTrain.Runtime;
 
 namespace SrTrain.Runs;
 
@@ -72,7 +73,7 @@ public sealed record CheckpointManifest(
         }
         try
         {
-            var manifest = JsonSerializer.Deserialize<CheckpointManifest>(File.ReadAllText(path), JsonOptions);
+            var manifest = JsonSerializer.Deserialize<CheckpointManifest>(SharedRead.ReadAllText(path), JsonOptions);
             if (manifest?.Files is null)
             {
                 problem = $"{path} is empty or has no \"files\" list";

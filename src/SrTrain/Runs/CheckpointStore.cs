@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Serilog;
+using SrTrain.Runtime;
 
 namespace SrTrain.Runs;
 
@@ -173,7 +174,7 @@ public sealed class CheckpointStore
             string text;
             try
             {
-                text = File.ReadAllText(pointer).Trim();
+                text = SharedRead.ReadAllText(pointer).Trim();
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
             {

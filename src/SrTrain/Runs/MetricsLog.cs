@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
+using SrTrain.Runtime;
 using TorchSharp;
 
 namespace SrTrain.Runs;
@@ -75,7 +76,7 @@ public sealed class MetricsLog : IDisposable
     static IEnumerable<Record> ReadLines(string path)
     {
         if (!File.Exists(path)) yield break;
-        foreach (var line in File.ReadLines(path))
+        foreach (var line in SharedRead.ReadLines(path))
         {
             Record? r = null;
             try

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using SrTrain.Config;
+using SrTrain.Runtime;
 
 namespace SrTrain.Runs;
 
@@ -50,7 +51,7 @@ public sealed class RunFolder
     public void WriteConfig(SrTrainConfig config) => DurableFs.WriteAllTextAtomically(ConfigPath, ConfigWriter.ToYaml(config));
 
     public Lineage? ReadLineage() =>
-        File.Exists(LineagePath) ? JsonSerializer.Deserialize<Lineage>(File.ReadAllText(LineagePath), Lineage.Json) : null;
+        File.Exists(LineagePath) ? JsonSerializer.Deserialize<Lineage>(SharedRead.ReadAllText(LineagePath), Lineage.Json) : null;
 
     public void WriteLineage(Lineage lineage) =>
         DurableFs.WriteAllTextAtomically(LineagePath, JsonSerializer.Serialize(lineage, Lineage.Json));

@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using SrTrain.Runtime;
 
 namespace SrTrain.Runs;
 
@@ -9,7 +10,7 @@ public static class TensorBoardEvents
     /// <summary>Every event's (step, summary tags) in a file, in order; for tests and tools.</summary>
     public static IEnumerable<(long Step, IReadOnlyList<string> Tags, bool IsImage)> Read(string file)
     {
-        foreach (var record in Records(File.ReadAllBytes(file)))
+        foreach (var record in Records(SharedRead.ReadAllBytes(file)))
         {
             var e = global::Tensorboard.Event.Parser.ParseFrom(record.Data);
             var values = e.Summary?.Value.ToList() ?? [];
@@ -24,7 +25,7 @@ public static class TensorBoardEvents
         if (!Directory.Exists(dir)) return;
         foreach (var file in Directory.EnumerateFiles(dir, "events.out.tfevents.*"))
         {
-            var bytes = File.ReadAllBytes(file);
+            var bytes = SharedRead.ReadAllBytes(file);
             var kept = new MemoryStream();
             bool changed = false;
             int end = 0;

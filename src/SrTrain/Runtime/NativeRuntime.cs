@@ -88,7 +88,7 @@ public static class NativeRuntime
         string? lib = null;
         try
         {
-            lib = File.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            lib = SharedRead.ReadLines("/proc/self/maps").Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
                 .Where(f => f.Length >= 6 && f[5].EndsWith("/libtorch_cpu.so", StringComparison.Ordinal)).Select(f => f[5]).FirstOrDefault();
         }
         catch (IOException) { }
@@ -98,11 +98,11 @@ public static class NativeRuntime
         var versionPy = Path.Combine(parent, "version.py");
         if (File.Exists(versionPy))
         {
-            var line = File.ReadLines(versionPy).FirstOrDefault(l => l.StartsWith("__version__", StringComparison.Ordinal));
+            var line = SharedRead.ReadLines(versionPy).FirstOrDefault(l => l.StartsWith("__version__", StringComparison.Ordinal));
             if (line != null) return (lib, line.Split('=', 2)[1].Trim().Trim('\'', '"'));
         }
         var buildVersion = Path.Combine(parent, "build-version");
-        if (File.Exists(buildVersion)) return (lib, File.ReadAllText(buildVersion).Trim());
+        if (File.Exists(buildVersion)) return (lib, SharedRead.ReadAllText(buildVersion).Trim());
         return (lib, lib.Contains("libtorch-cpu", StringComparison.Ordinal) || libDir == AppContext.BaseDirectory.TrimEnd('/') ? "2.10.0 (NuGet)" : null);
     }
 

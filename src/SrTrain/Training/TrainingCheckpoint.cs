@@ -1,6 +1,7 @@
 using System.Text.Json;
 using SrTrain.Config;
 using SrTrain.Runs;
+using SrTrain.Runtime;
 using SrTrain.Training.Checkpoints;
 
 namespace SrTrain.Training;
@@ -47,7 +48,7 @@ public static class TrainingCheckpoint
                     if (p.OptD != null && File.Exists(Path.Combine(dir, CheckpointFiles.OptimizerD))) ReadOptimizer(p.OptD, Path.Combine(dir, CheckpointFiles.OptimizerD));
                 }
             }
-            return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Need(CheckpointFiles.State)), TrainingState.Json)
+            return JsonSerializer.Deserialize<TrainingState>(SharedRead.ReadAllText(Need(CheckpointFiles.State)), TrainingState.Json)
                    ?? throw new SrTrainException($"{Path.Combine(dir, CheckpointFiles.State)}: empty");
         }
         catch (Exception e) when (e is not SrTrainException)

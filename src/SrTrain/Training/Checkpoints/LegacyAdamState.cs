@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using static TorchSharp.torch;
 
 namespace SrTrain.Training.Checkpoints;
@@ -14,7 +15,7 @@ public static class LegacyAdamState
     /// <summary>Whether the file starts with TorchSharp's optimizer header ("Adam" as a .NET string).</summary>
     public static bool IsLegacy(string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = SharedRead.Open(path);
         using var reader = new BinaryReader(stream);
         try
         {
@@ -29,7 +30,7 @@ public static class LegacyAdamState
     public static Dictionary<string, Tensor> Read(string path, FlatParameters parameters)
     {
         var named = parameters.Parameters.ToArray();
-        using var stream = File.OpenRead(path);
+        using var stream = SharedRead.Open(path);
         using var reader = new BinaryReader(stream);
         if (reader.ReadString() != "Adam") throw new InvalidDataException($"{Path.GetFileName(path)}: not a TorchSharp Adam state");
         long groups = StateDictFile.Decode(reader), states = StateDictFile.Decode(reader);

@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -26,7 +27,7 @@ public static class StateDictFile
     /// <summary>The file's tensors on the CPU, by name (the caller disposes them).</summary>
     public static Dictionary<string, Tensor> Read(string path)
     {
-        using var stream = File.OpenRead(path);
+        using var stream = SharedRead.Open(path);
         using var reader = new BinaryReader(stream);
         long count = Decode(reader);
         if (count < 0 || count > 1_000_000) throw new InvalidDataException($"{path}: not a state file ({count} entries)");
