@@ -22,6 +22,15 @@ if ! command -v mpirun >/dev/null 2>&1 || ! ldconfig -p | grep -q 'libmpi\.so\.4
     echo "run: sudo apt-get install openmpi-bin libopenmpi-dev" >&2
   fi
 fi
+# The Windows smoke (WindowsSmokeTests) runs the win-x64 build under Debian's Wine; PowerShell comes from NuGet.
+if [[ ! -x /usr/lib/wine/wine64 ]] && [[ " $* " != *" --fast "* ]]; then
+  echo "No wine64: installing it (needed for the Windows smoke test)" >&2
+  if [[ $(id -u) -eq 0 ]]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wine64) >&2 || echo "could not install wine64" >&2
+  else
+    echo "run: sudo apt-get install wine64" >&2
+  fi
+fi
 # CI runs as root, which mpirun refuses unless told.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 results="$(mktemp -d)"
