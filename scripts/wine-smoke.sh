@@ -55,7 +55,8 @@ smoke="$work/smoke"
 if [[ -d "$smoke/runs/smoke/checkpoints/10" && -f "$smoke/runs/smoke-from10/metrics.jsonl" ]]; then
   mkdir -p "$work/linux/runs"
   cp -r "$smoke/runs/smoke" "$work/linux/runs/smoke"
-  (cd "$work/linux" && "$linux" resume --run runs/smoke --from 10 > resume.log 2>&1) || true
+  cp -r "$smoke/datasets" "$work/linux/datasets"
+  (cd "$work/linux" && "$linux" resume --run runs/smoke --from 10 --set train.total_steps=20 > resume.log 2>&1) || true
   if msg=$(python3 - "$smoke/runs/smoke-from10/metrics.jsonl" "$work/linux/runs/smoke-from10/metrics.jsonl" <<'PY'
 import json, sys
 def records(path):
