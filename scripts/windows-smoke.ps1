@@ -209,8 +209,13 @@ Step 'schema' {
     # What the program wrote to its stdout, byte for byte (as `srtrain schema > s2.json` in cmd.exe writes it).
     [System.IO.File]::WriteAllBytes((W 's2.json'), $r2.StdoutBytes)
     $s1 = [System.IO.File]::ReadAllBytes((W 's1.json'))
-    if ([Convert]::ToBase64String($s1) -ne [Convert]::ToBase64String($r2.StdoutBytes)) {
-        Fail "schema -o s1.json ($($s1.Length) bytes) and schema > s2.json ($($r2.StdoutBytes.Length) bytes) differ"
+    $s2 = $r2.StdoutBytes
+    if ([Convert]::ToBase64String($s1) -ne [Convert]::ToBase64String($s2)) {
+        $at = 0
+        while ($at -lt $s1.Length -and $at -lt $s2.Length -and $s1[$at] -eq $s2[$at]) { $at++ }
+        $hex = { param($b) ($b[$at..([Math]::Min($at + 7, $b.Length - 1))] | ForEach-Object { '{0:X2}' -f $_ }) -join ' ' }
+        Fail ("schema -o s1.json ($($s1.Length) bytes) and schema > s2.json ($($s2.Length) bytes) differ from byte $at" +
+              " (s1: $(& $hex $s1); s2: $(& $hex $s2))")
     }
     $committed = [System.IO.File]::ReadAllText((Join-Path $Repo 'configs/srtrain.schema.json')) -replace "`r`n", "`n"
     if ($StrictUtf8.GetString($s1) -replace "`r`n", "`n" -ne $committed) { Fail 'differs from configs/srtrain.schema.json' }
