@@ -56,7 +56,7 @@ $Repo = (Resolve-Path -LiteralPath $Repo).Path
 $null = New-Item -ItemType Directory -Force -Path $Work
 $Work = (Resolve-Path -LiteralPath $Work).Path
 if (Get-ChildItem -LiteralPath $Work -Force | Select-Object -First 1) {
-    Write-Error "windows-smoke: $Work is not empty; give an empty or new folder"
+    [Console]::Error.WriteLine("windows-smoke: $Work is not empty; give an empty or new folder")
     exit 2
 }
 Copy-Item -Recurse -LiteralPath (Join-Path $Repo 'configs') -Destination $Work
