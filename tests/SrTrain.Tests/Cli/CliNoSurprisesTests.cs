@@ -106,14 +106,16 @@ public class CliNoSurprisesTests
         var good = t.WriteConfig("typo", totalSteps: 2);
         var text = File.ReadAllText(good);
         var bad = Path.Combine(t.Dir, "bad.yaml");
-        File.WriteAllText(bad, text.Replace("\"" + Path.Combine(AppContext.BaseDirectory, "TestData", "Training", "train") + "\"", "\"no/such/folder\"")
+        // The written config double-quotes its strings, so a Windows path's backslashes appear doubled.
+        var data = Path.Combine(AppContext.BaseDirectory, "TestData", "Training", "train").Replace("\\", "\\\\");
+        File.WriteAllText(bad, text.Replace("\"" + data + "\"", "\"no/such/folder\"")
             .Replace("pretrain_network_g: \"\"", "pretrain_network_g: \"~/no-such-weights.pth\""));
         var (code, output) = CliProcess.Run(t.Dir, "train", "--config", bad);
         Assert.Equal(2, code);
         AssertOneErrorLine(output);
         Assert.Contains("'datasets.train.dataroot_gt': folder no/such/folder", output);
         Assert.Contains("relative to the working folder", output);
-        Assert.Contains($"'path.pretrain_network_g': file {Environment.GetFolderPath(Environment.SpecialFolder.UserProfile)}/no-such-weights.pth not found", output);
+        Assert.Contains($"'path.pretrain_network_g': file {Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), "no-such-weights.pth")} not found", output);
         Assert.False(Directory.Exists(Path.Combine(t.RunsDir, "typo")));
 
         // A failure the pre-flight check cannot see (a folder without images) also leaves no folder behind.
@@ -295,7 +297,9 @@ public class CliNoSurprisesTests
         var (code, output) = CliProcess.Run(dir.Path, "schema");
         Assert.Equal(0, code);
         var committed = Path.Combine(RepoRoot(), "configs", "srtrain.schema.json");
-        Assert.Equal(File.ReadAllText(committed), output.Replace("\r\n", "\n"));
+        // Compared as text with LF line ends on both sides: a checkout with CRLF (git's autocrlf on Windows, if
+        // .gitattributes is ignored) or a console that writes CRLF must not make the committed copy look stale.
+        Assert.Equal(File.ReadAllText(committed).Replace("\r\n", "\n"), output.Replace("\r\n", "\n"));
         using var doc = System.Text.Json.JsonDocument.Parse(output);
         var train = doc.RootElement.GetProperty("properties").GetProperty("train");
         Assert.False(train.GetProperty("additionalProperties").GetBoolean());

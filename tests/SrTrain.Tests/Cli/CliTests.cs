@@ -69,7 +69,7 @@ public class CliTests
         Assert.Contains("CUDA is not available", output);
     }
 
-    [Fact]
+    [UnixFact("SIGINT sent with kill(1)")]
     public void CtrlC_SavesACheckpointAtTheCurrentStep_ThenExits()
     {
         using var t = new TrainingTestRun();
@@ -89,7 +89,7 @@ public class CliTests
         Assert.Contains($"Stopped at step {latest}", p.Output);
     }
 
-    [Fact]
+    [UnixFact("SIGINT sent with kill(1)")]
     public void SecondCtrlC_ExitsAtOnce_LeavingEarlierCheckpointsIntact()
     {
         using var t = new TrainingTestRun();
@@ -125,7 +125,7 @@ public class CliTests
                 // than the random delay, and a run killed before any checkpoint has nothing to resume from.
                 Assert.True(p.WaitForOutput(round == 0 ? "Saved checkpoint" : "Training killed from step", TimeSpan.FromMinutes(2)), p.Output);
                 Thread.Sleep(rng.Next(100, 1500));
-                p.Signal("KILL");
+                p.Kill();
                 p.WaitForExit(TimeSpan.FromSeconds(30));
             }
             var store = new CheckpointStore(Path.Combine(runDir, "checkpoints"));

@@ -38,7 +38,7 @@ public sealed class HostileInputCliTests : IDisposable
     /// <summary>Every file under the test folder, except those under <paramref name="outputDir"/>, with its bytes.</summary>
     Dictionary<string, byte[]> Snapshot(string? outputDir = null) =>
         Directory.EnumerateFiles(_dir.Path, "*", SearchOption.AllDirectories)
-            .Where(f => outputDir == null || !Path.GetFullPath(f).StartsWith(Path.GetFullPath(outputDir) + "/", StringComparison.Ordinal))
+            .Where(f => outputDir == null || !Path.GetFullPath(f).StartsWith(Path.GetFullPath(outputDir) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             .ToDictionary(f => f, File.ReadAllBytes);
 
     (int Code, string Output, long Peak) Run(IReadOnlyDictionary<string, string>? env, params string[] args)
@@ -126,7 +126,7 @@ public sealed class HostileInputCliTests : IDisposable
         Directory.CreateDirectory(P("in"));
         var photo = Path.Combine(P("in"), "a.png");
         using (var img = UpscaleCliHarness.PhotoCrop(24, 20)) img.Save(photo);
-        File.CreateSymbolicLink(P("link"), P("in"));
+        Directory.CreateSymbolicLink(P("link"), P("in")); // a folder link (on Windows a file link to a folder is no folder)
         var original = File.ReadAllBytes(photo);
         AssertRefused(Run(null, "upscale", photo, "-o", Path.Combine(P("link"), "a.png"), "--overwrite", "--model", UpscaleCliHarness.RrdbX4),
             "replace the input");
@@ -184,7 +184,7 @@ public sealed class HostileInputCliTests : IDisposable
         Assert.False(Directory.Exists(P("runs")));
     }
 
-    [Fact]
+    [UnixFact("SIGTERM sent with kill(1)")]
     public void StopRequestOutsideATrainingStep_ExitsAfterTheGracePeriod()
     {
         // A SIGTERM while upscale works through one large image used to wait for the image to finish; now the program

@@ -1,4 +1,5 @@
 using SrTrain.Config;
+using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Config;
 
@@ -40,7 +41,7 @@ public class ConfigLimitsTests
         Assert.Contains("10000 characters", e.Message);
     }
 
-    [Fact]
+    [UnixFact("/dev/zero (a file that never ends)")]
     public void ConfigFileThatNeverEnds_IsReadOnlyUpToTheLimit()
     {
         var e = Assert.Throws<SrTrainException>(() => ConfigLoader.LoadFile("/dev/zero"));

@@ -2,6 +2,7 @@ using Serilog.Core;
 using SrTrain.Config;
 using SrTrain.Distributed;
 using SrTrain.Runtime;
+using SrTrain.Tests.Support;
 using static TorchSharp.torch;
 
 namespace SrTrain.Tests.Distributed;
@@ -11,7 +12,7 @@ namespace SrTrain.Tests.Distributed;
 [Trait("Speed", "process")]
 public class MpiLibraryTests
 {
-    [Fact]
+    [UnixFact("Open MPI (the message names its Debian package)")]
     public void AMissingMpiLibrary_IsOneLine_SayingWhatToInstall()
     {
         var e = Assert.Throws<SrTrainException>(() => MpiLibrary.Load(new[] { "libmpi-not-here.so.40" }));
@@ -20,7 +21,7 @@ public class MpiLibraryTests
         Assert.DoesNotContain('\n', e.Message);
     }
 
-    [Fact]
+    [UnixFact("Open MPI's libmpi.so.40")]
     public void OpenMpi_IsRecognised_ByItsExportedHandles()
     {
         var mpi = MpiLibrary.Load(new[] { "libmpi.so.40" }); // installed by scripts/test.sh

@@ -43,7 +43,7 @@ public class GcHammerTests
             datasets:
               train: {gt_size: {{{gtSize}}}, num_workers: 2}
             network_d: {type: {{{discriminator}}}, num_feat: 4}
-            path: {vgg16: "{{{RandomVgg16(t.Dir)}}}"}
+            path: {vgg16: {{{TrainingTestRun.YamlPath(RandomVgg16(t.Dir))}}}}
             losses:
               pixel: {weight: 1.0}
               perceptual: {weight: 0.1, layer_weights: {relu1_2: 0.1, relu2_2: 0.1, relu3_3: 1.0}}

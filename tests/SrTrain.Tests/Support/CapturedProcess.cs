@@ -28,8 +28,9 @@ public sealed class CapturedProcess : IDisposable
         foreach (var a in args) psi.ArgumentList.Add(a);
         foreach (var (k, v) in environment ?? new Dictionary<string, string>()) psi.Environment[k] = v;
         _p = new Process { StartInfo = psi };
-        _p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_gate) _out.AppendLine(e.Data); };
-        _p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_gate) _out.AppendLine(e.Data); };
+        // '\n' after each line, not AppendLine's Environment.NewLine: tests split the output on '\n' on every system.
+        _p.OutputDataReceived += (_, e) => { if (e.Data != null) lock (_gate) _out.Append(e.Data).Append('\n'); };
+        _p.ErrorDataReceived += (_, e) => { if (e.Data != null) lock (_gate) _out.Append(e.Data).Append('\n'); };
         _p.Start();
         _p.BeginOutputReadLine();
         _p.BeginErrorReadLine();
@@ -40,6 +41,17 @@ public sealed class CapturedProcess : IDisposable
     public bool HasExited => _p.HasExited;
 
     public string Output { get { lock (_gate) return _out.ToString(); } }
+
+    /// <summary>The OS's high-water mark of the process's resident memory (on Linux VmHWM from /proc, on Windows the
+    /// peak working set), read fresh.</summary>
+    public long PeakResidentBytes()
+    {
+        _p.Refresh();
+        return _p.PeakWorkingSet64;
+    }
+
+    /// <summary>Ends the process at once (SIGKILL; TerminateProcess on Windows), not its children.</summary>
+    public void Kill() => _p.Kill();
 
     /// <summary>The exit code; past <paramref name="timeout"/>, kills the process tree and throws.</summary>
     public int WaitForExit(TimeSpan timeout)

@@ -7,17 +7,21 @@ public sealed class CliProcess : IDisposable
 {
     readonly CapturedProcess _p;
 
-    /// <summary>The srtrain apphost built next to the tests.</summary>
-    public static string Executable => Path.Combine(AppContext.BaseDirectory, "SrTrain.Cli");
+    /// <summary>The srtrain apphost built next to the tests (SrTrain.Cli.exe on Windows).</summary>
+    public static string Executable => Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "SrTrain.Cli.exe" : "SrTrain.Cli");
 
     public CliProcess(string workingDir, params string[] args) : this(workingDir, null, args) { }
 
-    /// <param name="environment">Extra environment variables for the child (e.g. a lowered limit).</param>
+    /// <param name="environment">Extra environment variables for the child (e.g. a lowered limit); set on the
+    /// child's start info, so no `env` program is needed.</param>
     public CliProcess(string workingDir, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        // Through `env --default-signal=INT`: a test host started from a background job inherits SIGINT as ignored,
-        // and .NET keeps an inherited "ignore", so Ctrl+C tests would never see their signal.
-        _p = new CapturedProcess("srtrain", workingDir, "env", ["--default-signal=INT", Executable, .. args], environment);
+        // On Unix through `env --default-signal=INT`: a test host started from a background job inherits SIGINT as
+        // ignored, and .NET keeps an inherited "ignore", so Ctrl+C tests would never see their signal. `env` execs
+        // srtrain under its own pid. Windows has no signal dispositions to inherit (and no `env`).
+        _p = OperatingSystem.IsWindows()
+            ? new CapturedProcess("srtrain", workingDir, Executable, args, environment)
+            : new CapturedProcess("srtrain", workingDir, "env", ["--default-signal=INT", Executable, .. args], environment);
         _memoryWatch = new Thread(WatchMemory) { IsBackground = true };
         _memoryWatch.Start();
     }
@@ -25,9 +29,9 @@ public sealed class CliProcess : IDisposable
     readonly Thread _memoryWatch;
     long _peakBytes;
 
-    /// <summary>The highest resident memory (VmHWM) seen in /proc while the child ran, polled every few milliseconds
-    /// (the mark only ever rises, so a late read still sees an earlier peak). The child is `env`, which execs srtrain
-    /// under the same pid.</summary>
+    /// <summary>The highest resident memory seen while the child ran, polled every few milliseconds: the OS's own
+    /// high-water mark (VmHWM on Linux, the peak working set on Windows), which only ever rises, so a late read still
+    /// sees an earlier peak.</summary>
     public long PeakMemoryBytes => Interlocked.Read(ref _peakBytes);
 
     void WatchMemory()
@@ -37,14 +41,11 @@ public sealed class CliProcess : IDisposable
             try
             {
                 if (_p.HasExited) return;
-                foreach (var line in File.ReadLines($"/proc/{_p.Id}/status"))
-                {
-                    if (!line.StartsWith("VmHWM:", StringComparison.Ordinal)) continue;
-                    long kb = long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1]);
-                    if (kb * 1024 > Interlocked.Read(ref _peakBytes)) Interlocked.Exchange(ref _peakBytes, kb * 1024);
-                }
+                long peak = _p.PeakResidentBytes();
+                if (peak > Interlocked.Read(ref _peakBytes)) Interlocked.Exchange(ref _peakBytes, peak);
             }
-            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException) { return; }
+            catch (Exception e) when (e is IOException or InvalidOperationException or UnauthorizedAccessException
+                                          or System.ComponentModel.Win32Exception) { return; }
             Thread.Sleep(3);
         }
     }
@@ -83,11 +84,15 @@ public sealed class CliProcess : IDisposable
         return false;
     }
 
+    /// <summary>Sends a POSIX signal (INT, TERM) with kill(1). Unix only: tests that use it are <see cref="UnixFactAttribute"/>s.</summary>
     public void Signal(string signal)
     {
         using var kill = Process.Start("kill", $"-{signal} {_p.Id}");
         kill.WaitForExit();
     }
+
+    /// <summary>Ends the child at once, as kill -9 does (TerminateProcess on Windows).</summary>
+    public void Kill() => _p.Kill();
 
     public void Dispose() => _p.Dispose();
 }

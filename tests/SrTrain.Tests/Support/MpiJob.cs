@@ -22,7 +22,7 @@ public sealed class MpiJob : IDisposable
     public static string Mpirun()
     {
         foreach (var name in new[] { "mpirun.openmpi", "mpirun" })
-            foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(':'))
+            foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "/usr/bin").Split(Path.PathSeparator))
             {
                 var path = Path.Combine(dir, name);
                 if (File.Exists(path)) return path;

@@ -12,8 +12,10 @@ public sealed class TempDir : IDisposable
 
     public string Path { get; }
 
-    /// <summary>The path of <paramref name="parts"/> inside the folder.</summary>
-    public string File(params string[] parts) => System.IO.Path.Combine([Path, .. parts]);
+    /// <summary>The path of <paramref name="parts"/> inside the folder. A part may name subfolders with '/'
+    /// ("out/a_x4.png"); they are joined with the system's separator, so the path equals the one the program builds
+    /// with Path.Combine on Windows too.</summary>
+    public string File(params string[] parts) => System.IO.Path.Combine([Path, .. parts.SelectMany(p => p.Split('/'))]);
 
     public override string ToString() => Path;
 

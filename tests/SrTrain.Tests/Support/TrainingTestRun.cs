@@ -25,16 +25,16 @@ public sealed class TrainingTestRun : IDisposable
             name: {name}
             scale: 4
             seed: 3
-            runs_dir: "{RunsDir}"
+            runs_dir: {YamlPath(RunsDir)}
             datasets:
               train:
-                dataroot_gt: "{Path.Combine(Data, "train")}"
+                dataroot_gt: {YamlPath(Path.Combine(Data, "train"))}
                 gt_size: 32
                 batch_size: 2
                 num_workers: 1
                 cache_images: true
               val:
-                dataroot_gt: "{Path.Combine(Data, "val")}"
+                dataroot_gt: {YamlPath(Path.Combine(Data, "val"))}
             network_g:
               type: SRVGGNetCompact
               num_feat: 8
@@ -68,6 +68,10 @@ public sealed class TrainingTestRun : IDisposable
         File.WriteAllText(path, ConfigWriter.ToYaml(ConfigLoader.Bind(root, path)));
         return path;
     }
+
+    /// <summary>A path as a single-quoted YAML scalar: in double quotes a Windows path's backslashes are escapes
+    /// (<c>"C:\Users"</c> is a bad <c>\U</c> escape); in single quotes only a quote is special.</summary>
+    public static string YamlPath(string path) => "'" + path.Replace("'", "''") + "'";
 
     public static LaunchContext Context() => new("cpu", 2, Logger.None, _ => { });
 

@@ -41,10 +41,10 @@ public sealed class ValidationInputTests : IDisposable
         scale: {scale}
         datasets:
           train:
-            dataroot_gt: "{_dir.File("train")}"
+            dataroot_gt: {TrainingTestRun.YamlPath(_dir.File("train"))}
             gt_size: 32
           val:
-            dataroot_gt: "{_dir.File("val")}"
+            dataroot_gt: {TrainingTestRun.YamlPath(_dir.File("val"))}
         network_g:
           type: {type}
           num_feat: 8
