@@ -17,7 +17,7 @@ public class WindowsSmokeTests
         "resume-same-as-linux", "upscale-same-as-linux",
     ];
 
-    [LinuxFact]
+    [UnixFact("wine64 and bash (on Windows the workflow runs scripts/windows-smoke.ps1 natively)")]
     public void EveryCommand_WorksUnderWine_AsTheWindowsWorkflowRunsIt()
     {
         using var work = new TempDir("srtrain-wine");
@@ -35,14 +35,5 @@ public class WindowsSmokeTests
         var d = new DirectoryInfo(AppContext.BaseDirectory);
         while (d != null && !File.Exists(Path.Combine(d.FullName, "SrTrain.sln"))) d = d.Parent;
         return d?.FullName ?? throw new InvalidOperationException("SrTrain.sln not found above the test binaries");
-    }
-}
-
-/// <summary>A fact that runs on Linux only (the Wine smoke); elsewhere it is reported skipped with the reason.</summary>
-public sealed class LinuxFactAttribute : FactAttribute
-{
-    public LinuxFactAttribute()
-    {
-        if (!OperatingSystem.IsLinux()) Skip = "Linux only: on Windows the workflow runs scripts/windows-smoke.ps1 natively";
     }
 }
