@@ -90,6 +90,19 @@ public class CliTests
     }
 
     [Fact]
+    public void SelectingADevice_LogsWhetherTheCudnnAutotunerCanBeControlled()
+    {
+        // The line the Wine smoke looks for: found on Linux and Windows alike when libtorch's mangled names match.
+        using var dir = new TempDir("srtrain-cli");
+        var (code, output) = CliProcess.Run(dir.Path, "bench", "--infer", "--device", "cpu", "--log-level", "debug",
+            "--steps", "1", "--warmup", "0", "--no-peaks");
+        Assert.Equal(0, code);
+        Assert.Contains("cuDNN autotuner control: found", output);
+        Assert.DoesNotContain("cuDNN autotuner control: not found", output);
+        Assert.Matches(@"libtorch 2\.10\.\d+ \(NuGet\) from \S*libtorch_cpu\.so", output);
+    }
+
+    [Fact]
     public void SecondCtrlC_ExitsAtOnce_LeavingEarlierCheckpointsIntact()
     {
         using var t = new TrainingTestRun();
