@@ -15,9 +15,9 @@ public sealed class CliProcess : IDisposable
     /// <param name="environment">Extra environment variables for the child (e.g. a lowered limit).</param>
     public CliProcess(string workingDir, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        // Through `env --default-signal=INT`: a test host started from a background job inherits SIGINT as ignored,
-        // and .NET keeps an inherited "ignore", so Ctrl+C tests would never see their signal.
-        _p = new CapturedProcess("srtrain", workingDir, "env", ["--default-signal=INT", Executable, .. args], environment);
+        // Through `env --default-signal=INT,HUP`: a test host started from a background job inherits SIGINT as ignored
+        // (and under nohup SIGHUP), and .NET keeps an inherited "ignore", so stop tests would never see their signal.
+        _p = new CapturedProcess("srtrain", workingDir, "env", ["--default-signal=INT,HUP", Executable, .. args], environment);
         _memoryWatch = new Thread(WatchMemory) { IsBackground = true };
         _memoryWatch.Start();
     }
