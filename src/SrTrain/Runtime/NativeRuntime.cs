@@ -7,10 +7,27 @@ namespace SrTrain.Runtime;
 
 /// <summary>Loads libtorch before anything else touches TorchSharp, so a failure becomes one clear message instead of
 /// TorchSharp's type-initializer exception (which blames a missing package even when the cause is libstdc++).</summary>
-public static class NativeRuntime
+public static partial class NativeRuntime
 {
     static readonly object Gate = new();
     static bool _initialized;
+
+    /// <summary>Intel's OpenMP runtime on Windows (libiomp5md.dll, loaded with torch_cpu.dll) carries the Fortran run-time
+    /// library's console handler, which ends the process on Ctrl+C or a closed console window ("forrtl: error (200):
+    /// program aborting due to control-C event") before .NET's handler can ask training to save. The runtime reads
+    /// FOR_DISABLE_CONSOLE_CTRL_HANDLER when it loads, through either the Win32 environment or the C runtime's copy, so
+    /// both get it (unless the user set it).</summary>
+    static void KeepCtrlCForSrTrain()
+    {
+        const string name = "FOR_DISABLE_CONSOLE_CTRL_HANDLER";
+        if (Environment.GetEnvironmentVariable(name) is not null) return;
+        Environment.SetEnvironmentVariable(name, "1");
+        try { CrtPutEnv(name, "1"); }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException) { }
+    }
+
+    [LibraryImport("api-ms-win-crt-environment-l1-1-0.dll", EntryPoint = "_wputenv_s", StringMarshalling = StringMarshalling.Utf16)]
+    private static partial int CrtPutEnv(string name, string value);
 
     /// <summary>The Visual C++ runtime that torch_cpu.dll and LibTorchSharp.dll import; Windows does not always have it.</summary>
     public static readonly string[] VcRuntimeDlls = { "MSVCP140.dll", "VCRUNTIME140.dll", "VCRUNTIME140_1.dll" };
@@ -38,6 +55,8 @@ public static class NativeRuntime
             if (_initialized) return;
             if (RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
                 EnsureLoadableOnThisLibStdCxx(log);
+            if (OperatingSystem.IsWindows())
+                KeepCtrlCForSrTrain();
             PreloadExternalLibTorch(log);
             try
             {
