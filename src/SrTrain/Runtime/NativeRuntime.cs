@@ -60,6 +60,10 @@ public static partial class NativeRuntime
             PreloadExternalLibTorch(log);
             try
             {
+                // On Windows, LibTorchSharp.dll (and through it torch_cpu.dll) is loaded here first: when that fails,
+                // TorchSharp would print a page of probing trace before its exception.
+                if (OperatingSystem.IsWindows() && CandidateLibTorchSharpPaths("LibTorchSharp.dll").FirstOrDefault(File.Exists) is { } own)
+                    NativeLibrary.Load(own);
                 torch.InitializeDeviceType(DeviceType.CPU);
             }
             catch (Exception e)
@@ -195,11 +199,12 @@ public static partial class NativeRuntime
             log.Information("libtorch {Version} from {Path}", version ?? "(version unknown)", path ?? "(not found)");
     }
 
-    static IEnumerable<string> CandidateLibTorchSharpPaths()
+    /// <summary>Where the build puts TorchSharp's native library: next to the program (a publish) or under runtimes.</summary>
+    static IEnumerable<string> CandidateLibTorchSharpPaths(string fileName = "libLibTorchSharp.so")
     {
         var baseDir = AppContext.BaseDirectory;
-        yield return Path.Combine(baseDir, "libLibTorchSharp.so");
-        yield return Path.Combine(baseDir, "runtimes", "linux-x64", "native", "libLibTorchSharp.so");
+        yield return Path.Combine(baseDir, fileName);
+        yield return Path.Combine(baseDir, "runtimes", OperatingSystem.IsWindows() ? "win-x64" : "linux-x64", "native", fileName);
     }
 
 }
