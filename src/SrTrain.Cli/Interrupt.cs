@@ -1,12 +1,13 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using Serilog;
 
 namespace SrTrain.Cli;
 
-/// <summary>Ctrl+C or SIGTERM once: ask the work to stop at a safe point (training saves a checkpoint first). Twice:
-/// exit at once. If the work does not reach a safe point within a grace period (a stop that arrives while the program
-/// is starting up, loading, or inside one long image), the process exits anyway: checkpoints are written atomically,
-/// so exiting never damages one.</summary>
+/// <summary>Ctrl+C, SIGTERM or SIGHUP (a closed terminal; on Windows, a closed console window) once: ask the work to stop
+/// at a safe point (training saves a checkpoint first). Twice: exit at once. If the work does not reach a safe point
+/// within a grace period (a stop that arrives while the program is starting up, loading, or inside one long image), the
+/// process exits anyway: checkpoints are written atomically, so exiting never damages one.</summary>
 public sealed class Interrupt : IDisposable
 {
     /// <summary>Seconds between the first stop request and a forced exit; <c>SRTRAIN_STOP_GRACE_S</c> changes it.</summary>
@@ -15,7 +16,8 @@ public sealed class Interrupt : IDisposable
 
     readonly CancellationTokenSource _cts = new();
     readonly ILogger _log;
-    readonly System.Runtime.InteropServices.PosixSignalRegistration? _sigterm;
+    readonly PosixSignalRegistration _sigterm;
+    readonly PosixSignalRegistration _sighup;
     readonly int _graceSeconds;
     Timer? _deadline;
     int _requests;
@@ -26,11 +28,22 @@ public sealed class Interrupt : IDisposable
         _graceSeconds = int.TryParse(Environment.GetEnvironmentVariable(GraceVariable), NumberStyles.None, CultureInfo.InvariantCulture, out var g) && g > 0
             ? g : DefaultGraceSeconds;
         Console.CancelKeyPress += OnCancelKeyPress;
-        _sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
-        {
-            ctx.Cancel = true;
-            Request("SIGTERM");
-        });
+        _sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => OnSignal(ctx, "SIGTERM"));
+        // .NET raises SIGHUP on Windows for CTRL_CLOSE_EVENT (the console window closed) and SIGTERM for
+        // CTRL_SHUTDOWN_EVENT.
+        _sighup = PosixSignalRegistration.Create(PosixSignal.SIGHUP,
+            ctx => OnSignal(ctx, OperatingSystem.IsWindows() ? "console window closed" : "SIGHUP"));
+    }
+
+    /// <summary>On Windows the process is ended as soon as a close or shutdown handler returns (and about 5 s after the
+    /// event in any case), so the handler keeps it alive while the work stops and saves: the process ends on its own
+    /// when the work is done, or when the grace period's forced exit comes. On Linux the handler only asks.</summary>
+    void OnSignal(PosixSignalContext ctx, string what)
+    {
+        ctx.Cancel = true;
+        Request(what);
+        if (OperatingSystem.IsWindows())
+            Thread.Sleep(TimeSpan.FromSeconds(_graceSeconds + 5));
     }
 
     public CancellationToken Token => _cts.Token;
@@ -62,13 +75,15 @@ public sealed class Interrupt : IDisposable
         _log.Warning("{Why}", why);
         Log.CloseAndFlush();
         Console.Out.Flush();
+        Console.Error.Flush();
         SrTrain.Runtime.ImmediateExit.Now(CliApp.ExitInterrupted);
     }
 
     public void Dispose()
     {
         Console.CancelKeyPress -= OnCancelKeyPress;
-        _sigterm?.Dispose();
+        _sigterm.Dispose();
+        _sighup.Dispose();
         _deadline?.Dispose();
         _cts.Dispose();
     }

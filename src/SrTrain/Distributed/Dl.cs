@@ -2,7 +2,8 @@ using System.Runtime.InteropServices;
 
 namespace SrTrain.Distributed;
 
-/// <summary>dlopen with explicit flags (glibc), for libraries whose plugins need their symbols global.</summary>
+/// <summary>dlopen with explicit flags (glibc), for libraries whose plugins need their symbols global. Linux only:
+/// Windows has no libc.so.6 (MpiLibrary loads msmpi.dll with NativeLibrary there).</summary>
 static partial class Dl
 {
     public const int RtldNow = 2, RtldGlobal = 0x100;

@@ -4,22 +4,32 @@ using System.Text;
 
 namespace SrTrain.Distributed;
 
-/// <summary>A thin binding of the few MPI calls data-parallel training needs, for Open MPI (libmpi.so.40) and MPICH
-/// (libmpi.so.12 / libmpich.so.12), loaded at run time. NuGet's MPI.NET binds only Windows' msmpi.dll. Each call's
-/// return code is checked, although MPI's default error handler (MPI_ERRORS_ARE_FATAL) aborts the whole job on an
-/// error before it returns, which is what a training job wants.</summary>
+/// <summary>A thin binding of the few MPI calls data-parallel training needs, for Open MPI (libmpi.so.40), MPICH
+/// (libmpi.so.12 / libmpich.so.12) and, on Windows, MS-MPI (msmpi.dll, MPICH's ABI), loaded at run time. NuGet's MPI.NET
+/// binds only Windows' msmpi.dll. Each call's return code is checked, although MPI's default error handler
+/// (MPI_ERRORS_ARE_FATAL) aborts the whole job on an error before it returns, which is what a training job wants.</summary>
 public sealed unsafe class MpiLibrary
 {
-    /// <summary>Tried in this order unless SRTRAIN_MPI_LIBRARY names a file.</summary>
+    /// <summary>Tried in this order on Linux unless SRTRAIN_MPI_LIBRARY names a file.</summary>
     public static readonly string[] DefaultCandidates = { "libmpi.so.40", "libmpi.so.12", "libmpich.so.12", "libmpi.so" };
 
-    /// <summary>The libraries to try for the launcher that started the job: its own MPI first (Open MPI's mpirun sets
-    /// OMPI_*, MPICH's Hydra PMI_*), so a machine with both installed loads the one that matches.</summary>
-    public static IReadOnlyList<string> CandidatesFor(RankEnvironment env)
+    /// <summary>On Windows: MS-MPI, whose mpiexec sets PMI_RANK and PMI_SIZE like MPICH's Hydra.</summary>
+    public static readonly string[] WindowsCandidates = { "msmpi.dll" };
+
+    public const string LibraryVariable = "SRTRAIN_MPI_LIBRARY";
+
+    /// <summary>The libraries to try for the launcher that started the job.</summary>
+    public static IReadOnlyList<string> CandidatesFor(RankEnvironment env) =>
+        CandidatesFor(env.Launcher, OperatingSystem.IsWindows(), Environment.GetEnvironmentVariable(LibraryVariable));
+
+    /// <summary>SRTRAIN_MPI_LIBRARY (<paramref name="chosen"/>) when set; else MS-MPI on Windows; else the launcher's
+    /// own MPI first (Open MPI's mpirun sets OMPI_*, MPICH's Hydra PMI_*), so a machine with both installed loads the
+    /// one that matches.</summary>
+    public static IReadOnlyList<string> CandidatesFor(string launcher, bool windows, string? chosen)
     {
-        var chosen = Environment.GetEnvironmentVariable("SRTRAIN_MPI_LIBRARY");
         if (!string.IsNullOrWhiteSpace(chosen)) return new[] { chosen };
-        return env.Launcher.StartsWith("PMI", StringComparison.Ordinal)
+        if (windows) return WindowsCandidates;
+        return launcher.StartsWith("PMI", StringComparison.Ordinal)
             ? new[] { "libmpich.so.12", "libmpi.so.12", "libmpi.so.40", "libmpi.so" }
             : DefaultCandidates;
     }
@@ -70,7 +80,8 @@ public sealed unsafe class MpiLibrary
         }
         else
         {
-            // MPICH's ABI (also Intel MPI and MVAPICH): the handles are the constants of its mpi.h.
+            // MPICH's ABI (also Intel MPI, MVAPICH and MS-MPI, whose mpi.h has the same constants): the handles are
+            // the constants of its mpi.h. MS-MPI's MPIAPI (__stdcall) is the one x64 calling convention.
             Flavor = MpiFlavor.Mpich;
             CommWorld = 0x44000000;
             Float = 0x4c00040a;
@@ -95,23 +106,37 @@ public sealed unsafe class MpiLibrary
         _libraryVersion = (delegate* unmanaged<byte*, int*, int>)Need("MPI_Get_library_version");
     }
 
-    /// <summary>Loads the first of <paramref name="candidates"/> that loads (<see cref="CandidatesFor"/> gives them for a
-    /// launcher). Throws a one-line <see cref="SrTrainException"/> naming what was tried.</summary>
+    /// <summary>Loads the first of <paramref name="candidates"/> that loads (<see cref="CandidatesFor(RankEnvironment)"/>
+    /// gives them for a launcher). Throws a one-line <see cref="SrTrainException"/> naming what was tried.</summary>
     public static MpiLibrary Load(IReadOnlyList<string> candidates)
     {
+        bool windows = OperatingSystem.IsWindows();
         var errors = new List<string>();
         foreach (var name in candidates)
         {
+            if (windows)
+            {
+                // No RTLD_GLOBAL question on Windows: msmpi.dll has no plugins that look for its symbols.
+                if (NativeLibrary.TryLoad(name, out var dll)) return new MpiLibrary(name, dll);
+                errors.Add($"{name} not found");
+                continue;
+            }
             // RTLD_GLOBAL: Open MPI's plugins (mca_*.so) resolve libmpi's symbols from the global namespace, as with
             // mpi4py; .NET's own NativeLibrary.Load opens libraries RTLD_LOCAL.
             nint lib = Dl.Open(name, Dl.RtldNow | Dl.RtldGlobal);
             if (lib != 0) return new MpiLibrary(name, lib);
             errors.Add(Dl.LastError() ?? name);
         }
-        throw new SrTrainException(
-            $"the job was started by an MPI launcher but no MPI library could be loaded ({string.Join("; ", errors)}); install Open MPI " +
-            "(Debian: apt-get install openmpi-bin libopenmpi-dev) or MPICH, or set SRTRAIN_MPI_LIBRARY to the libmpi.so of the mpirun you launch with");
+        throw new SrTrainException(LoadFailure(windows, errors));
     }
+
+    /// <summary>The one-line error when no candidate loaded (<paramref name="errors"/>: one per candidate).</summary>
+    public static string LoadFailure(bool windows, IReadOnlyList<string> errors) => windows
+        ? $"the job was started by an MPI launcher (PMI_RANK/PMI_SIZE are set, as MS-MPI's mpiexec does) but no MPI library could be loaded " +
+          $"({string.Join("; ", errors)}); install MS-MPI (the Microsoft MPI redistributable, msmpisetup.exe), or set {LibraryVariable} " +
+          "to the msmpi.dll of the mpiexec you launch with"
+        : $"the job was started by an MPI launcher but no MPI library could be loaded ({string.Join("; ", errors)}); install Open MPI " +
+          $"(Debian: apt-get install openmpi-bin libopenmpi-dev) or MPICH, or set {LibraryVariable} to the libmpi.so of the mpirun you launch with";
 
     public string LibraryVersion()
     {

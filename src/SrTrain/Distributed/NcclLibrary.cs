@@ -36,9 +36,15 @@ public sealed unsafe class NcclLibrary
         _getErrorString = (delegate* unmanaged<int, nint>)Need("ncclGetErrorString");
     }
 
-    /// <summary>The library, or null with the reason (not installed, not an NCCL library).</summary>
+    /// <summary>The library, or null with the reason (not installed, not an NCCL library, Windows).</summary>
     public static NcclLibrary? TryLoad(out string reason, IReadOnlyList<string>? candidates = null)
     {
+        if (candidates is null && OperatingSystem.IsWindows())
+        {
+            // NVIDIA builds NCCL for Linux only; on Windows GPUs average their gradients over MPI through host memory.
+            reason = "NCCL is not built for Windows";
+            return null;
+        }
         var errors = new List<string>();
         foreach (var name in candidates ?? DefaultCandidates)
         {

@@ -47,7 +47,8 @@ public sealed class ProcessGroup : IDisposable
         _active = group;
         if (rank != env.Rank || size != env.Size)
             group.Fail($"{env.Launcher} says rank {env.Rank} of {env.Size} but MPI ({mpi.Path}) says rank {rank} of {size}: " +
-                       "the library does not belong to the launcher (set SRTRAIN_MPI_LIBRARY to the libmpi.so of the mpirun you use)", log);
+                       "the library does not belong to the launcher (set SRTRAIN_MPI_LIBRARY to the " +
+                       (OperatingSystem.IsWindows() ? "msmpi.dll of the mpiexec you use)" : "libmpi.so of the mpirun you use)"), log);
         if (level < MpiLibrary.ThreadFunneled)
             log.Warning("MPI granted thread level {Level} (SrTrain asks for SERIALIZED and makes every MPI call from one thread)", level);
         if (group.IsRoot)

@@ -34,6 +34,12 @@ public static class DeviceSelector
         log.Information("Device {Device}, {Threads} CPU threads{Why}", chosen.type == DeviceType.CUDA ? "cuda" : "cpu", n,
             threads > 0 ? "" : " (all cores)");
         NativeRuntime.DescribeLibTorch(log);
+        // Checked on every device, the CPU too (the setting lives in libtorch_cpu), so a build whose mangled names do not
+        // match its libtorch shows up in a CPU run's debug log rather than as a silently slower GPU run.
+        if (CudnnSettings.CheckControl(out var why))
+            log.Debug("cuDNN autotuner control: found (setBenchmarkCuDNN reads back, previous value restored)");
+        else
+            log.Debug("cuDNN autotuner control: not found ({Reason})", why);
         if (chosen.type == DeviceType.CUDA && !CudnnSettings.TrySetBenchmark(true))
             log.Warning("Could not turn on cuDNN's autotuner (libtorch's setBenchmarkCuDNN not found): convolutions use the default algorithms");
         return chosen;

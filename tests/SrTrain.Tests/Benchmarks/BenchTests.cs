@@ -148,4 +148,18 @@ public class BenchTests
         Assert.True(now > 10 * 1024 * 1024, $"RSS {now}");
         Assert.True(ProcessMemory.PeakResidentBytes()!.Value >= now);
     }
+
+    [Fact]
+    public void ProcessMemory_TheOsApiWindowsUses_AgreesWithProc()
+    {
+        // On Windows the figures come from .NET's Process (GetProcessMemoryInfo); on Linux the same properties read the
+        // kernel's own count, so the two sources can be compared here: the peak only rises, so a reading through the
+        // Process API lies between two /proc readings taken around it.
+        if (!OperatingSystem.IsLinux()) return;
+        long before = ProcessMemory.PeakResidentBytes()!.Value;
+        long api = ProcessMemory.FromProcess(p => p.PeakWorkingSet64)!.Value;
+        long after = ProcessMemory.PeakResidentBytes()!.Value;
+        Assert.InRange(api, before, after);
+        Assert.True(ProcessMemory.FromProcess(p => p.WorkingSet64) > 10 * 1024 * 1024);
+    }
 }

@@ -89,6 +89,42 @@ public class CliTests
         Assert.Contains($"Stopped at step {latest}", p.Output);
     }
 
+    [UnixFact("SIGHUP sent with kill(1)")]
+    public void Sighup_SavesACheckpointAtTheCurrentStep_ThenExits_LikeSigterm()
+    {
+        // Closing the terminal sends SIGHUP (on Windows, closing the console window raises the same .NET signal); its
+        // default action used to end training without a checkpoint.
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("sighup", "checkpoint: {save_freq: 100000}\nval: {val_freq: 0}\n", totalSteps: 100000);
+        using var p = new CliProcess(t.Dir, "train", "--config", cfg);
+        Assert.True(p.WaitForOutput("Step 20/", TimeSpan.FromMinutes(2)), p.Output);
+        p.Signal("HUP");
+        int code = p.WaitForExit(TimeSpan.FromMinutes(1));
+        Assert.Equal(130, code);
+        Assert.Contains("Stop requested (SIGHUP)", p.Output);
+        Assert.Contains("saving a checkpoint", p.Output);
+
+        var store = new CheckpointStore(Path.Combine(t.RunsDir, "sighup", "checkpoints"));
+        var latest = store.LatestStep();
+        Assert.NotNull(latest);
+        Assert.True(latest >= 20 && latest < 100000, $"latest {latest}");
+        store.Verify(latest!.Value);
+        Assert.Contains($"Stopped at step {latest}", p.Output);
+    }
+
+    [Fact]
+    public void SelectingADevice_LogsWhetherTheCudnnAutotunerCanBeControlled()
+    {
+        // The line the Wine smoke looks for: found on Linux and Windows alike when libtorch's mangled names match.
+        using var dir = new TempDir("srtrain-cli");
+        var (code, output) = CliProcess.Run(dir.Path, "bench", "--infer", "--device", "cpu", "--log-level", "debug",
+            "--steps", "1", "--warmup", "0", "--no-peaks");
+        Assert.Equal(0, code);
+        Assert.Contains("cuDNN autotuner control: found", output);
+        Assert.DoesNotContain("cuDNN autotuner control: not found", output);
+        Assert.Matches(@"libtorch 2\.10\.\d+ \(NuGet\) from \S*libtorch_cpu\.(so|dll)", output);
+    }
+
     [UnixFact("SIGINT sent with kill(1)")]
     public void SecondCtrlC_ExitsAtOnce_LeavingEarlierCheckpointsIntact()
     {

@@ -38,4 +38,43 @@ public class NativeRuntimeTests
         Assert.Equal(GlibcxxCompat.PatchResult.NotNeeded, GlibcxxCompat.WeakenVersionNeed(bytes, "GLIBCXX_9.9.99"));
         Assert.Throws<InvalidDataException>(() => GlibcxxCompat.WeakenVersionNeed(new byte[100], "x"));
     }
+
+    [Fact]
+    public void LoadedLibTorch_IsFoundWithItsVersion_FromTheProcessModules()
+    {
+        // Used to read /proc/self/maps (nothing on Windows) and then say "version unknown" for the build output's own
+        // libtorch, which is the NuGet packages' 2.10.0.
+        NativeRuntime.EnsureLoaded();
+        var (path, version) = NativeRuntime.LibTorch();
+        Assert.NotNull(path);
+        Assert.Equal(OperatingSystem.IsWindows() ? "torch_cpu.dll" : "libtorch_cpu.so", Path.GetFileName(path));
+        Assert.True(File.Exists(path), path);
+        Assert.NotNull(version);
+        Assert.StartsWith(NativeRuntime.ExpectedLibTorch, version);
+    }
+
+    [Fact]
+    public void LibTorchFailingOnWindows_WithoutTheVcRuntime_SaysWhichRedistributableToInstall()
+    {
+        var missing = NativeRuntime.LoadFailure(true, "Unable to load DLL 'LibTorchSharp'", new[] { "VCRUNTIME140_1.dll" });
+        Assert.Contains("VCRUNTIME140_1.dll is missing", missing);
+        Assert.Contains("install the Microsoft Visual C++ 2015–2022 Redistributable (x64)", missing);
+        Assert.DoesNotContain("ldd", missing);
+        Assert.DoesNotContain('\n', missing);
+
+        var present = NativeRuntime.LoadFailure(true, "Unable to load DLL 'LibTorchSharp'", Array.Empty<string>());
+        Assert.DoesNotContain("Redistributable", present);
+        Assert.Contains("torch_cpu.dll", present);
+        Assert.DoesNotContain("ldd", present);
+
+        Assert.Contains("Run `ldd`", NativeRuntime.LoadFailure(false, "x", Array.Empty<string>()));
+    }
+
+    [Fact]
+    public void LibTorchFolders_AreLoadedInDependencyOrder_WithTheirOwnNamesOnEachSystem()
+    {
+        // c10 first (everything imports it), then torch_cpu (the one that must be there), the CUDA halves, torch last.
+        Assert.Equal(new[] { "c10.dll", "torch_cpu.dll", "c10_cuda.dll", "torch_cuda.dll", "torch.dll" }, NativeRuntime.LibTorchFiles(windows: true));
+        Assert.Equal(new[] { "libc10.so", "libtorch_cpu.so", "libc10_cuda.so", "libtorch_cuda.so", "libtorch.so" }, NativeRuntime.LibTorchFiles(windows: false));
+    }
 }

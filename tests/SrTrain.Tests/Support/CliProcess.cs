@@ -16,12 +16,12 @@ public sealed class CliProcess : IDisposable
     /// child's start info, so no `env` program is needed.</param>
     public CliProcess(string workingDir, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
-        // On Unix through `env --default-signal=INT`: a test host started from a background job inherits SIGINT as
-        // ignored, and .NET keeps an inherited "ignore", so Ctrl+C tests would never see their signal. `env` execs
-        // srtrain under its own pid. Windows has no signal dispositions to inherit (and no `env`).
+        // On Unix through `env --default-signal=INT,HUP`: a test host started from a background job inherits SIGINT as
+        // ignored (and under nohup SIGHUP), and .NET keeps an inherited "ignore", so stop tests would never see their
+        // signal. `env` execs srtrain under its own pid. Windows has no signal dispositions to inherit (and no `env`).
         _p = OperatingSystem.IsWindows()
             ? new CapturedProcess("srtrain", workingDir, Executable, args, environment)
-            : new CapturedProcess("srtrain", workingDir, "env", ["--default-signal=INT", Executable, .. args], environment);
+            : new CapturedProcess("srtrain", workingDir, "env", ["--default-signal=INT,HUP", Executable, .. args], environment);
         _memoryWatch = new Thread(WatchMemory) { IsBackground = true };
         _memoryWatch.Start();
     }
