@@ -9,7 +9,7 @@
     both check the same things. It also passes with the Linux binary, which is how it is tried out on Linux.
 
     Steps, in order (later steps use the run that "train" makes): schema, convert-config, train, resume-exact,
-    resume-continue, translational, upscale, overwrite-case, overwrite-link, eval, report-live, bench-infer,
+    resume-continue, translational, upscale, overwrite-case, overwrite-link, dataset-link-loop, eval, report-live, bench-infer,
     msmpi-env, utf8. Each prints "PASS <name>" or "FAIL <name>: <reason>" (then the end of srtrain's output,
     indented); the last line is "smoke: N passed, N failed"; the exit code is 1 if any step failed.
 
@@ -376,6 +376,20 @@ Step 'overwrite-link' {
     if ((Get-Sha256 'inl/a_x4.png') -ne $before) { Fail 'the input inl/a_x4.png was replaced through the link' $r }
     $errors = @($r.Output -split "`r?`n" | Where-Object { $_ -match ' (ERR|FTL) ' })
     if ($r.ExitCode -eq 2 -and $errors.Count -ne 1) { Fail "exit code 2 with $($errors.Count) error lines" $r }
+}
+
+Step 'dataset-link-loop' {
+    # A data set with a link back to itself (a junction on Windows): each photo counts once, and the scan ends.
+    $null = New-Item -ItemType Directory -Path (W 'loopdata')
+    Copy-Item -LiteralPath (W 'datasets/sample/train/camera.png') -Destination (W 'loopdata/camera.png')
+    Copy-Item -LiteralPath (W 'datasets/sample/train/coffee.png') -Destination (W 'loopdata/coffee.png')
+    $linkType = if ($IsWindows) { 'Junction' } else { 'SymbolicLink' }
+    $null = New-Item -ItemType $linkType -Path (W 'loopdata/again') -Target (W 'loopdata')
+    $r = Invoke-Srtrain @('train', '--config', 'configs/quickstart.yaml', '--name', 'loop', '--set', 'train.total_steps=2',
+        '--set', 'datasets.train.dataroot_gt=loopdata', '--set', 'val.val_freq=0', '--set', 'datasets.train.cache_images=false') 300
+    Assert-Success $r
+    if ($r.Output -notmatch 'Training data: 2 image\(s\)') { Fail 'the training data is not the 2 photos, once each' $r }
+    if ($r.Output -notmatch 'Skipping \S*again') { Fail 'no warning about the link loop' $r }
 }
 
 Step 'eval' {

@@ -13,7 +13,7 @@ public class WindowsSmokeTests
     static readonly string[] Checks =
     [
         "schema", "convert-config", "train", "resume-exact", "resume-continue", "translational", "upscale",
-        "overwrite-case", "overwrite-link", "eval", "report-live", "bench-infer", "msmpi-env", "utf8",
+        "overwrite-case", "overwrite-link", "dataset-link-loop", "eval", "report-live", "bench-infer", "msmpi-env", "utf8",
         "resume-same-as-linux", "upscale-same-as-linux",
     ];
 
