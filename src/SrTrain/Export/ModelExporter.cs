@@ -87,6 +87,10 @@ public static class ModelExporter
                 // WeightFile.Write picks the format from the extension; the caller has made them agree.
                 var typed = half ? sd.ToDictionary(kv => kv.Key, kv => kv.Value.to(ScalarType.Float16)) : (IReadOnlyDictionary<string, Tensor>)sd;
                 WeightFile.Write(typed, outputPath, PthWrapping.ParamsEma);
+                // spandrel (chaiNNer, ComfyUI) detects ESRGAN and Compact from these key names but has no MSRResNet.
+                if (spec.Arch == GeneratorSpec.MsrResNet)
+                    log.Warning("chaiNNer, ComfyUI and other spandrel-based programs have no MSRResNet and will refuse this file " +
+                                "(BasicSR and SrTrain load it); for them, export --format onnx");
                 break;
         }
         log.Information("Wrote {Path} ({Format}{Precision}, {Bytes:N0} bytes)", outputPath, format.ToString().ToLowerInvariant(),
