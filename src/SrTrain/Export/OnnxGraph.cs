@@ -98,18 +98,35 @@ internal sealed class OnnxGraph
         return Transpose(a, 0, 3, 1, 2);                     // N, C·r·r, H/r, W/r
     }
 
-    /// <summary>What <c>InputPadding.Run</c> does around RRDBNet x2/x1: reflect-pad the bottom and right up to a
-    /// multiple of <paramref name="multiple"/>, run <paramref name="body"/>, crop the output back to (h·s, w·s).
-    /// The pad is computed from the input's shape in the graph, so the file takes any height and width.</summary>
+    /// <summary>What <c>InputPadding.Run</c> does around RRDBNet x2/x1: pad the bottom and right up to a multiple of
+    /// <paramref name="multiple"/> by reflection (by repeating the edge when a side is shorter than its pad, as there),
+    /// run <paramref name="body"/>, crop the output back to (h·s, w·s). The pad is computed from the input's shape in
+    /// the graph, so the file takes any height and width. The padding is a Gather of row and column indices rather than
+    /// Pad(mode=reflect), which ONNX Runtime refuses for a pad as long as the side; the indices of both kinds are made
+    /// and Where picks one, so nothing invalid is ever gathered.</summary>
     public string PaddedToMultiple(string x, int multiple, int scale, Func<string, string> body)
     {
         var shape = Node("Shape", [x], null);
         var hw = Node("Gather", [shape, Int64s("hw_axes", 2, 3)], null, OnnxAttribute.OfInt("axis", 0));
         var m = Int64s($"multiple_{multiple}", multiple);
         var pad = Node("Mod", [Node("Sub", [m, Node("Mod", [hw, m], null)], null), m], null);
-        // Pad's pads are [begin of each axis..., end of each axis...]: only the end of H and W grows.
-        var pads = Node("Concat", [Int64s("pads_before_hw", 0, 0, 0, 0, 0, 0), pad], null, OnnxAttribute.OfInt("axis", 0));
-        var padded = Node("Pad", [x, pads], null, OnnxAttribute.OfString("mode", "reflect"));
+        // Reflection when both pads are shorter than their sides (min(h - padH, w - padW) > 0), else replication.
+        var zero = Int64Scalar(0);
+        var reflect = Node("Greater", [Node("ReduceMin", [Node("Sub", [hw, pad], null)], null, OnnxAttribute.OfInt("keepdims", 0)), zero], null);
+        var padded = x;
+        for (int axis = 0; axis < 2; axis++)
+        {
+            var index = Int64Scalar(axis);
+            var n = Node("Gather", [hw, index], null, OnnxAttribute.OfInt("axis", 0));
+            var p = Node("Gather", [pad, index], null, OnnxAttribute.OfInt("axis", 0));
+            var one = Int64Scalar(1);
+            var k = Node("Range", [zero, p, one], null);                                         // 0 … p-1
+            var mirrored = Node("Sub", [Node("Sub", [n, Int64Scalar(2)], null), k], null);       // n-2-k
+            var edge = Node("Add", [Node("Mul", [k, zero], null), Node("Sub", [n, one], null)], null); // n-1, p times
+            var rows = Node("Concat", [Node("Range", [zero, n, one], null), Node("Where", [reflect, mirrored, edge], null)], null,
+                OnnxAttribute.OfInt("axis", 0));
+            padded = Node("Gather", [padded, rows], null, OnnxAttribute.OfInt("axis", 2 + axis));
+        }
         var y = body(padded);
         var end = scale == 1 ? hw : Node("Mul", [hw, Int64s($"scale_{scale}", scale)], null);
         return Node("Slice", [y, Int64s("crop_starts", 0, 0), end, Int64s("crop_axes", 2, 3)], null);
@@ -170,6 +187,16 @@ internal sealed class OnnxGraph
         var bytes = new byte[8 * values.Length];
         for (int i = 0; i < values.Length; i++) BinaryPrimitives.WriteInt64LittleEndian(bytes.AsSpan(8 * i), values[i]);
         return Initializer(name, [values.Length], Int64, bytes);
+    }
+
+    /// <summary>A 0-d int64 constant (shared).</summary>
+    string Int64Scalar(long value)
+    {
+        string name = $"int64_{value}";
+        if (_initializers.Any(i => i.Name == name)) return name;
+        var bytes = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(bytes, value);
+        return Initializer(name, [], Int64, bytes);
     }
 
     string Initializer(string name, long[] dims, int dataType, byte[] raw)

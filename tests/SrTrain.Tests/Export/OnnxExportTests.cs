@@ -90,6 +90,29 @@ public sealed class OnnxExportTests : IDisposable
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void RrdbNetX1AndX2_PadLikeUpscale_DownToOnePixelSides(int scale)
+    {
+        // upscale reflects to the unshuffle's multiple, and repeats the edge where a side is not longer than its pad.
+        var pth = SaveGenerator(_dir.File("net.pth"), GeneratorType.RRDBNet, scale);
+        var onnx = _dir.File("net.onnx");
+        var (code, log) = Run("export", "--model", pth, "-o", onnx);
+        Assert.True(code == CliApp.ExitOk, log);
+        using var session = Session(onnx);
+        using var upscaler = Upscaler.Load(pth, torch.CPU);
+        using var gen = new Generator(5);
+        foreach (var (w, h) in new[] { (1, 1), (2, 2), (3, 2), (2, 5), (5, 1), (3, 3), (6, 7) })
+        {
+            using var scope = torch.NewDisposeScope();
+            var x = torch.rand([1, 3, h, w], generator: gen);
+            double diff = MaxAbs(ExportHarness.Run(session, x, half: false), upscaler.Run(x));
+            _output.WriteLine($"RRDBNet x{scale} {w}x{h}: max |onnx - network| {diff:E2}");
+            Assert.True(diff <= Fp32Tolerance, $"{w}x{h}: {diff}");
+        }
+    }
+
+    [Theory]
     [InlineData(13)]
     [InlineData(18)]
     [InlineData(21)]
