@@ -59,8 +59,7 @@ public static class ExportCommand
             int ops = parse.GetValue(opset);
             if (fmt != ExportFormat.Onnx && parse.GetResult(opset) is { Implicit: false })
                 throw new SrTrainException($"--opset is for --format onnx, not {fmt.ToString().ToLowerInvariant()}");
-            if (ops is < ModelExporter.MinOpset or > ModelExporter.MaxOpset)
-                throw new SrTrainException($"--opset {ops}: SrTrain writes opsets {ModelExporter.MinOpset} to {ModelExporter.MaxOpset} (default {ModelExporter.DefaultOpset})");
+            ModelExporter.CheckOpset(ops);
             var resolved = ModelResolver.Resolve(given ?? runName, runs, ctx.Log);
             ctx.Log.Information("Model: {Model}", resolved.Description);
             outPath ??= ModelExporter.DefaultOutputName(resolved.WeightsPath, fmt, half);

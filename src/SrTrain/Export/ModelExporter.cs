@@ -28,6 +28,13 @@ public static class ModelExporter
     /// accepted.</summary>
     public const int DefaultOpset = OnnxExport.DefaultOpset, MinOpset = OnnxExport.MinOpset, MaxOpset = OnnxExport.MaxOpset;
 
+    /// <exception cref="SrTrainException"><paramref name="opset"/> is outside what SrTrain writes.</exception>
+    public static void CheckOpset(int opset)
+    {
+        if (opset is < MinOpset or > MaxOpset)
+            throw new SrTrainException($"--opset {opset}: SrTrain writes opsets {MinOpset} to {MaxOpset} (default {DefaultOpset})");
+    }
+
     /// <summary>The format a file name implies (.onnx, .safetensors, .pth/.pt), or null.</summary>
     public static ExportFormat? FormatOf(string path) => Path.GetExtension(path).ToLowerInvariant() switch
     {
@@ -69,8 +76,7 @@ public static class ModelExporter
     /// written; nothing is left under <paramref name="outputPath"/> then.</exception>
     public static GeneratorSpec Export(string weightsPath, ExportFormat format, string outputPath, bool half, int opset, ILogger log)
     {
-        if (format == ExportFormat.Onnx && opset is < OnnxExport.MinOpset or > OnnxExport.MaxOpset)
-            throw new SrTrainException($"--opset {opset}: SrTrain writes opsets {OnnxExport.MinOpset} to {OnnxExport.MaxOpset} (default {OnnxExport.DefaultOpset})");
+        if (format == ExportFormat.Onnx) CheckOpset(opset);
         using var scope = torch.NewDisposeScope();
         using var net = NetworkFactory.LoadGenerator(weightsPath, out var spec);
         log.Information("Model {Path}: {Arch} x{Scale}, {Feat} features, {Blocks} blocks", weightsPath, spec.Arch, spec.Scale, spec.NumFeat, spec.NumBlock);

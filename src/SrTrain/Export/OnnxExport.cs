@@ -18,8 +18,6 @@ internal static class OnnxExport
 
     public static void Write(Stream output, GeneratorSpec spec, IReadOnlyDictionary<string, Tensor> stateDict, bool half, int opset)
     {
-        if (opset is < MinOpset or > MaxOpset)
-            throw new SrTrainException($"--opset {opset}: SrTrain writes opsets {MinOpset} to {MaxOpset} (default {DefaultOpset})");
         var graph = new OnnxGraph(half);
         string result = spec.Arch switch
         {
