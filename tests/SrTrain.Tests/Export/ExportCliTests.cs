@@ -74,6 +74,14 @@ public sealed class ExportCliTests : IDisposable
         Assert.True(code == 0, output);
         Assert.NotEqual("old", File.ReadAllText(_dir.File("good.safetensors")));
         Assert.Empty(Directory.EnumerateFiles(_dir.Path, "*.tmp*"));
+
+        // A checkpoint folder (as `upscale --model` takes it): the file is named after the run and the step.
+        var checkpoint = _dir.File("runs", "photo", "checkpoints", "300");
+        Directory.CreateDirectory(checkpoint);
+        File.Copy(good, Path.Combine(checkpoint, "net_g_ema.pth"));
+        (code, output) = CliProcess.Run(_dir.Path, "export", "--model", checkpoint, "--format", "pth");
+        Assert.True(code == 0, output);
+        Assert.True(File.Exists(_dir.File("photo_300.pth")), output);
     }
 
     Dictionary<string, string> Snapshot() =>
