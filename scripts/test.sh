@@ -31,6 +31,16 @@ if [[ ! -x /usr/lib/wine/wine64 ]] && [[ " $* " != *" --fast "* ]]; then
     echo "run: sudo apt-get install wine64" >&2
   fi
 fi
+# The ONNX export tests check the exported files with the ONNX project's own checker (onnx.checker) when
+# /usr/bin/python3 can import onnx; they are skipped without it.
+if ! /usr/bin/python3 -c 'import onnx' >/dev/null 2>&1; then
+  echo "No python3-onnx: installing it (onnx.checker for the ONNX export tests)" >&2
+  if [[ $(id -u) -eq 0 ]]; then
+    (apt-get update -qq && apt-get install -y -qq python3-onnx) >&2 || echo "could not install python3-onnx" >&2
+  else
+    echo "run: sudo apt-get install python3-onnx" >&2
+  fi
+fi
 # CI runs as root, which mpirun refuses unless told.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 results="$(mktemp -d)"

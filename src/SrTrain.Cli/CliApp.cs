@@ -59,6 +59,7 @@ public static class CliApp
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(ResumeCommand.Build());
         root.Subcommands.Add(UpscaleCommand.Build());
+        root.Subcommands.Add(ExportCommand.Build());
         root.Subcommands.Add(ReportCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
