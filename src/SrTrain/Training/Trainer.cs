@@ -225,10 +225,10 @@ public sealed class Trainer
     void SaveCheckpointOnRoot(long step)
     {
         _checkpoints.Save(step, tmp => TrainingCheckpoint.Write(tmp, _p, new TrainingState(step, _nonfiniteInARow, _nonfiniteTotal), _c));
-        var deleted = _checkpoints.ApplyRetention(_c.Checkpoint.KeepLast, _c.Checkpoint.KeepEvery, protect: step);
-        if (deleted.Count > 0)
-            _log.Information("Removed checkpoint(s) {Steps} (checkpoint.keep_last {KeepLast}, keep_every {KeepEvery})",
-                string.Join(", ", deleted), _c.Checkpoint.KeepLast, _c.Checkpoint.KeepEvery);
+        // keep_last counts the checkpoints saved on schedule (and the final one): one that Ctrl+C saved between them
+        // is kept while it is the latest, and never pushes out a scheduled one. The store logs what it deletes.
+        _checkpoints.ApplyRetention(_c.Checkpoint.KeepLast, _c.Checkpoint.KeepEvery, protect: step,
+            counts: s => s % _c.Checkpoint.SaveFreq == 0 || s == _c.Train.TotalSteps);
     }
 
     public void Restore(string checkpointDir)

@@ -122,6 +122,14 @@ public static class TrainingLauncher
             run.Create();
             ctx.OpenLogFile(run.LogPath);
             run.WriteLineage(new Lineage(name, parent.Dir, from, translationalFrom ?? parent.ReadLineage()?.TranslationalFrom, DateTimeOffset.UtcNow));
+            // The parent's retention must never delete the checkpoint this branch starts from: a control branch at the
+            // same step, or a rerun of this one, needs it.
+            try { store.MarkKept(from, $"branch {run.Dir}"); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                ctx.Log.Warning("Could not mark checkpoint {Step} as kept in {Keep} ({Reason}): the parent's retention may delete it; add the line '{Step}' there by hand",
+                    from, Path.Combine(store.CheckpointsDir, CheckpointStore.KeepFileName), e.Message, from);
+            }
             ctx.Log.Information("Branching {Parent} at step {Step} into {Run}{Why}; the parent is left untouched", parent.Dir, from, run.Dir,
                 from != latest ? $" (its latest is {latest})" : lossesChanged ? " (losses changed)" : "");
         }
