@@ -50,7 +50,7 @@ public static class TrainingLauncher
         ctx.OpenLogFile(run.LogPath);
         run.WriteConfig(config);
         if (run.ReadLineage() == null)
-            run.WriteLineage(new Lineage(run.Name, null, null, null, DateTimeOffset.UtcNow));
+            run.WriteLineage(new Lineage(run.Name, null, null, TranslationalFrom(config), DateTimeOffset.UtcNow));
         return Execute(config, run, startFrom: null, startStep: 0, ctx, cancel, removeIfStartFails: created);
     }
 
@@ -89,7 +89,6 @@ public static class TrainingLauncher
             note => ctx.Log.Information("{Note}", note));
         var original = ConfigLoader.Bind(ConfigLoader.ReadYamlFile(parent.ConfigPath), parent.ConfigPath);
 
-        long? translationalFrom = null;
         if (request.Translational)
         {
             double w = request.TranslationalWeight ?? (config.Losses.Translational.Weight > 0 ? config.Losses.Translational.Weight : 1.0);
@@ -97,7 +96,6 @@ public static class TrainingLauncher
             {
                 Losses = config.Losses with { Translational = config.Losses.Translational with { Weight = w, StartStep = (int)from } },
             };
-            translationalFrom = from;
             ctx.Log.Information("Translational term on from step {Step} with weight {Weight} and shift {Shift}", from, w, config.Losses.Translational.Shift);
         }
         else if (request.TranslationalWeight != null)
@@ -121,7 +119,7 @@ public static class TrainingLauncher
                 throw new SrTrainException($"{run.Dir} already exists: resume it with `srtrain resume --run {run.Dir}`, or give the branch another --name");
             run.Create();
             ctx.OpenLogFile(run.LogPath);
-            run.WriteLineage(new Lineage(name, parent.Dir, from, translationalFrom ?? parent.ReadLineage()?.TranslationalFrom, DateTimeOffset.UtcNow));
+            run.WriteLineage(new Lineage(name, parent.Dir, from, TranslationalFrom(config), DateTimeOffset.UtcNow));
             // The parent's retention must never delete the checkpoint this branch starts from: a control branch at the
             // same step, or a rerun of this one, needs it.
             try { store.MarkKept(from, $"branch {run.Dir}"); }
@@ -142,6 +140,11 @@ public static class TrainingLauncher
         run.WriteConfig(config);
         return Execute(config, run, startFrom: store.PathFor(from), startStep: from, ctx, cancel, removeIfStartFails: branch);
     }
+
+    /// <summary>run.json's translational_from: the step the term starts in this run's config (the quickstart's 950, a
+    /// `--translational` branch's parent step), or null when the term is off.</summary>
+    static long? TranslationalFrom(SrTrainConfig config) =>
+        config.Losses.Translational.Weight > 0 ? config.Losses.Translational.StartStep : null;
 
     /// <summary>What rank 0 decided (run folder, checkpoint, step), for the other ranks.</summary>
     sealed record RankStart(string RunDir, string? StartFrom, long StartStep, bool Finished = false);

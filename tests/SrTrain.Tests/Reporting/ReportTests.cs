@@ -211,6 +211,28 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
     }
 
     [Fact]
+    public void Report_MarksWhereATermJoinsInsideARun_InThePlotsAndTheRunsTable()
+    {
+        var outDir = NewOutDir();
+        var result = RunReport.Write([_runs.Alpha, _runs.Beta, _runs.Branch], outDir, CPU);
+
+        // alpha and beta start the GAN at step 4: one shared grey line. The branch starts at 10, after the GAN's
+        // start, and its translational term starts at its branch line: nothing more to mark for it.
+        var mark = Assert.Single(MetricPlots.PhaseMarks(result.Data));
+        Assert.Equal(GanStart, mark.Step);
+        Assert.Equal($"GAN from {GanStart} (alpha, beta)", mark.Legend);
+        Assert.Equal([0, 1], mark.RunIndices);
+
+        var md = File.ReadAllText(result.MarkdownPath);
+        Assert.Contains("| terms joining |", md);
+        Assert.Contains($"| GAN from {GanStart} |", md);
+        Assert.Contains("densely dashed line marks where a term", md);
+
+        var one = RunReport.Write([_runs.Alpha], NewOutDir(), CPU);
+        Assert.Equal($"GAN from {GanStart}", Assert.Single(MetricPlots.PhaseMarks(one.Data)).Legend);
+    }
+
+    [Fact]
     public void Report_WritesDecodablePlotsGridAndMarkdown()
     {
         var outDir = NewOutDir();
