@@ -164,7 +164,7 @@ public sealed class Trainer
         };
         if (_p.OptD != null) values["lr_d"] = _lrD.At(done - 1);
         _metrics!.Write("train", done, values);
-        var lossText = string.Join(" ", losses.Where(kv => kv.Key.StartsWith("l_")).Select(kv => $"{kv.Key} {kv.Value:F4}"));
+        var lossText = string.Join(" ", losses.Where(kv => kv.Key.StartsWith("l_")).Select(kv => $"{kv.Key} {Evaluation.MetricFormat.Small(kv.Value)}"));
         _log.Information("Step {Step}/{Total} | {ItPerS:F2} it/s | ETA {Eta} | lr {Lr:E2} | {Losses}",
             done, _c.Train.TotalSteps, values["it_per_s"], progress.Eta(done), _lrG.At(done - 1), lossText);
     }

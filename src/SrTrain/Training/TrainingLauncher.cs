@@ -46,12 +46,14 @@ public static class TrainingLauncher
             }
             ctx.Log.Information("--auto-resume: {Run} exists without a checkpoint; starting it from step 0", run.Dir);
         }
+        // A failed start removes the run folder it made, and the runs folder too when it made that: nothing empty is left.
+        bool runsDirMade = !Directory.Exists(config.RunsDir);
         run.Create();
         ctx.OpenLogFile(run.LogPath);
         run.WriteConfig(config);
         if (run.ReadLineage() == null)
             run.WriteLineage(new Lineage(run.Name, null, null, TranslationalFrom(config), DateTimeOffset.UtcNow));
-        return Execute(config, run, startFrom: null, startStep: 0, ctx, cancel, removeIfStartFails: created);
+        return Execute(config, run, startFrom: null, startStep: 0, ctx, cancel, removeIfStartFails: created, removeRunsDirIfStartFails: runsDirMade);
     }
 
     public static TrainResult Resume(ResumeRequest request, LaunchContext ctx, CancellationToken cancel)
@@ -103,7 +105,8 @@ public static class TrainingLauncher
         ConfigValidator.Validate(config, request.Translational ? "--translational with " + parent.ConfigPath : parent.ConfigPath);
         ConfigPaths.Check(config, parent.ConfigPath);
         if (config.Train.TotalSteps <= from)
-            throw new SrTrainException($"{parent.Dir}: the checkpoint is at step {from} and train.total_steps is {config.Train.TotalSteps}: nothing left to train (raise train.total_steps with --config overrides.yaml)");
+            throw new SrTrainException($"{parent.Dir}: the checkpoint is at step {from} and train.total_steps is {config.Train.TotalSteps}: nothing left to train; " +
+                                       $"raise it, e.g. `srtrain resume --run {parent.Dir} --set train.total_steps={2 * from}`");
 
         bool lossesChanged = ConfigWriter.ToYaml(new SrTrainConfig { Losses = config.Losses }) != ConfigWriter.ToYaml(new SrTrainConfig { Losses = original.Losses });
         bool branch = from != latest || lossesChanged || request.Name != null;
@@ -169,7 +172,7 @@ public static class TrainingLauncher
     }
 
     static TrainResult Execute(SrTrainConfig config, RunFolder run, string? startFrom, long startStep, LaunchContext ctx, CancellationToken cancel,
-        bool removeIfStartFails = false)
+        bool removeIfStartFails = false, bool removeRunsDirIfStartFails = false)
     {
         var ranks = ctx.Ranks;
         TrainingParts parts;
@@ -188,7 +191,14 @@ public static class TrainingLauncher
         catch (Exception) when (removeIfStartFails && ranks.IsRoot)
         {
             // A run that never started leaves no folder behind: the rerun after the fix must not be refused.
-            try { Directory.Delete(run.Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try
+            {
+                Directory.Delete(run.Dir, recursive: true);
+                var runsDir = Path.GetDirectoryName(run.Dir)!;
+                if (removeRunsDirIfStartFails && !Directory.EnumerateFileSystemEntries(runsDir).Any()) Directory.Delete(runsDir);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
             throw;
         }
         using var partsScope = parts;
