@@ -40,6 +40,7 @@ public sealed class CheckpointStore
     private const string FromStageObserver = "SrTrain.CheckpointStore.StageObserver";
 
     private readonly ILogger _log;
+    private readonly HashSet<string> _warnedKeepLines = new(StringComparer.Ordinal);
     private readonly Action<string>? _onStage;
 
     /// <param name="checkpointsDir">The checkpoints folder.</param>
@@ -254,7 +255,7 @@ public sealed class CheckpointStore
             var first = end < 0 ? line : line[..end];
             if (TryParseStep(first, out var step))
                 kept.TryAdd(step, end < 0 ? "" : line[end..].Trim());
-            else
+            else if (_warnedKeepLines.Add(line))
                 _log.Warning("{Keep}: ignored the line '{Line:l}' (a line starts with the step to keep)", path, Truncate(line));
         }
         return kept;

@@ -153,6 +153,10 @@ public sealed class CheckpointStoreTests : IDisposable
         Assert.Contains("deletes checkpoint(s) 1, 5; keeps 2, 3, 4, 6; 2, 3, 4 marked in ", line);
         Assert.Contains("branch runs/x-from2-translational; control", line);
         Assert.True(stepOneExistedWhenLogged, "the line comes before the deletion");
+
+        store.Save(7, Writer(7));
+        Assert.Equal([6L], store.ApplyRetention(keepLast: 1, keepEvery: 0));
+        Assert.Single(sink.Warnings, w => w.Contains("'four'")); // once per run, not at every save
     }
 
     [Fact]
