@@ -19,7 +19,7 @@ public static class CommandLineProblems
         {
             // A misspelt command also leaves "Required command was not provided"; the misspelling is the news.
             var error = parse.Errors.FirstOrDefault(e => e.Message.StartsWith("Unrecognized", StringComparison.Ordinal)) ?? parse.Errors[0];
-            return $"{name}: {Rewrite(error.Message, command)}; see `{name} --help`";
+            return $"{name}: {Rewrite(error.Message, command, (error.SymbolResult as OptionResult)?.Option.Name)}; see `{name} --help`";
         }
 
         // Tokens after "--" are inputs whatever they look like (a file named "-x.png").
@@ -63,8 +63,18 @@ public static class CommandLineProblems
     }
 
     /// <summary>System.CommandLine's messages name .NET types ("as expected type 'System.Int32'"); users know numbers.</summary>
-    static string Rewrite(string message, Command command)
+    static string Rewrite(string message, Command command, string? option = null)
     {
+        // "Argument 'tif' not recognized. Must be one of:\n\t'auto'\n\t'png'…": one line, without tabs.
+        const string notAmong = " not recognized. Must be one of:";
+        int among = message.IndexOf(notAmong, StringComparison.Ordinal);
+        if (message.StartsWith("Argument '", StringComparison.Ordinal) && among > 0)
+        {
+            var value = message["Argument ".Length..among];
+            var choices = message[(among + notAmong.Length)..].Split(['\n', '\r', '\t', ' '], StringSplitOptions.RemoveEmptyEntries)
+                .Select(c => c.Trim('\'', '.'));
+            return $"{(option is null ? "" : option + " ")}{value} is not one of {string.Join(", ", choices)}";
+        }
         const string unrecognized = "Unrecognized command or argument '";
         if (message.StartsWith(unrecognized, StringComparison.Ordinal))
         {

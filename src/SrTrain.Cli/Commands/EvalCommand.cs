@@ -90,8 +90,8 @@ public static class EvalCommand
             var pairs = ValidationSet.LoadValidationSet(dataDir, parse.GetValue(lq)?.FullName, s, log: ctx.Log);
             try
             {
-                // One model keeps the method name "model"; several are named after what the user gave.
-                var labels = resolved.Length == 1 ? [EvalReport.ModelMethod] : Labels(given);
+                // Named after what the user gave (the run, run@step or file), one model as several; none given: the run used.
+                var labels = Labels(given.Length > 0 ? given : resolved.Select(r => r.WeightsPath).ToArray());
                 var models = upscalers.Select((u, i) => (labels[i], (Func<torch.Tensor, torch.Tensor>)u.Run)).ToList();
                 var report = EvalRunner.RunMany(pairs, models, new EvalOptions(s, border, k), vgg, device, ctx.Log, interrupt.Token);
                 Console.Out.Write(report.FormatTable());
@@ -115,8 +115,11 @@ public static class EvalCommand
             var trimmed = g.TrimEnd('/', '\\');
             var name = Path.GetFileName(trimmed);
             var parent = Path.GetFileName(Path.GetDirectoryName(trimmed) ?? "");
-            // runs/<name>/checkpoints/<step> → <name>@<step>; a weight file → its stem.
+            // runs/<name>/checkpoints/<step> (or a file in it) → <name>@<step>; a run folder → its name; a weight file → its stem.
             if (parent == "checkpoints") return $"{Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(trimmed)) ?? "")}@{name}";
+            var grandparent = Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(trimmed)) ?? "");
+            if (grandparent == "checkpoints" && File.Exists(trimmed))
+                return $"{Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(trimmed))) ?? "")}@{parent}";
             return File.Exists(trimmed) ? Path.GetFileNameWithoutExtension(trimmed) : name;
         }).ToArray();
         for (int i = 0; i < labels.Length; i++)

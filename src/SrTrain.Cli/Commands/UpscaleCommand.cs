@@ -21,7 +21,8 @@ public static class UpscaleCommand
         };
         var output = new Option<string?>("--output", "-o")
         {
-            Description = "Output folder (default: beside each input); for a single input file also an image file name",
+            Description = "Output folder (default: beside each input); for a single input file also an image file name " +
+                          "(its extension sets the format; refused with several inputs, a folder or a glob)",
         };
         var model = new Option<string?>("--model", "-m", "-n", "--model_name", "--model_path", "--model-path")
         {
@@ -40,7 +41,7 @@ public static class UpscaleCommand
         };
         var ext = new Option<string>("--ext")
         {
-            Description = "Output format: auto (the input's), png, jpg or webp",
+            Description = "Output format: auto (the input's), png, jpg or webp; an image with transparency is written as PNG where jpg is asked",
             DefaultValueFactory = _ => "auto",
         };
         ext.AcceptOnlyFromAmong("auto", "png", "jpg", "jpeg", "webp");
@@ -66,9 +67,10 @@ public static class UpscaleCommand
         var fp32 = new Option<bool>("--fp32") { Description = "Compute in float32 (the default; Real-ESRGAN's flag, accepted for its users)" };
         var cmd = new Command("upscale",
             "Upscale images with a trained model. Each output keeps its input's format, grey/colour, alpha and 16-bit depth and is " +
-            "named <stem>_x<scale>.<ext>. Exit code: 0 when every input was written; 2 when any input could not be read or " +
-            "written, or was skipped because its output exists (the other inputs are still processed), or on a usage error " +
-            "(e.g. the model cannot be found)")
+            "named <stem>_x<scale>.<ext>. An input whose output exists is skipped (unless --overwrite), so running a batch again " +
+            "upscales only the new images. Exit code: 0 when nothing failed (every input written or skipped, the last line " +
+            "counts both); 2 when any input could not be read or written (the other inputs are still processed), or on a " +
+            "usage error (e.g. the model cannot be found)")
         {
             inputs, input, output, model, outscale, suffix, ext, tile, overlap, overwrite, alpha, half, fp32, runsDir,
         };
@@ -82,6 +84,8 @@ public static class UpscaleCommand
             if (tileOverlap < 0) throw new SrTrainException($"--tile-overlap {tileOverlap}: must be 0 or more pixels");
             double? os = parse.GetValue(outscale);
             if (os is { } o && !(o > 0 && o <= 64)) throw new SrTrainException($"--outscale {o}: must be a positive factor (at most 64)");
+            var extension = parse.GetValue(ext) switch { "auto" => null, "jpeg" => "jpg", var e => e };
+            UpscalePlan.CheckOutput(all, parse.GetValue(output), extension);
             bool wantHalf = parse.GetValue(half);
             if (wantHalf && parse.GetValue(fp32)) throw new SrTrainException("--half and --fp32 contradict each other; give one");
             var resolved = ModelResolver.Resolve(parse.GetValue(model), TrainCommand.RunsDir(parse, runsDir), ctx.Log);
@@ -94,13 +98,12 @@ public static class UpscaleCommand
             }
             using var upscaler = Upscaler.Load(resolved.WeightsPath, device, ctx.Log, wantHalf);
             string scaleText = (os ?? upscaler.Scale).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
-            var naming = new OutputNaming(parse.GetValue(suffix) ?? $"x{scaleText}",
-                parse.GetValue(ext) switch { "auto" => null, "jpeg" => "jpg", var e => e });
+            var naming = new OutputNaming(parse.GetValue(suffix) ?? $"x{scaleText}", extension);
             var plan = UpscalePlan.Build(all, parse.GetValue(output), upscaler.Scale, naming);
             var options = new UpscaleOptions(tileSize, tileOverlap, parse.GetValue(overwrite),
                 parse.GetValue(alpha) == "bicubic" ? AlphaUpscale.Bicubic : AlphaUpscale.Generator, os);
             var summary = BatchUpscaler.Run(plan, upscaler.Run, upscaler.Scale, options, ctx.Log, interrupt.Token);
-            return summary.AllWritten ? CliApp.ExitOk : CliApp.ExitUserError;
+            return summary.NothingFailed ? CliApp.ExitOk : CliApp.ExitUserError;
         }));
         return cmd;
     }

@@ -230,9 +230,11 @@ public sealed record CheckpointConfig
 {
     /// <summary>Save every this many steps (the final step is always saved).</summary>
     public int SaveFreq { get; init; } = 5000;
-    /// <summary>Keep the newest K checkpoints ...</summary>
+    /// <summary>Keep the newest K checkpoints saved on schedule (every save_freq steps, and the final one; a Ctrl+C
+    /// checkpoint takes no place) ... </summary>
     public int KeepLast { get; init; } = 3;
-    /// <summary>... plus every checkpoint whose step is a multiple of this (0 = none).</summary>
+    /// <summary>... plus every checkpoint whose step is a multiple of this (0 = none), the latest, and the steps listed
+    /// in checkpoints/keep (branch points, or added by hand).</summary>
     public int KeepEvery { get; init; } = 0;
 }
 

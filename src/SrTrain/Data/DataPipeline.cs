@@ -25,7 +25,7 @@ public sealed class DataPipeline
         if (options.TranslationalShift > 0)
             _corners = TranslationalCrops.ComputeAll(options.FullPatchSize, options.Scale, options.TranslationalShift);
         logger.Information("Training data: {Count} image(s) from {HqDir}{Paired}, {Skipped} skipped; patch {FullPatchSize} at x{Scale}",
-            _catalog.Entries.Count, options.HqDir, options.LqDir == null ? " (LQ by bicubic downscaling)" : $" paired with {options.LqDir}",
+            _catalog.Entries.Count, options.HqDir, options.LqDir == null ? $" (LQ by bicubic downscaling{options.Degradations.Describe()})" : $" paired with {options.LqDir}{options.Degradations.Describe()}",
             _catalog.SkippedCount, options.FullPatchSize, options.Scale);
     }
 

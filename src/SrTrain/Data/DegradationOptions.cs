@@ -17,6 +17,19 @@ public sealed record DegradationOptions
     public int JpegQualityMin { get; init; } = DataPipelineOptions.ConfigDefaults.Datasets.Train.JpegRange[0];
     public int JpegQualityMax { get; init; } = DataPipelineOptions.ConfigDefaults.Datasets.Train.JpegRange[1];
 
+    /// <summary>What is added to LQ, for the start-up log: "" or ", then Gaussian noise σ 1–10 (p 0.5), then JPEG
+    /// quality 50–95 (p 0.3)".</summary>
+    public string Describe()
+    {
+        var ci = System.Globalization.CultureInfo.InvariantCulture;
+        var text = "";
+        if (NoiseProbability > 0)
+            text += string.Format(ci, ", then Gaussian noise σ {0:0.##}–{1:0.##} (p {2:0.##})", NoiseSigmaMin, NoiseSigmaMax, NoiseProbability);
+        if (JpegProbability > 0)
+            text += string.Format(ci, ", then JPEG quality {0}–{1} (p {2:0.##})", JpegQualityMin, JpegQualityMax, JpegProbability);
+        return text;
+    }
+
     internal void Validate()
     {
         if (NoiseProbability is < 0 or > 1) throw new SrTrainException($"noise probability {NoiseProbability}: must be in [0,1]");

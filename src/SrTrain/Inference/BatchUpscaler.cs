@@ -30,6 +30,7 @@ public static class BatchUpscaler
                 skipped++;
                 continue;
             }
+            if (job.Note != null) log.Warning("{Note}", job.Note);
             try
             {
                 var (inSize, seconds) = UpscaleOne(job, generator, scale, options, log, $"[{i + 1}/{plan.Jobs.Count}]");

@@ -24,13 +24,17 @@ public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<s
     /// </list>
     /// Results are named <c>&lt;stem&gt;_x&lt;scale&gt;&lt;ext&gt;</c> beside the input, or inside <paramref name="output"/>
     /// if given. A single input file with an <paramref name="output"/> that has an image extension and is not an
-    /// existing folder writes exactly that file.</summary>
+    /// existing folder writes exactly that file; such an <paramref name="output"/> with several inputs, a folder or a
+    /// glob, or with an <c>--ext</c> that names another format, is refused (<see cref="SrTrainException"/>) rather than
+    /// made a folder or written in a format its name does not say.
+    /// <para>An input with transparency gets a PNG where the named format is JPEG, which has no alpha (Real-ESRGAN
+    /// writes PNG for RGBA too); the job carries a note saying so. An exact JPEG file name for such an input is a
+    /// problem: dropping alpha would reveal whatever colour lies under the transparent areas.</para></summary>
     public static UpscalePlan Build(IReadOnlyList<string> inputs, string? output, int scale, OutputNaming? naming = null)
     {
         naming ??= new OutputNaming($"x{scale}");
         var problems = new List<string>();
         var files = new List<string>();
-        bool singleFile = inputs.Count == 1 && File.Exists(inputs[0]);
         foreach (var arg in inputs)
         {
             if (File.Exists(arg)) files.Add(arg);
@@ -50,7 +54,7 @@ public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<s
             else problems.Add($"{arg}: no such file or folder");
         }
 
-        bool toFile = singleFile && output != null && !Directory.Exists(output) && ImageExtensions.Contains(Path.GetExtension(output));
+        bool toFile = CheckOutput(inputs, output, naming.Extension);
         // Outputs are compared with every input, with links resolved: `upscale a.png a_x4.png --overwrite` must not
         // replace the input a_x4.png with a.png's result before reading it, and -o through a link to the input folder
         // must not replace an input either; on Windows `Foo_x4.png` is the output name `foo_x4.png` too. --overwrite only
@@ -63,6 +67,18 @@ public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<s
         foreach (var (file, input) in sources)
         {
             string name = naming.NameFor(file);
+            string? note = null;
+            if (IsJpeg(toFile ? output! : name) && HasAlpha(file))
+            {
+                if (toFile)
+                {
+                    problems.Add($"{file}: has transparency, which JPEG cannot store, so -o {output} would show the colour " +
+                                 $"under its transparent areas; name a .png output (e.g. -o {Path.ChangeExtension(output, "png")})");
+                    continue;
+                }
+                name = Path.ChangeExtension(name, ".png");
+                note = $"{file} has transparency, which JPEG cannot store: writing {name} as PNG instead (as Real-ESRGAN does)";
+            }
             string target = toFile ? output! : Path.Combine(output ?? Path.GetDirectoryName(Path.GetFullPath(file))!, name);
             string full = RealPath.Of(target);
             if (RealPath.Same(full, input))
@@ -76,13 +92,55 @@ public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<s
             else
             {
                 claimed[full] = input;
-                jobs.Add(new UpscaleJob(file, target));
+                jobs.Add(new UpscaleJob(file, target, note));
             }
         }
         return new UpscalePlan(jobs, problems);
     }
 
+    /// <summary>Whether <paramref name="output"/> names the one output file (see <see cref="Build"/>); refuses an image
+    /// file name with several inputs, a folder or a glob, or with an <paramref name="extension"/> (--ext) of another
+    /// format. Cheap: the command asks before it loads a model.</summary>
+    /// <exception cref="SrTrainException">The output and the inputs or --ext contradict each other.</exception>
+    public static bool CheckOutput(IReadOnlyList<string> inputs, string? output, string? extension)
+    {
+        bool namesFile = output != null && !Directory.Exists(output) && ImageExtensions.Contains(Path.GetExtension(output));
+        if (!namesFile) return false;
+        if (!(inputs.Count == 1 && File.Exists(inputs[0])))
+            throw new SrTrainException($"-o {output}: an image file name takes one input file, but the inputs are {Describe(inputs)}; " +
+                                       "give a folder for -o (an existing folder with that name is used as a folder)");
+        if (extension is { } wanted && !SameFormat(Path.GetExtension(output)!, "." + wanted))
+            throw new SrTrainException($"-o {output} and --ext {wanted} name different formats; name the file " +
+                                       $"{Path.ChangeExtension(output, wanted)}, or leave out --ext (the file name's extension sets the format)");
+        return true;
+    }
+
     static bool IsGlob(string s) => s.IndexOfAny(['*', '?']) >= 0;
+
+    static string Describe(IReadOnlyList<string> inputs) =>
+        inputs.Count > 1 ? $"{inputs.Count} arguments" : Directory.Exists(inputs[0]) ? $"the folder {inputs[0]}" : $"the pattern {inputs[0]}";
+
+    static bool IsJpeg(string path) => SameFormat(Path.GetExtension(path), ".jpg");
+
+    static bool SameFormat(string ext1, string ext2)
+    {
+        static string Canonical(string e) => e.ToLowerInvariant() switch { ".jpeg" => ".jpg", ".tiff" => ".tif", var x => x };
+        return Canonical(ext1) == Canonical(ext2);
+    }
+
+    /// <summary>Whether the file's header declares transparency; an unreadable file is left to fail with its own message
+    /// when it is upscaled.</summary>
+    static bool HasAlpha(string file)
+    {
+        try
+        {
+            return UpscaleImageIO.Identify(file).HasAlpha;
+        }
+        catch (Exception e) when (e is SrTrainException or IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
 
     static List<string> FolderImages(string dir, OutputNaming naming)
     {

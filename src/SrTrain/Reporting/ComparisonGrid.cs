@@ -12,14 +12,15 @@ namespace SrTrain.Reporting;
 
 /// <summary>The same validation crops side by side: LQ (nearest), bicubic, each run's latest EMA generator, HQ; per
 /// validation image three rows: the crop, its center zoomed ×<see cref="Zoom"/> (nearest, so single pixels show), and
-/// with two runs or more the difference of each run to the first, amplified ×<see cref="DiffGain"/>, so where an A/B
-/// changes the output is visible at a glance. The validation images and scale come from the first run's config.yml.</summary>
+/// with two runs or more the difference of each run to the first, dark on white, amplified so that the largest
+/// differences (the 99th percentile of that image's difference cells) are black: a fixed ×8 left the small differences
+/// of an A/B nearly invisible. The row names the gain used. The validation images and scale come from the first run's
+/// config.yml.</summary>
 public static class ComparisonGrid
 {
     public const int Zoom = 3;
-    public const double DiffGain = 8;
-    // Long-lived Scalars: a number passed where TorchSharp wants a Scalar would make a short-lived native object.
-    static readonly Scalar Gain = DiffGain.ToScalar();
+    /// <summary>The difference gain's bounds: at least ×1, at most ×255 (one 8-bit level then shows fully).</summary>
+    public const double MinDiffGain = 1, MaxDiffGain = 255;
     const int Gap = 4;
     const float FontSize = 13;
     const int LineHeight = 16;
@@ -72,16 +73,21 @@ public static class ComparisonGrid
         var rowNames = new List<string>();
         for (int i = 0; i < cells.Count; i++)
         {
+            // The image's name once, on its first row; the rows under it say what they show.
             allRows.Add(cells[i]);
             rowNames.Add(rows[i]);
             allRows.Add(cells[i].Select(ZoomCenter).ToList());
-            rowNames.Add($"{rows[i]}, center zoomed ×{Zoom}");
+            rowNames.Add($"center zoomed ×{Zoom}");
             if (runColumns >= 2)
             {
                 // Columns: LQ, bicubic, runs..., HQ. The first run is the reference: its own cell is blank.
                 var reference = cells[i][2];
-                allRows.Add(cells[i].Select((cell, c) => c > 2 && c < 2 + runColumns ? Difference(cell, reference) : Blank(cell)).ToList());
-                rowNames.Add($"{rows[i]}, difference to {columns[2]} ×{DiffGain:0}");
+                var diffs = cells[i].Select((cell, c) => c > 2 && c < 2 + runColumns ? Difference(cell, reference) : null).ToList();
+                double gain = Gain(diffs.OfType<Tensor>());
+                using var gainScalar = gain.ToScalar();
+                allRows.Add(diffs.Select((d, c) => d is null ? Blank(cells[i][c])
+                    : d.mul(gainScalar).clamp_(Scalars.Zero, Scalars.One).neg_().add_(Scalars.One, Scalars.One).expand(3, -1, -1).contiguous()).ToList());
+                rowNames.Add($"difference to {columns[2]} ×{gain:0} (white: the same, black: differs most)");
             }
         }
         Compose(allRows, columns, path);
@@ -139,11 +145,21 @@ public static class ComparisonGrid
         return nn.functional.interpolate(center, size: [h, w], mode: InterpolationMode.Nearest)[0];
     }
 
-    /// <summary>Mean absolute difference over the colour channels, amplified and shown grey (white = differs most).</summary>
-    static Tensor Difference(Tensor chw, Tensor reference)
+    /// <summary>Mean absolute difference over the colour channels, (1,h,w).</summary>
+    static Tensor Difference(Tensor chw, Tensor reference) =>
+        chw.add(reference, Scalars.MinusOne).abs().mean([0], keepdim: true);
+
+    /// <summary>The gain that makes the 99th percentile of the differences black, a whole number within
+    /// [<see cref="MinDiffGain"/>, <see cref="MaxDiffGain"/>].</summary>
+    static double Gain(IEnumerable<Tensor> diffs)
     {
-        var grey = chw.add(reference, Scalars.MinusOne).abs().mean([0], keepdim: true).mul(Gain).clamp(Scalars.Zero, Scalars.One);
-        return grey.expand(3, -1, -1).contiguous();
+        var all = diffs.Select(d => d.flatten()).ToList();
+        if (all.Count == 0) return MinDiffGain;
+        var values = torch.cat(all).to(ScalarType.Float64).data<double>().ToArray();
+        Array.Sort(values);
+        double p99 = values[(int)Math.Min(values.Length - 1, Math.Floor(0.99 * values.Length))];
+        if (p99 <= 0) return MaxDiffGain;
+        return Math.Clamp(Math.Floor(1 / p99), MinDiffGain, MaxDiffGain);
     }
 
     static Tensor Blank(Tensor like) => torch.ones(like.shape, dtype: ScalarType.Float32, device: CPU);

@@ -9,7 +9,8 @@ public static class MetricPlots
     static readonly IPalette Palette = new ScottPlot.Palettes.Category10();
 
     /// <summary>One validation metric over steps: a curve per run (a branch's curve starts at its parent's value at
-    /// the branch step, marked by a dotted vertical line), and the bicubic baseline dashed.</summary>
+    /// the branch step, marked by a dotted vertical line), where a term joins inside a run (densely dashed), and the
+    /// bicubic baseline dashed.</summary>
     public static void WriteValidationPlot(ReportData data, string metric, string path, int width, int height)
     {
         var plot = new Plot();
@@ -25,6 +26,7 @@ public static class MetricPlots
             line.MarkerSize = 6;
             AddBranchMark(plot, run, color);
         }
+        AddPhaseMarks(plot, data);
         foreach (var (value, runs) in data.Baselines(metric))
         {
             var h = plot.Add.HorizontalLine(value, 1.5f, Colors.Gray, LinePattern.Dashed);
@@ -53,6 +55,7 @@ public static class MetricPlots
             smooth.LegendText = run.Label;
             AddBranchMark(plot, run, color);
         }
+        AddPhaseMarks(plot, data);
         plot.Title($"{loss} (smoothing {smoothing:0.##}; raw values faint)");
         Finish(plot, path, width, height);
     }
@@ -64,6 +67,32 @@ public static class MetricPlots
         // Labelled in the legend: a label on the line itself would cover the axis ticks or the title.
         v.LegendText = $"{run.Label} branches at {run.ParentStep}";
     }
+
+    /// <summary>One densely dashed line per term start (<see cref="ReportRun.PhaseStarts"/>): in the run's colour when
+    /// one run has it, grey and naming the runs when several share it.</summary>
+    static void AddPhaseMarks(Plot plot, ReportData data)
+    {
+        foreach (var mark in PhaseMarks(data))
+        {
+            var color = mark.RunIndices.Count == 1 ? Palette.GetColor(mark.RunIndices[0]) : Colors.Gray;
+            var v = plot.Add.VerticalLine(mark.Step, 1.5f, color, LinePattern.DenselyDashed);
+            v.LegendText = mark.Legend;
+        }
+    }
+
+    /// <summary>The term starts to mark, shared marks merged: legend text "GAN from 800", with the runs named when the
+    /// report shows several.</summary>
+    internal static IReadOnlyList<(long Step, string Legend, IReadOnlyList<int> RunIndices)> PhaseMarks(ReportData data) =>
+        data.Runs.SelectMany((run, i) => run.PhaseStarts.Select(p => (p.Step, p.Term, Index: i)))
+            .GroupBy(p => (p.Step, p.Term))
+            .OrderBy(g => g.Key.Step)
+            .Select(g =>
+            {
+                var indices = g.Select(p => p.Index).Distinct().ToList();
+                var who = data.Runs.Count == 1 ? "" : $" ({string.Join(", ", indices.Select(i => data.Runs[i].Label))})";
+                return (g.Key.Step, $"{g.Key.Term} from {g.Key.Step}{who}", (IReadOnlyList<int>)indices);
+            })
+            .ToList();
 
     static void Finish(Plot plot, string path, int width, int height)
     {

@@ -49,6 +49,28 @@ public sealed class ReportRun
         catch (SrTrainException e) { return (null, e.Message); }
     }
 
+    /// <summary>Where a term joins inside this run (from its config.yml): GAN, perceptual or translational, each with
+    /// its start step, ascending. A start at or before the run's first step (0, or a branch's parent step) is no change
+    /// inside this run and is left out; a <c>--translational</c> branch's start is its branch line.</summary>
+    public IReadOnlyList<(long Step, string Term)> PhaseStarts
+    {
+        get
+        {
+            var l = Config?.Losses;
+            if (l is null) return [];
+            long first = ParentStep ?? 0;
+            var starts = new List<(long Step, string Term)>();
+            void Add(double weight, long start, string term)
+            {
+                if (weight > 0 && start > first) starts.Add((start, term));
+            }
+            Add(l.Gan.Weight, l.Gan.StartStep, "GAN");
+            Add(l.Perceptual.Weight, l.Perceptual.StartStep, "perceptual");
+            Add(l.Translational.Weight, l.Translational.StartStep, "translational");
+            return starts.OrderBy(s => s.Step).ToList();
+        }
+    }
+
     /// <summary>The run's own values of <paramref name="key"/> in records of <paramref name="kind"/>, in step order.
     /// A branch's series starts with the parent's value at the branch step (when the parent logged one there), since
     /// the branch's weights at that step are the parent's.</summary>

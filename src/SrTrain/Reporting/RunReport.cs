@@ -62,13 +62,14 @@ public static class RunReport
         var first = data.Runs[0].Label;
         sb.AppendLine("# Training report").AppendLine();
         var progress = data.Runs.Select(RunProgress.Of).ToList();
-        sb.AppendLine("| run | folder | branched from | at step | last step / train.total_steps |").AppendLine("| --- | --- | --- | --- | --- |");
+        sb.AppendLine("| run | folder | branched from | at step | terms joining | last step / train.total_steps |").AppendLine("| --- | --- | --- | --- | --- | --- |");
         for (int i = 0; i < data.Runs.Count; i++)
         {
             var r = data.Runs[i];
             var p = progress[i];
             sb.AppendLine($"| {Cell(r.Label)} | {Cell(Shown(r.Dir))} | {(r.IsBranch ? Cell(Shown(r.ParentDir!)) : "—")} | " +
                           $"{(r.IsBranch ? r.ParentStep!.Value.ToString(CultureInfo.InvariantCulture) : "—")} | " +
+                          $"{(r.PhaseStarts.Count == 0 ? "—" : string.Join(", ", r.PhaseStarts.Select(t => $"{t.Term} from {t.Step}")))} | " +
                           $"{p.LastStep?.ToString(CultureInfo.InvariantCulture) ?? "—"} / {p.TotalSteps?.ToString(CultureInfo.InvariantCulture) ?? "?"}" +
                           $"{(p.StoppedEarly ? " **stopped early**" : "")} |");
         }
@@ -77,7 +78,8 @@ public static class RunReport
 
         sb.AppendLine("## Validation metrics").AppendLine();
         sb.AppendLine($"Final = newest validation, best = the run's own best (step in brackets). Δ = the run minus {Cell(first)}, the first run given. " +
-                      "A branch's curve starts at its parent's value at the branch step (dotted line).").AppendLine();
+                      "A branch's curve starts at its parent's value at the branch step (dotted line); a densely dashed line marks " +
+                      "where a term (GAN, perceptual, translational) joins inside a run.").AppendLine();
         foreach (var metric in data.ValMetrics)
         {
             sb.AppendLine($"### {metric} ({(ReportData.HigherIsBetter(metric) ? "higher" : "lower")} is better)").AppendLine();

@@ -20,6 +20,9 @@ namespace SrTrain.Runs;
 public sealed class CheckpointStore
 {
     public const string LatestFileName = "latest";
+    /// <summary>Steps retention never deletes, one a line (<c>250  branch runs/x-from250</c>; text after the step and
+    /// lines starting with <c>#</c> are notes). A branch adds its parent step here; a user may add lines by hand.</summary>
+    public const string KeepFileName = "keep";
     private const string LatestTempFileName = "latest.tmp";
     private const string TempPrefix = ".tmp-";
     // A step folder moved aside while the same step is saved again; restorable if the new one never arrived.
@@ -38,6 +41,7 @@ public sealed class CheckpointStore
     private const string FromStageObserver = "SrTrain.CheckpointStore.StageObserver";
 
     private readonly ILogger _log;
+    private readonly HashSet<string> _warnedKeepLines = new(StringComparer.Ordinal);
     private readonly Action<string>? _onStage;
 
     /// <param name="checkpointsDir">The checkpoints folder.</param>
@@ -208,27 +212,105 @@ public sealed class CheckpointStore
             throw new SrTrainException($"checkpoint {step} is damaged: {problem}; {Advice(step)}");
     }
 
+    /// <summary>Marks checkpoint <paramref name="step"/> as one retention must never delete, with a note saying why
+    /// (e.g. the branch made from it): one line appended to <see cref="KeepFileName"/>. Safe while the run that owns
+    /// this folder is training: it only reads the file, at retention time.</summary>
+    public void MarkKept(long step, string note)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(step);
+        Directory.CreateDirectory(CheckpointsDir);
+        var path = Path.Combine(CheckpointsDir, KeepFileName);
+        var line = step.ToString(CultureInfo.InvariantCulture) + "  " + note.ReplaceLineEndings(" ") + "\n";
+        using (var stream = new FileStream(path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite))
+        {
+            var bytes = System.Text.Encoding.UTF8.GetBytes(line);
+            stream.Write(bytes);
+            stream.Flush(flushToDisk: true);
+        }
+        DurableFs.SyncDirectory(CheckpointsDir);
+    }
+
+    /// <summary>The steps <see cref="KeepFileName"/> marks, each with its note (the first one when marked twice). A line
+    /// that does not start with a step is reported once as a warning and ignored.</summary>
+    public IReadOnlyDictionary<long, string> KeptSteps()
+    {
+        var path = Path.Combine(CheckpointsDir, KeepFileName);
+        var kept = new Dictionary<long, string>();
+        if (!File.Exists(path))
+            return kept;
+        string[] lines;
+        try
+        {
+            lines = SharedRead.ReadLines(path).ToArray();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new SrTrainException($"{path}: cannot be read ({ex.Message}); retention deletes nothing until it can", ex);
+        }
+        foreach (var raw in lines)
+        {
+            var line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#'))
+                continue;
+            var end = line.IndexOfAny([' ', '\t']);
+            var first = end < 0 ? line : line[..end];
+            if (TryParseStep(first, out var step))
+                kept.TryAdd(step, end < 0 ? "" : line[end..].Trim());
+            else if (_warnedKeepLines.Add(line))
+                _log.Warning("{Keep}: ignored the line '{Line:l}' (a line starts with the step to keep)", path, Truncate(line));
+        }
+        return kept;
+    }
+
     /// <summary>
-    /// Deletes complete checkpoints except the newest <paramref name="keepLast"/>, every step that is a multiple of
-    /// <paramref name="keepEvery"/> (when &gt; 0), <paramref name="protect"/> and the one <see cref="LatestStep"/> names.
-    /// Returns the deleted steps, ascending. A folder is renamed out of the step namespace before it is deleted, so a
-    /// half-deleted one is never taken for a checkpoint.
+    /// Deletes complete checkpoints except the newest <paramref name="keepLast"/> of those <paramref name="counts"/>
+    /// accepts (default: all), every step that is a multiple of <paramref name="keepEvery"/> (when &gt; 0),
+    /// <paramref name="protect"/>, the steps marked in <see cref="KeepFileName"/> and the one <see cref="LatestStep"/>
+    /// names. Logs one line naming what it will delete before it deletes anything. Returns the deleted steps, ascending.
+    /// A folder is renamed out of the step namespace before it is deleted, so a half-deleted one is never taken for a
+    /// checkpoint.
     /// </summary>
-    public IReadOnlyList<long> ApplyRetention(int keepLast, int keepEvery, long? protect = null)
+    /// <param name="counts">Which checkpoints take one of the <paramref name="keepLast"/> places: the trainer passes
+    /// "saved on schedule", so a checkpoint made by Ctrl+C between two scheduled ones does not push out an older
+    /// scheduled one; it is kept while it is the latest, like any latest.</param>
+    public IReadOnlyList<long> ApplyRetention(int keepLast, int keepEvery, long? protect = null, Func<long, bool>? counts = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(keepLast);
         ArgumentOutOfRangeException.ThrowIfNegative(keepEvery);
         var steps = ListSteps();
-        var keep = new HashSet<long>(steps.Skip(Math.Max(0, steps.Count - keepLast)));
+        var counted = counts is null ? steps : steps.Where(counts).ToList();
+        var keep = new HashSet<long>(counted.Skip(Math.Max(0, counted.Count - keepLast)));
         if (keepEvery > 0)
             keep.UnionWith(steps.Where(s => s % keepEvery == 0));
         if (protect is { } p)
             keep.Add(p);
         if (LatestStep() is { } latest)
             keep.Add(latest);
+        var doomedSteps = steps.Where(s => !keep.Contains(s)).ToList();
+        if (doomedSteps.Count == 0)
+            return [];
+        IReadOnlyDictionary<long, string> marked;
+        try
+        {
+            marked = KeptSteps();
+        }
+        catch (SrTrainException ex)
+        {
+            _log.Warning("Retention skipped: {Reason}", ex.Message);
+            return [];
+        }
+        var spared = doomedSteps.Where(marked.ContainsKey).ToList();
+        doomedSteps.RemoveAll(marked.ContainsKey);
+        if (doomedSteps.Count == 0)
+            return [];
 
+        var keptText = string.Join(", ", steps.Where(s => !doomedSteps.Contains(s)));
+        var sparedText = spared.Count == 0 ? ""
+            : $"; {string.Join(", ", spared)} marked in {Path.Combine(CheckpointsDir, KeepFileName)} ({string.Join("; ", spared.Select(s => marked[s]).Where(n => n.Length > 0).Distinct())})";
+        _log.Information("Retention (checkpoint.keep_last {KeepLast}, keep_every {KeepEvery}) deletes checkpoint(s) {Steps:l}; keeps {Kept:l}{Spared:l}",
+            keepLast, keepEvery, string.Join(", ", doomedSteps), keptText, sparedText);
         var moved = new List<(long Step, string Path)>();
-        foreach (var step in steps.Where(s => !keep.Contains(s)))
+        foreach (var step in doomedSteps)
         {
             var doomed = Path.Combine(CheckpointsDir, $"{DeletingPrefix}{step}-{RandomSuffix()}");
             if (TryMoveDirectory(PathFor(step), doomed))
@@ -239,9 +321,7 @@ public sealed class CheckpointStore
         TrySyncDirectory(CheckpointsDir);
         foreach (var (_, path) in moved)
             TryDeleteDirectory(path);
-        var deleted = moved.Select(m => m.Step).ToList();
-        _log.Information("Retention deleted checkpoints {Steps}", deleted);
-        return deleted;
+        return moved.Select(m => m.Step).ToList();
     }
 
     /// <summary>Removes what interrupted saves and deletions left behind (<c>.tmp-*</c>, <c>.del-*</c>, <c>.old-*</c>,

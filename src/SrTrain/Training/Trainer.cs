@@ -47,7 +47,9 @@ public sealed class Trainer
     public long Run(long startStep, CancellationToken cancel)
     {
         long total = _c.Train.TotalSteps;
-        var progress = new ProgressMeter(startStep, total, PhaseStarts());
+        var phases = PhaseStarts();
+        var probe = _ranks.IsRoot ? ProbeCosts(phases.Keys, startStep) : null;
+        var progress = new ProgressMeter(startStep, total, phases, probeSeconds: probe);
         progress.Seed(RateHistory(startStep));
         var data = _p.Data;
         data.Start(startStep);
@@ -91,7 +93,7 @@ public sealed class Trainer
     }
 
     /// <summary>Steps at which a step's cost changes (the discriminator, VGG or the second pass join), named for the
-    /// ETA; a phase that has not run yet cannot be timed, and the ETA says so instead of guessing.</summary>
+    /// ETA, which estimates a phase that has not run yet from a start-up probe.</summary>
     Dictionary<long, string> PhaseStarts()
     {
         var l = _c.Losses;
@@ -104,6 +106,16 @@ public sealed class Trainer
         Add(l.Perceptual.Weight, l.Perceptual.StartStep, "perceptual");
         Add(l.Translational.Weight, l.Translational.StartStep, "translational");
         return starts;
+    }
+
+    /// <summary>The start-up probe of each phase's cost (<see cref="StepCostProbe"/>), when a phase is still to come.</summary>
+    IReadOnlyDictionary<long, double>? ProbeCosts(IEnumerable<long> phaseStarts, long startStep)
+    {
+        if (!phaseStarts.Any(s => s > startStep)) return null;
+        var probe = StepCostProbe.Measure(_c, _p, phaseStarts, _ranks.Size);
+        _log.Information("ETA probe (networks' passes per step, timed once): {Phases:l}",
+            string.Join(", ", probe.OrderBy(kv => kv.Key).Select(kv => $"{(kv.Key < 0 ? "from the start" : $"from step {kv.Key}")} {kv.Value:F3} s")));
+        return probe;
     }
 
     /// <summary>Steps per second this run (or, for a branch, its parent) logged before: after a resume the ETA knows
@@ -148,13 +160,13 @@ public sealed class Trainer
         var values = new Dictionary<string, double>(losses)
         {
             ["lr_g"] = _lrG.At(done - 1),
-            ["it_per_s"] = progress.ItersPerSecond,
+            ["it_per_s"] = progress.RateSinceLastReport(done),
         };
         if (_p.OptD != null) values["lr_d"] = _lrD.At(done - 1);
         _metrics!.Write("train", done, values);
-        var lossText = string.Join(" ", losses.Where(kv => kv.Key.StartsWith("l_")).Select(kv => $"{kv.Key} {kv.Value:F4}"));
+        var lossText = string.Join(" ", losses.Where(kv => kv.Key.StartsWith("l_")).Select(kv => $"{kv.Key} {Evaluation.MetricFormat.Small(kv.Value)}"));
         _log.Information("Step {Step}/{Total} | {ItPerS:F2} it/s | ETA {Eta} | lr {Lr:E2} | {Losses}",
-            done, _c.Train.TotalSteps, progress.ItersPerSecond, progress.Eta(done), _lrG.At(done - 1), lossText);
+            done, _c.Train.TotalSteps, values["it_per_s"], progress.Eta(done), _lrG.At(done - 1), lossText);
     }
 
     /// <summary>The loss means over the steps since the last log line and over all ranks (each rank saw its share of
@@ -225,10 +237,10 @@ public sealed class Trainer
     void SaveCheckpointOnRoot(long step)
     {
         _checkpoints.Save(step, tmp => TrainingCheckpoint.Write(tmp, _p, new TrainingState(step, _nonfiniteInARow, _nonfiniteTotal), _c));
-        var deleted = _checkpoints.ApplyRetention(_c.Checkpoint.KeepLast, _c.Checkpoint.KeepEvery, protect: step);
-        if (deleted.Count > 0)
-            _log.Information("Removed checkpoint(s) {Steps} (checkpoint.keep_last {KeepLast}, keep_every {KeepEvery})",
-                string.Join(", ", deleted), _c.Checkpoint.KeepLast, _c.Checkpoint.KeepEvery);
+        // keep_last counts the checkpoints saved on schedule (and the final one): one that Ctrl+C saved between them
+        // is kept while it is the latest, and never pushes out a scheduled one. The store logs what it deletes.
+        _checkpoints.ApplyRetention(_c.Checkpoint.KeepLast, _c.Checkpoint.KeepEvery, protect: step,
+            counts: s => s % _c.Checkpoint.SaveFreq == 0 || s == _c.Train.TotalSteps);
     }
 
     public void Restore(string checkpointDir)

@@ -46,12 +46,14 @@ public static class TrainingLauncher
             }
             ctx.Log.Information("--auto-resume: {Run} exists without a checkpoint; starting it from step 0", run.Dir);
         }
+        // A failed start removes the run folder it made, and the runs folder too when it made that: nothing empty is left.
+        bool runsDirMade = !Directory.Exists(config.RunsDir);
         run.Create();
         ctx.OpenLogFile(run.LogPath);
         run.WriteConfig(config);
         if (run.ReadLineage() == null)
-            run.WriteLineage(new Lineage(run.Name, null, null, null, DateTimeOffset.UtcNow));
-        return Execute(config, run, startFrom: null, startStep: 0, ctx, cancel, removeIfStartFails: created);
+            run.WriteLineage(new Lineage(run.Name, null, null, TranslationalFrom(config), DateTimeOffset.UtcNow));
+        return Execute(config, run, startFrom: null, startStep: 0, ctx, cancel, removeIfStartFails: created, removeRunsDirIfStartFails: runsDirMade);
     }
 
     public static TrainResult Resume(ResumeRequest request, LaunchContext ctx, CancellationToken cancel)
@@ -89,7 +91,6 @@ public static class TrainingLauncher
             note => ctx.Log.Information("{Note}", note));
         var original = ConfigLoader.Bind(ConfigLoader.ReadYamlFile(parent.ConfigPath), parent.ConfigPath);
 
-        long? translationalFrom = null;
         if (request.Translational)
         {
             double w = request.TranslationalWeight ?? (config.Losses.Translational.Weight > 0 ? config.Losses.Translational.Weight : 1.0);
@@ -97,7 +98,6 @@ public static class TrainingLauncher
             {
                 Losses = config.Losses with { Translational = config.Losses.Translational with { Weight = w, StartStep = (int)from } },
             };
-            translationalFrom = from;
             ctx.Log.Information("Translational term on from step {Step} with weight {Weight} and shift {Shift}", from, w, config.Losses.Translational.Shift);
         }
         else if (request.TranslationalWeight != null)
@@ -105,7 +105,8 @@ public static class TrainingLauncher
         ConfigValidator.Validate(config, request.Translational ? "--translational with " + parent.ConfigPath : parent.ConfigPath);
         ConfigPaths.Check(config, parent.ConfigPath);
         if (config.Train.TotalSteps <= from)
-            throw new SrTrainException($"{parent.Dir}: the checkpoint is at step {from} and train.total_steps is {config.Train.TotalSteps}: nothing left to train (raise train.total_steps with --config overrides.yaml)");
+            throw new SrTrainException($"{parent.Dir}: the checkpoint is at step {from} and train.total_steps is {config.Train.TotalSteps}: nothing left to train; " +
+                                       $"raise it, e.g. `srtrain resume --run {parent.Dir} --set train.total_steps={2 * from}`");
 
         bool lossesChanged = ConfigWriter.ToYaml(new SrTrainConfig { Losses = config.Losses }) != ConfigWriter.ToYaml(new SrTrainConfig { Losses = original.Losses });
         bool branch = from != latest || lossesChanged || request.Name != null;
@@ -121,7 +122,15 @@ public static class TrainingLauncher
                 throw new SrTrainException($"{run.Dir} already exists: resume it with `srtrain resume --run {run.Dir}`, or give the branch another --name");
             run.Create();
             ctx.OpenLogFile(run.LogPath);
-            run.WriteLineage(new Lineage(name, parent.Dir, from, translationalFrom ?? parent.ReadLineage()?.TranslationalFrom, DateTimeOffset.UtcNow));
+            run.WriteLineage(new Lineage(name, parent.Dir, from, TranslationalFrom(config), DateTimeOffset.UtcNow));
+            // The parent's retention must never delete the checkpoint this branch starts from: a control branch at the
+            // same step, or a rerun of this one, needs it.
+            try { store.MarkKept(from, $"branch {run.Dir}"); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                ctx.Log.Warning("Could not mark checkpoint {Step} as kept in {Keep} ({Reason}): the parent's retention may delete it; add the line '{Step}' there by hand",
+                    from, Path.Combine(store.CheckpointsDir, CheckpointStore.KeepFileName), e.Message, from);
+            }
             ctx.Log.Information("Branching {Parent} at step {Step} into {Run}{Why}; the parent is left untouched", parent.Dir, from, run.Dir,
                 from != latest ? $" (its latest is {latest})" : lossesChanged ? " (losses changed)" : "");
         }
@@ -134,6 +143,11 @@ public static class TrainingLauncher
         run.WriteConfig(config);
         return Execute(config, run, startFrom: store.PathFor(from), startStep: from, ctx, cancel, removeIfStartFails: branch);
     }
+
+    /// <summary>run.json's translational_from: the step the term starts in this run's config (the quickstart's 950, a
+    /// `--translational` branch's parent step), or null when the term is off.</summary>
+    static long? TranslationalFrom(SrTrainConfig config) =>
+        config.Losses.Translational.Weight > 0 ? config.Losses.Translational.StartStep : null;
 
     /// <summary>What rank 0 decided (run folder, checkpoint, step), for the other ranks.</summary>
     sealed record RankStart(string RunDir, string? StartFrom, long StartStep, bool Finished = false);
@@ -158,7 +172,7 @@ public static class TrainingLauncher
     }
 
     static TrainResult Execute(SrTrainConfig config, RunFolder run, string? startFrom, long startStep, LaunchContext ctx, CancellationToken cancel,
-        bool removeIfStartFails = false)
+        bool removeIfStartFails = false, bool removeRunsDirIfStartFails = false)
     {
         var ranks = ctx.Ranks;
         TrainingParts parts;
@@ -177,7 +191,14 @@ public static class TrainingLauncher
         catch (Exception) when (removeIfStartFails && ranks.IsRoot)
         {
             // A run that never started leaves no folder behind: the rerun after the fix must not be refused.
-            try { Directory.Delete(run.Dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+            try
+            {
+                Directory.Delete(run.Dir, recursive: true);
+                var runsDir = Path.GetDirectoryName(run.Dir)!;
+                if (removeRunsDirIfStartFails && !Directory.EnumerateFileSystemEntries(runsDir).Any()) Directory.Delete(runsDir);
+            }
+            catch (IOException) { }
+            catch (UnauthorizedAccessException) { }
             throw;
         }
         using var partsScope = parts;

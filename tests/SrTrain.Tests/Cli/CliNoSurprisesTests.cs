@@ -230,15 +230,17 @@ public class CliNoSurprisesTests
     }
 
     [Fact]
-    public void Eta_BeforeTheGanPhase_NamesItAsNotTimedYet()
+    public void Eta_BeforeTheGanPhase_EstimatesItFromTheStartupProbe_AndSaysApproximately()
     {
         using var t = new TrainingTestRun();
         var cfg = t.WriteConfig("eta", "val: {val_freq: 0}\nlogger: {print_freq: 5}\ncheckpoint: {save_freq: 10}\nlosses: {gan: {weight: 0.1, start_step: 15}}\n", totalSteps: 20);
         var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg);
         Assert.True(code == 0, output);
+        Assert.Contains("ETA probe (networks' passes per step, timed once): from the start ", output);
         var step10 = output.Split('\n').First(l => l.Contains("Step 10/20"));
-        Assert.Contains("(+ GAN phase from step 15, not timed yet)", step10);
-        Assert.DoesNotContain("not timed yet", output.Split('\n').First(l => l.Contains("Step 20/20")));
+        Assert.Contains("ETA ≈", step10);
+        Assert.DoesNotContain("not timed yet", output);
+        Assert.DoesNotContain("ETA ≈", output.Split('\n').First(l => l.Contains("Step 20/20")));
 
         // A branch from step 10 knows the GAN phase's cost from its parent's log.
         (code, output) = CliProcess.Run(t.Dir, "resume", "--run", Path.Combine(t.RunsDir, "eta"), "--from", "10", "--name", "eta-b");

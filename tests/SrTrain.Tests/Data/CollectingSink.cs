@@ -19,5 +19,10 @@ sealed class CollectingSink : ILogEventSink
         get { lock (_events) return _events.Where(e => e.Level == LogEventLevel.Warning).Select(e => e.RenderMessage()).ToList(); }
     }
 
+    public List<string> Messages
+    {
+        get { lock (_events) return _events.Select(e => e.RenderMessage()).ToList(); }
+    }
+
     public ILogger CreateLogger() => new LoggerConfiguration().MinimumLevel.Verbose().WriteTo.Sink(this).CreateLogger();
 }

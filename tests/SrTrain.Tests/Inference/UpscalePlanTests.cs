@@ -39,11 +39,16 @@ public sealed class UpscalePlanTests : IDisposable
     }
 
     [Fact]
-    public void OutputOption_IsAFileForOneInputFile_AndAFolderOtherwise()
+    public void OutputOption_IsAFileForOneInputFile_AFolderOtherwise_AndAnImageNameWithSeveralInputsIsRefused()
     {
         Touch("a.png", "b.png");
         Assert.Equal(P("out.png"), UpscalePlan.Build([P("a.png")], P("out.png"), 2).Jobs.Single().Output);
         Assert.Equal(P("o/a_x2.png"), UpscalePlan.Build([P("a.png")], P("o"), 2).Jobs.Single().Output);
+        var e = Assert.Throws<SrTrainException>(() => UpscalePlan.Build([P("a.png"), P("b.png")], P("out.png"), 2));
+        Assert.Contains("give a folder for -o", e.Message);
+        Assert.False(Directory.Exists(P("out.png")));
+        // A folder that already has that name is a folder.
+        Directory.CreateDirectory(P("out.png"));
         var two = UpscalePlan.Build([P("a.png"), P("b.png")], P("out.png"), 2);
         Assert.Equal(new[] { P("out.png/a_x2.png"), P("out.png/b_x2.png") }, two.Jobs.Select(j => j.Output));
     }

@@ -211,6 +211,28 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
     }
 
     [Fact]
+    public void Report_MarksWhereATermJoinsInsideARun_InThePlotsAndTheRunsTable()
+    {
+        var outDir = NewOutDir();
+        var result = RunReport.Write([_runs.Alpha, _runs.Beta, _runs.Branch], outDir, CPU);
+
+        // alpha and beta start the GAN at step 4: one shared grey line. The branch starts at 10, after the GAN's
+        // start, and its translational term starts at its branch line: nothing more to mark for it.
+        var mark = Assert.Single(MetricPlots.PhaseMarks(result.Data));
+        Assert.Equal(GanStart, mark.Step);
+        Assert.Equal($"GAN from {GanStart} (alpha, beta)", mark.Legend);
+        Assert.Equal([0, 1], mark.RunIndices);
+
+        var md = File.ReadAllText(result.MarkdownPath);
+        Assert.Contains("| terms joining |", md);
+        Assert.Contains($"| GAN from {GanStart} |", md);
+        Assert.Contains("densely dashed line marks where a term", md);
+
+        var one = RunReport.Write([_runs.Alpha], NewOutDir(), CPU);
+        Assert.Equal($"GAN from {GanStart}", Assert.Single(MetricPlots.PhaseMarks(one.Data)).Legend);
+    }
+
+    [Fact]
     public void Report_WritesDecodablePlotsGridAndMarkdown()
     {
         var outDir = NewOutDir();
@@ -230,7 +252,12 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
         // Grid: LQ, bicubic, three runs, HQ; the 96×96 validation image's LQ is 24 px (under the 48 px crop), so each
         // cell is the whole image and the last column is the HQ image itself, pixel for pixel.
         Assert.Equal(["LQ (nearest)", "bicubic", "alpha", "beta", "alpha-from10-translational", "HQ"], result.Grid.Columns);
-        Assert.Equal(["chelsea_val", "chelsea_val, center zoomed ×3", "chelsea_val, difference to alpha ×8"], result.Grid.Rows);
+        // The image's name once; the rows under it say what they show, the difference row with the gain it used.
+        Assert.Equal("chelsea_val", result.Grid.Rows[0]);
+        Assert.Equal("center zoomed ×3", result.Grid.Rows[1]);
+        var gainMatch = System.Text.RegularExpressions.Regex.Match(result.Grid.Rows[2], @"^difference to alpha ×(\d+) \(white: the same, black: differs most\)$");
+        Assert.True(gainMatch.Success, result.Grid.Rows[2]);
+        Assert.Equal(3, result.Grid.Rows.Count);
         using (var grid = Image.Load<Rgb24>(Path.Combine(outDir, "grid.png")))
         using (var hq = Image.Load<Rgb24>(_runs.ValImage))
         {
@@ -246,11 +273,19 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
                     // The zoom row repeats each pixel of the center 32×32 three times.
                     Assert.Equal(hq[32 + x / 3, 32 + y / 3], grid[x0 + x, header + 100 + y]);
                 }
-            // The difference row: the first run is the reference (blank), the others are grey levels.
+            // The difference row: the first run is the reference (blank), the others are grey levels, dark where they
+            // differ; amplified so the largest differences (1% of the pixels) are black, not a nearly black cell.
             int alphaX = 4 + 2 * (96 + 4), betaX = 4 + 3 * (96 + 4), diffY = header + 200;
             Assert.Equal(new Rgb24(255, 255, 255), grid[alphaX + 40, diffY + 40]);
             var d = grid[betaX + 40, diffY + 40];
             Assert.True(d.R == d.G && d.G == d.B, $"difference pixel {d} is not grey");
+            var levels = new List<int>();
+            for (int y = 0; y < 96; y++)
+                for (int x = 0; x < 96; x++)
+                    levels.Add(grid[betaX + x, diffY + y].R);
+            levels.Sort();
+            Assert.True(levels[levels.Count / 100] <= 2, $"the darkest 1% is at level {levels[levels.Count / 100]}, not black");
+            Assert.True(levels[levels.Count / 2] > 40, $"the median difference is at level {levels[levels.Count / 2]}: the map is nearly black");
             // The label strip has dark text pixels on white (needs a font under /usr/share/fonts: fonts-dejavu-core).
             int dark = 0;
             for (int y = 0; y < header; y++)

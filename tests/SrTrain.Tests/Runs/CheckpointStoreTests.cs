@@ -125,6 +125,54 @@ public sealed class CheckpointStoreTests : IDisposable
     }
 
     [Fact]
+    public void ApplyRetention_NeverDeletesAStepMarkedInTheKeepFile_ByABranchOrByHand()
+    {
+        var sink = new SrTrain.Tests.Data.CollectingSink();
+        bool stepOneExistedWhenLogged = false;
+        var log = new Serilog.LoggerConfiguration().WriteTo.Sink(sink)
+            .WriteTo.Sink(new ActionSink(e =>
+            {
+                if (e.RenderMessage().Contains("Retention")) stepOneExistedWhenLogged = Directory.Exists(Path.Combine(_dir, "1"));
+            }))
+            .CreateLogger();
+        var store = new CheckpointStore(_dir, log);
+        for (long step = 1; step <= 6; step++)
+            store.Save(step, Writer(step));
+        store.MarkKept(2, "branch runs/x-from2-translational");
+        // What a user adds by hand: a comment, a step with a note, a step alone, and a line that is no step.
+        File.AppendAllText(Path.Combine(_dir, CheckpointStore.KeepFileName), "# the control run starts here\n4 control\n3\nfour\n");
+
+        var deleted = store.ApplyRetention(keepLast: 1, keepEvery: 0);
+
+        Assert.Equal([1L, 5], deleted);
+        Assert.Equal([2L, 3, 4, 6], store.ListSteps());
+        Assert.Contains(sink.Warnings, w => w.Contains("'four'"));
+        // One line, before anything is deleted, that says what goes and what stays and why.
+        var retention = sink.Messages.Where(m => m.Contains("Retention")).ToList();
+        var line = Assert.Single(retention);
+        Assert.Contains("deletes checkpoint(s) 1, 5; keeps 2, 3, 4, 6; 2, 3, 4 marked in ", line);
+        Assert.Contains("branch runs/x-from2-translational; control", line);
+        Assert.True(stepOneExistedWhenLogged, "the line comes before the deletion");
+
+        store.Save(7, Writer(7));
+        Assert.Equal([6L], store.ApplyRetention(keepLast: 1, keepEvery: 0));
+        Assert.Single(sink.Warnings, w => w.Contains("'four'")); // once per run, not at every save
+    }
+
+    [Fact]
+    public void ApplyRetention_KeepLastCountsOnlyTheCheckpointsItIsToldTo_SoAnInterruptCheckpointTakesNoPlace()
+    {
+        var store = new CheckpointStore(_dir);
+        foreach (var step in new long[] { 10, 20, 25, 30 })
+            store.Save(step, Writer(step));
+        // 25 was saved by Ctrl+C; keep_last 2 counts the scheduled 10, 20, 30.
+        var deleted = store.ApplyRetention(keepLast: 2, keepEvery: 0, counts: s => s % 10 == 0);
+
+        Assert.Equal([10L, 25], deleted);
+        Assert.Equal([20L, 30], store.ListSteps());
+    }
+
+    [Fact]
     public void Save_WrapsIOException_AndLeavesEarlierCheckpointsAndLatestUnchanged_WhenTheWriterFails()
     {
         var store = new CheckpointStore(_dir);
@@ -372,5 +420,10 @@ public sealed class CheckpointStoreTests : IDisposable
         // And the store carries on saving normally.
         reopened.Save(400, Writer(400));
         Assert.Equal(400L, reopened.LatestStep());
+    }
+
+    sealed class ActionSink(Action<Serilog.Events.LogEvent> onEvent) : Serilog.Core.ILogEventSink
+    {
+        public void Emit(Serilog.Events.LogEvent logEvent) => onEvent(logEvent);
     }
 }

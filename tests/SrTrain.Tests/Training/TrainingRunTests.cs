@@ -104,7 +104,12 @@ public class TrainingRunTests
 
         var branch = t.Resume(parent.RunDir, from: 20, translational: true);
         Assert.Equal(Path.Combine(t.RunsDir, "base-from20-translational"), branch.RunDir);
-        Assert.Equal(before, HashTree(parent.RunDir));
+        // The parent's files are untouched; it only learns, in checkpoints/keep, that step 20 must never be deleted.
+        var after = HashTree(parent.RunDir);
+        var keep = Path.Combine("checkpoints", CheckpointStore.KeepFileName);
+        Assert.True(after.Remove(keep), "the branch marks its parent step in the parent's checkpoints/keep");
+        Assert.Equal(before, after);
+        Assert.Equal($"20  branch {branch.RunDir}\n", File.ReadAllText(Path.Combine(parent.RunDir, keep)));
 
         var lineage = new RunFolder(branch.RunDir).ReadLineage()!;
         Assert.Equal(parent.RunDir, lineage.ParentRun);
@@ -116,6 +121,34 @@ public class TrainingRunTests
         var branchConfig = ConfigLoader.LoadFile(Path.Combine(branch.RunDir, "config.yml"));
         Assert.Equal(20, branchConfig.Losses.Translational.StartStep);
         Assert.Equal(1.0, branchConfig.Losses.Translational.Weight);
+    }
+
+    [Fact]
+    public void ACtrlCCheckpoint_TakesNoKeepLastPlace_FromTheScheduledOnes()
+    {
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("interrupted", "val: {val_freq: 0}\ncheckpoint: {save_freq: 10, keep_last: 2}\nlogger: {print_freq: 5}\n", totalSteps: 40);
+        // Ctrl+C right after step 25 is logged: the loop saves checkpoint 25 and stops.
+        using var cancel = new CancellationTokenSource();
+        var log = new Serilog.LoggerConfiguration().WriteTo.Sink(new CancelOn("Step 25/", cancel)).CreateLogger();
+        var first = TrainingLauncher.Train(new TrainRequest(cfg, null, false), new LaunchContext("cpu", 2, log, _ => { }), cancel.Token);
+        Assert.True(first.Interrupted);
+        Assert.Equal(25, first.FinalStep);
+        var store = new CheckpointStore(Path.Combine(first.RunDir, "checkpoints"));
+        Assert.Equal([10L, 20, 25], store.ListSteps());
+
+        var second = t.Resume(first.RunDir);
+        Assert.Equal(40, second.FinalStep);
+        // keep_last 2 keeps the two newest scheduled checkpoints; 25 went once it was no longer the latest.
+        Assert.Equal([30L, 40], store.ListSteps());
+    }
+
+    sealed class CancelOn(string text, CancellationTokenSource cancel) : Serilog.Core.ILogEventSink
+    {
+        public void Emit(Serilog.Events.LogEvent e)
+        {
+            if (e.RenderMessage().Contains(text)) cancel.Cancel();
+        }
     }
 
     [Fact]
