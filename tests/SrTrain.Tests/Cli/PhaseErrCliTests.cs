@@ -35,6 +35,8 @@ public sealed class PhaseErrCliTests : IDisposable
         Assert.True(code == CliApp.ExitOk, log);
         _output.WriteLine(log);
 
+        // The printed table keeps the long names apart.
+        Assert.Contains("  shift_err  shift_err_interior  phase_err", log);
         var lines = File.ReadAllLines(_dir.File("eval.csv"));
         var header = lines[0].Split(',');
         Assert.Equal(["image", "method", "psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb", "shift_err", "shift_err_interior", "phase_err"], header);
