@@ -13,8 +13,8 @@ static class CraftedGenerators
 
     /// <summary>The pattern's value at output pixel (y, x): amplitude · cos(π(y + x)/2), i.e. 1, 0, −1, 0 along either
     /// axis (period 4 = the scale). Shifted by d pixels along one axis it changes by amplitude · 1 on average, for
-    /// every d = 1, 2, 3 (|cos(π(t+d)/2) − cos(πt/2)| over t is 1, 0, 1, 0 → … mean 1 for d = 1, 3; 2, 0, 2, 0 for
-    /// d = 2), which is the independent number phase_err is checked against.</summary>
+    /// every d = 1, 2, 3: over t = 0…3, |cos(π(t+d)/2) − cos(πt/2)| is 1, 1, 1, 1 for d = 1 and 3, and 2, 0, 2, 0 for
+    /// d = 2. That is the independent number phase_err is checked against.</summary>
     public static float Pattern(int y, int x, float amplitude) => amplitude * (float)Math.Round(Math.Cos(Math.PI * ((y + x) % 4) / 2));
 
     /// <summary>SRVGGNetCompact x4 (16 features, 4 body convs, as the bundled quickstart model) with every weight
