@@ -61,6 +61,10 @@ public static class ConfigValidator
             Require(d.GtSize - c.Scale * l.Translational.Shift > 0, "losses.translational.shift",
                 $"{l.Translational.Shift} is too large for gt_size {d.GtSize} at x{c.Scale}: the four corner crops must share a region " +
                 $"(need scale·shift < gt_size, i.e. shift below {(d.GtSize + c.Scale - 1) / c.Scale})");
+            Require(l.Translational.Views != TranslationalViews.SubPixel || string.IsNullOrWhiteSpace(d.DatarootLq), "losses.translational.views",
+                "SubPixel makes each view's LQ from its own HQ crop, which paired data (datasets.train.dataroot_lq) cannot: use Corners or Free, or drop dataroot_lq");
+            Require(l.Translational.Views != TranslationalViews.SubPixel || c.Scale >= 2, "losses.translational.views",
+                $"SubPixel needs scale 2 or more (x{c.Scale} has no sub-pixel offsets)");
         }
         Require(l.Pixel.Weight + l.Perceptual.Weight + l.Gan.Weight + l.Translational.Weight > 0, "losses", "all weights are 0: nothing to train");
 

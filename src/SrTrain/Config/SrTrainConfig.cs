@@ -168,7 +168,17 @@ public sealed record TranslationalLossConfig
     public int Shift { get; init; } = 8;
     /// <summary>Stop gradients through the second pass (by default both passes get gradients).</summary>
     public bool DetachSecond { get; init; } = false;
+    /// <summary>Which two views of the patch are compared. Corners: two of its four corners (offsets 0 or scale·shift
+    /// HQ px, one pair per batch). Free: any two LQ-pixel offsets in [0, shift] per axis, drawn per sample. SubPixel:
+    /// any two HQ-pixel offsets in [0, scale·shift] per axis whose difference is not a multiple of scale on at least
+    /// one axis, drawn per sample, each view's LQ made from its own HQ crop (bicubic, then the same degradation draws);
+    /// needs LQ made on the fly (no datasets.train.dataroot_lq). All compare the patch's central
+    /// (gt_size − scale·shift)² region.</summary>
+    public TranslationalViews Views { get; init; } = TranslationalViews.Corners;
 }
+
+/// <summary>The views the translational term compares (losses.translational.views).</summary>
+public enum TranslationalViews { Corners, Free, SubPixel }
 
 public enum SchedulerType { Constant, MultiStep, Cosine }
 

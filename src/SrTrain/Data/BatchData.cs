@@ -12,6 +12,8 @@ internal sealed class BatchData
     public required RgbImage[] Hq { get; init; }
     /// <summary>While the translational term is active: the second corner's LQ and the crops of both corners.</summary>
     public (RgbImage[] Lq, CornerCrop MainCrop, CornerCrop Crop)? Second { get; init; }
+    /// <summary>While the term is active with free or sub-pixel views: the second views' LQ and each sample's regions.</summary>
+    public (RgbImage[] Lq, Region[] Main, Region[] Second)? SampleViews { get; init; }
     public required SampleInfo[] Samples { get; init; }
 
     public TrainingBatch ToBatch() => new()
@@ -19,7 +21,8 @@ internal sealed class BatchData
         Step = Step,
         Lq = Stack(Lq),
         Hq = Stack(Hq),
-        SecondView = Second is var (lq2, main, crop) ? new SecondView(Stack(lq2), main, crop) : null,
+        SecondView = Second is var (lq2, main, crop) ? new SecondView(Stack(lq2), main, crop)
+            : SampleViews is var (lqs, mains, seconds) ? new SecondView(Stack(lqs), mains, seconds) : null,
         Samples = Samples,
     };
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using Serilog;
 using Serilog.Core;
+using SrTrain.Config;
 using SrTrain.Translational;
 
 namespace SrTrain.Data;
@@ -14,6 +15,7 @@ public sealed class DataPipeline
     readonly ImageCatalog _catalog;
     readonly ConcurrentDictionary<ImageEntry, Lazy<LoadedImage>>? _cache;
     readonly CornerCrop[]? _corners;
+    readonly OffsetViews? _offsetViews;
 
     public DataPipeline(DataPipelineOptions options, ILogger? log = null)
     {
@@ -22,8 +24,10 @@ public sealed class DataPipeline
         var logger = log ?? Logger.None;
         _catalog = ImageCatalog.Scan(options.HqDir, options.LqDir, options.Scale, options.FullPatchSize, options.PadSmall, options.MaxImagePixels, logger);
         if (options.CacheImages) _cache = new ConcurrentDictionary<ImageEntry, Lazy<LoadedImage>>();
-        if (options.TranslationalShift > 0)
+        if (options.TranslationalShift > 0 && options.TranslationalViews == TranslationalViews.Corners)
             _corners = TranslationalCrops.ComputeAll(options.FullPatchSize, options.Scale, options.TranslationalShift);
+        else if (options.TranslationalShift > 0)
+            _offsetViews = new OffsetViews(options.TranslationalViews, options.FullPatchSize, options.Scale, options.TranslationalShift);
         logger.Information("Training data: {Count} image(s) from {HqDir}{Paired}, {Skipped} skipped; patch {FullPatchSize} at x{Scale}",
             _catalog.Entries.Count, options.HqDir, options.LqDir == null ? $" (LQ by bicubic downscaling{options.Degradations.Describe()})" : $" paired with {options.LqDir}{options.Degradations.Describe()}",
             _catalog.SkippedCount, options.FullPatchSize, options.Scale);
@@ -54,12 +58,21 @@ public sealed class DataPipeline
         (CornerCrop Main, CornerCrop Second)? pair = _corners == null ? null : TranslationalCrops.PickPair(_corners, o.Seed, step);
         var lq = new RgbImage[b];
         var hq = new RgbImage[b];
-        var lq2 = new RgbImage[pair == null ? 0 : b];
+        var lq2 = new RgbImage[pair == null && _offsetViews == null ? 0 : b];
+        var regions = _offsetViews == null ? null : new (Region Main, Region Second)[b];
         var infos = new SampleInfo[b];
         for (int i = 0; i < b; i++)
         {
-            var (fullLq, fullHq, info) = MakeSample(SampleRandom.For(o.Seed, step, first + i));
+            var rng = SampleRandom.For(o.Seed, step, first + i);
+            var (fullLq, fullHq, info) = MakeSample(rng);
             infos[i] = info;
+            if (_offsetViews != null)
+            {
+                // Free and sub-pixel views: per-sample offsets, drawn after the sample's other draws.
+                (lq[i], hq[i], lq2[i], regions![i].Main, regions[i].Second) =
+                    _offsetViews.Cut(fullLq, fullHq, rng, (image, r) => Degradations.Apply(image, o.Degradations, r));
+                continue;
+            }
             if (pair is not var (main, second)) { lq[i] = fullLq; hq[i] = fullHq; continue; }
             lq[i] = fullLq.Crop(main.LqTop, main.LqLeft, main.LqSize, main.LqSize);
             hq[i] = fullHq.Crop(main.HqTop, main.HqLeft, main.HqSize, main.HqSize);
@@ -72,6 +85,7 @@ public sealed class DataPipeline
             Hq = hq,
             Samples = infos,
             Second = pair is var (m, s) ? (lq2, m, s) : null,
+            SampleViews = regions == null ? null : (lq2, regions.Select(r => r.Main).ToArray(), regions.Select(r => r.Second).ToArray()),
         };
     }
 

@@ -62,6 +62,10 @@ public sealed record DataPipelineOptions
     /// second corner crop (see <see cref="TranslationalCrops"/>).</summary>
     public int TranslationalShift { get; init; }
 
+    /// <summary>Which two views the second crop is (with TranslationalShift > 0): corners by default, or free or
+    /// sub-pixel offsets per sample (see <see cref="OffsetViews"/>).</summary>
+    public TranslationalViews TranslationalViews { get; init; } = TranslationalViews.Corners;
+
     /// <summary>The part of each global batch this process makes (data-parallel training); the whole batch by default.</summary>
     public BatchShard Shard { get; init; } = BatchShard.Whole;
 
@@ -77,6 +81,8 @@ public sealed record DataPipelineOptions
         if (MaxImagePixels < 1) throw new SrTrainException($"max image pixels {MaxImagePixels}: must be positive");
         if (TranslationalShift < 0) throw new SrTrainException($"translational shift {TranslationalShift}: must be 0 (off) or positive");
         if (TranslationalShift > 0) TranslationalCrops.Validate(FullPatchSize, Scale, TranslationalShift);
+        if (TranslationalShift > 0 && TranslationalViews == TranslationalViews.SubPixel && LqDir != null)
+            throw new SrTrainException("losses.translational.views SubPixel: makes each view's LQ from its own HQ crop, which paired data (an LQ folder) cannot");
         Degradations.Validate();
     }
 }

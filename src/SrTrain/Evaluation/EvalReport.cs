@@ -18,15 +18,17 @@ public sealed record EvalReport(EvalOptions Options, IReadOnlyList<string> Metri
     {
         int nameWidth = Math.Max(5, Rows.Select(r => r.Image.Length).DefaultIfEmpty(0).Max());
         int methodWidth = Math.Max(7, Rows.Select(r => r.Method.Length).DefaultIfEmpty(0).Max());
+        // Each column as wide as its name (shift_err_interior is 18 characters) with two spaces before it.
+        var widths = MetricNames.Select(m => Math.Max(10, m.Length + 2)).ToList();
         var sb = new StringBuilder();
         sb.Append("image".PadRight(nameWidth)).Append("  ").Append("method".PadRight(methodWidth));
-        foreach (var m in MetricNames) sb.Append(m.PadLeft(10));
+        for (int i = 0; i < MetricNames.Count; i++) sb.Append(MetricNames[i].PadLeft(widths[i]));
         sb.AppendLine();
         foreach (var row in Rows.Concat(Means))
         {
-            if (row.Image == "mean" && row.Method == Means[0].Method) sb.AppendLine(new string('-', nameWidth + 2 + methodWidth + 10 * MetricNames.Count));
+            if (row.Image == "mean" && row.Method == Means[0].Method) sb.AppendLine(new string('-', nameWidth + 2 + methodWidth + widths.Sum()));
             sb.Append(row.Image.PadRight(nameWidth)).Append("  ").Append(row.Method.PadRight(methodWidth));
-            foreach (var m in MetricNames) sb.Append(Format(m, row.Metrics[m]).PadLeft(10));
+            for (int i = 0; i < MetricNames.Count; i++) sb.Append(Format(MetricNames[i], row.Metrics[MetricNames[i]]).PadLeft(widths[i]));
             sb.AppendLine();
         }
         return sb.ToString();

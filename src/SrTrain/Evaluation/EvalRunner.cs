@@ -8,8 +8,8 @@ using static TorchSharp.torch;
 namespace SrTrain.Evaluation;
 
 /// <summary>Measures a generator on HQ/LQ pairs with the metrics of validation during training (PSNR/SSIM on Y with
-/// the border cropped and on RGB, as BasicSR computes them; the VGG-16 perceptual distance when weights are given; the
-/// shift-consistency error), beside plain bicubic upscaling of the same LQ images. Bicubic is MATLAB's imresize (as
+/// the border cropped and on RGB with no crop, as BasicSR computes them; the VGG-16 perceptual distance when weights are
+/// given; the shift-consistency error, its interior part and the phase error, see <see cref="ImageMetrics"/>), beside plain bicubic upscaling of the same LQ images. Bicubic is MATLAB's imresize (as
 /// the LQ images are made), and both outputs are rounded to 8 bits before measuring, as BasicSR does.</summary>
 public static class EvalRunner
 {
@@ -29,7 +29,7 @@ public static class EvalRunner
         if (pairs.Count == 0) throw new SrTrainException("nothing to evaluate: no image pairs");
         var names = new List<string> { "psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb" };
         if (vgg != null) names.Add("vgg_dist");
-        names.Add("shift_err");
+        names.AddRange(["shift_err", "shift_err_interior", "phase_err"]);
         var methods = new List<(string Name, Func<Tensor, Tensor> Upscale)>();
         foreach (var (name, model) in models) methods.Add((name, lq => model(lq).clamp(Scalars.Zero, Scalars.One)));
         methods.Add((EvalReport.BicubicMethod, lq => MatlabResize.Resize(lq, options.Scale).clamp(Scalars.Zero, Scalars.One)));

@@ -11,7 +11,7 @@ public sealed class ReportData
     public const string TrainKind = "train";
 
     /// <summary>Validation metrics in the order the report shows them.</summary>
-    public static readonly IReadOnlyList<string> ValMetricOrder = ["psnr_y", "ssim_y", "vgg_dist", "shift_err", "psnr_rgb", "ssim_rgb"];
+    public static readonly IReadOnlyList<string> ValMetricOrder = ["psnr_y", "ssim_y", "vgg_dist", "shift_err", "shift_err_interior", "phase_err", "psnr_rgb", "ssim_rgb"];
     /// <summary>Training losses in the order the report shows them.</summary>
     public static readonly IReadOnlyList<string> LossOrder = ["l_g_pix", "l_g_gan", "l_g_trans", "l_g_percep", "l_d", "l_g_total"];
 

@@ -60,7 +60,7 @@ public sealed class PipelineTrainingData : ITrainingData
         if (t.Enabled)
             _corners = new Lazy<DataPipeline>(() =>
             {
-                var corners = new DataPipeline(options with { TranslationalShift = t.Shift }, log);
+                var corners = new DataPipeline(options with { TranslationalShift = t.Shift, TranslationalViews = t.Views }, log);
                 // The corner patches are larger than gt_size, so images between the two sizes leave the training set.
                 if (corners.ImageCount < _plain.ImageCount)
                     log.Warning("The translational term needs patches of {Size} px (gt_size {Gt} + scale·shift): {Dropped} of {Total} training " +

@@ -92,7 +92,7 @@ public sealed class SrganStep
             terms.Add(("l_g_gan", GanLoss.Generator(_losses.Gan.Type, fakeLogits, realLogits).mul(_wGan)));
         }
         if (second is var (fake2, view))
-            terms.Add(("l_g_trans", TranslationalLoss.Compute(fake, view.MainRegion, fake2, view.Region).mul(_wTrans)));
+            terms.Add(("l_g_trans", TranslationalLoss.Compute(fake, fake2, view).mul(_wTrans)));
         var lossG = terms.Count == 0 ? zeros(1, device: fake.device).squeeze() : terms[0].Value;
         for (int i = 1; i < terms.Count; i++) lossG = TensorOps.Add(lossG, terms[i].Value);
         terms.Add(("l_g_total", lossG));

@@ -116,7 +116,7 @@ public static class TrainingSetup
         if (l.Pixel.Weight > 0) parts.Add($"pixel {l.Pixel.Criterion} ×{l.Pixel.Weight} from {l.Pixel.StartStep}");
         if (l.Perceptual.Weight > 0) parts.Add($"perceptual ×{l.Perceptual.Weight} from {l.Perceptual.StartStep}");
         if (l.Gan.Weight > 0) parts.Add($"GAN {l.Gan.Type} ×{l.Gan.Weight} from {l.Gan.StartStep}");
-        if (l.Translational.Weight > 0) parts.Add($"translational ×{l.Translational.Weight} (shift {l.Translational.Shift}) from {l.Translational.StartStep}");
+        if (l.Translational.Weight > 0) parts.Add($"translational ×{l.Translational.Weight} (shift {l.Translational.Shift}, {l.Translational.Views} views) from {l.Translational.StartStep}");
         return string.Join(", ", parts);
     }
 }

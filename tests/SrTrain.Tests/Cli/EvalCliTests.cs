@@ -47,7 +47,7 @@ public sealed class EvalCliTests : IDisposable
         }
 
         var csv = File.ReadAllLines(P("r/eval.csv"));
-        Assert.Equal("image,method,psnr_y,ssim_y,psnr_rgb,ssim_rgb,shift_err", csv[0]);
+        Assert.Equal("image,method,psnr_y,ssim_y,psnr_rgb,ssim_rgb,shift_err,shift_err_interior,phase_err", csv[0]);
         Assert.Equal(1 + 2 * cases.Count + 2, csv.Length);
         var meanBicubic = csv.Single(l => l.StartsWith("mean,bicubic,", StringComparison.Ordinal)).Split(',');
         Assert.Equal(cases.Values.Average(c => c["psnr_y_crop4"]), double.Parse(meanBicubic[2], CultureInfo.InvariantCulture), 1e-4);

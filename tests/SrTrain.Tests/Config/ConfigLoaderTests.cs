@@ -69,6 +69,9 @@ public class ConfigLoaderTests
     [InlineData("losses:\n  perceptual:\n    weight: 1\n    layer_weights: {relu9_9: 1}\n", "'losses.perceptual.layer_weights.relu9_9' is not a VGG-16 layer")]
     [InlineData("datasets:\n  train:\n    gt_size: 130\n", "'datasets.train.gt_size' must be a positive multiple of scale (4)")]
     [InlineData("losses:\n  translational: {weight: 1, shift: 40}\n", "'losses.translational.shift' 40 is too large")]
+    [InlineData("datasets:\n  train: {dataroot_lq: lq}\nlosses:\n  translational: {weight: 1, shift: 4, views: subpixel}\n",
+        "'losses.translational.views' SubPixel makes each view's LQ from its own HQ crop, which paired data")]
+    [InlineData("scale: 1\nlosses:\n  translational: {weight: 1, shift: 4, views: SubPixel}\n", "'losses.translational.views' SubPixel needs scale 2 or more")]
     [InlineData("train: [1, 2]\n", "'train' must be a mapping")]
     [InlineData("name: x\n  bad indent: [\n", "invalid YAML at line")]
     public void BadConfig_IsRejected_WithTheKeyPath(string yaml, string expected)

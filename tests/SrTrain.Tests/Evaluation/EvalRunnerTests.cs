@@ -63,7 +63,7 @@ public sealed class EvalRunnerTests : IDisposable
         try
         {
             var report = EvalRunner.Run(pairs, null, new EvalOptions(4, 4), null, torch.CPU, Logger.None);
-            Assert.Equal(new[] { "psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb", "shift_err" }, report.MetricNames);
+            Assert.Equal(new[] { "psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb", "shift_err", "shift_err_interior", "phase_err" }, report.MetricNames);
             Assert.Equal(cases.Count, report.Rows.Count);
             foreach (var row in report.Rows)
             {

@@ -123,7 +123,7 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
     public void Series_EqualMetricsFile_ForEveryPlottedMetricAndLoss()
     {
         var data = ReportData.Load([_runs.Alpha, _runs.Beta]);
-        Assert.Equal(["psnr_y", "ssim_y", "shift_err", "psnr_rgb", "ssim_rgb"], data.ValMetrics);
+        Assert.Equal(["psnr_y", "ssim_y", "shift_err", "shift_err_interior", "phase_err", "psnr_rgb", "ssim_rgb"], data.ValMetrics);
         Assert.Contains("l_g_pix", data.Losses);
         Assert.Contains("l_d", data.Losses);
         foreach (var (run, dir) in data.Runs.Zip(new[] { _runs.Alpha, _runs.Beta }))
@@ -238,7 +238,7 @@ public sealed class ReportTests : IClassFixture<TrainedRunsFixture>
         var outDir = NewOutDir();
         var result = RunReport.Write([_runs.Alpha, _runs.Beta, _runs.Branch], outDir, CPU);
 
-        var names = new[] { "psnr_y", "ssim_y", "shift_err", "psnr_rgb", "ssim_rgb" }.Select(m => $"val_{m}.png")
+        var names = new[] { "psnr_y", "ssim_y", "shift_err", "shift_err_interior", "phase_err", "psnr_rgb", "ssim_rgb" }.Select(m => $"val_{m}.png")
             .Concat(result.Data.Losses.Select(l => $"train_{l}.png"));
         foreach (var name in names)
         {
