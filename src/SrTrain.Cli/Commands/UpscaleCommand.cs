@@ -84,6 +84,7 @@ public static class UpscaleCommand
             if (os is { } o && !(o > 0 && o <= 64)) throw new SrTrainException($"--outscale {o}: must be a positive factor (at most 64)");
             bool wantHalf = parse.GetValue(half);
             if (wantHalf && parse.GetValue(fp32)) throw new SrTrainException("--half and --fp32 contradict each other; give one");
+            if (parse.GetValue(suffix) is { } givenSuffix) OutputNaming.CheckSuffix(givenSuffix);
             var resolved = ModelResolver.Resolve(parse.GetValue(model), TrainCommand.RunsDir(parse, runsDir), ctx.Log);
             ctx.Log.Information("Model: {Model}", resolved.Description);
             var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);

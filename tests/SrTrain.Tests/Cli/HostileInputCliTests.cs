@@ -120,6 +120,27 @@ public sealed class HostileInputCliTests : IDisposable
         Assert.True(File.Exists(P("a_x4_x4.png")));
     }
 
+    [Theory]
+    [InlineData("a/../../../victim/chelsea")]
+    [InlineData("/abs")]
+    [InlineData("..")]
+    [InlineData("a\\b")]
+    public void SuffixWithASeparatorOrDotDot_IsRefused_AndNothingOutsideTheOutputFolderChanges(string suffix)
+    {
+        // `--suffix "a/../../../victim/chelsea" --overwrite` once replaced an unrelated image outside -o, exit 0.
+        Directory.CreateDirectory(P("victim"));
+        Photo("victim/chelsea.png", 16, 16);
+        Directory.CreateDirectory(P("in"));
+        using (var img = UpscaleCliHarness.PhotoCrop(24, 20)) img.Save(P("in/x.png"));
+        var before = Snapshot(P("out"));
+        AssertRefused(Run(null, "upscale", P("in/x.png"), "-o", P("out/suf"), "--suffix", suffix, "--overwrite", "--model", UpscaleCliHarness.RrdbX4),
+            "--suffix");
+        var after = Snapshot(P("out"));
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        foreach (var (file, content) in before) Assert.Equal(content, after[file]);
+        Assert.False(Directory.Exists(P("out")));
+    }
+
     [Fact]
     public void OutputThroughALinkToTheInputFolder_NeverReplacesTheInput()
     {
