@@ -13,6 +13,11 @@ public static class TrainingCheckpoint
 {
     public static void Write(string dir, TrainingParts p, TrainingState state, SrTrainConfig config)
     {
+        // A checkpoint with NaN or infinite weights only ever gives black images and poisons every resume from it.
+        foreach (var (what, net) in new (string, TorchSharp.torch.nn.Module?)[] { ("generator", p.G), ("EMA generator", p.Ema.Model), ("discriminator", p.D) })
+            if (net != null && Interop.WeightFile.FirstNonFinite(net.state_dict().Select(kv => (kv.Key, kv.Value))) is { } broken)
+                throw new SrTrainException($"not saving checkpoint {state.Step}: the {what}'s '{broken}' holds NaN or infinite values (the training diverged); " +
+                                           "lower the learning rate or the GAN weight and resume from an earlier checkpoint, which is intact");
         p.G.save(Path.Combine(dir, CheckpointFiles.Generator));
         p.Ema.Model.save(Path.Combine(dir, CheckpointFiles.GeneratorEma));
         WriteOptimizer(p.OptG, Path.Combine(dir, CheckpointFiles.OptimizerG));

@@ -85,6 +85,19 @@ public sealed class HostileInputCliTests : IDisposable
         Assert.False(Directory.Exists(P("out")) && Directory.EnumerateFileSystemEntries(P("out")).Any());
     }
 
+    [Theory]
+    [InlineData("nan.pth", float.NaN, "NaN or infinite")]
+    [InlineData("huge.safetensors", 1e30f, "not finite")]
+    public void BrokenModel_ExitsWith2_AndWritesNoImage(string name, float value, string expected)
+    {
+        // NaN weights, or finite ones so large that the output overflows (a diverged run's checkpoint), once gave
+        // black or garbage images with exit code 0.
+        HostileWeightFileTests.WriteBrokenGenerator(P(name), value);
+        var photo = Photo("a.png");
+        AssertRefused(Run(null, "upscale", photo, "--model", P(name), "-o", P("out")), expected);
+        Assert.False(File.Exists(P("out/a_x4.png")));
+    }
+
     [Fact]
     public void PngDeclaring20000x20000_IsRefusedBeforeDecoding_AndTheRestOfTheBatchIsWritten()
     {
