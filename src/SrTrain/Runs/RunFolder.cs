@@ -37,8 +37,9 @@ public sealed class RunFolder
 
     public bool Exists => Directory.Exists(Dir);
 
-    /// <summary>The folder exists and holds something: a run (or the start of one) that must not be overwritten.</summary>
-    public bool HasContent => Exists && Directory.EnumerateFileSystemEntries(Dir).Any();
+    /// <summary>The folder exists and holds something besides its <see cref="RunLock"/>: a run (or the start of one)
+    /// that must not be overwritten.</summary>
+    public bool HasContent => Exists && Directory.EnumerateFileSystemEntries(Dir).Any(e => !RunLock.IsLockFile(System.IO.Path.GetFileName(e)));
 
     public void Create()
     {

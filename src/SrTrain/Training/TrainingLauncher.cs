@@ -25,6 +25,8 @@ public static class TrainingLauncher
         // Everything the user must fix is found before the run folder exists, so the corrected rerun is not refused.
         ConfigPaths.Check(config, request.ConfigPath);
         var run = new RunFolder(Path.Combine(config.RunsDir, config.Name));
+        // Taken before looking at the folder: two `train --auto-resume` started together must not both decide to write it.
+        using var runLock = RunLock.Acquire(run.Dir);
         bool created = !run.HasContent;
         if (!created)
         {
@@ -42,7 +44,7 @@ public static class TrainingLauncher
             if (latest != null)
             {
                 ctx.Log.Information("--auto-resume: {Run} exists, resuming from its latest checkpoint {Step}", run.Dir, latest);
-                return Resume(new ResumeRequest(run.Dir, null, false, null, Array.Empty<string>(), null), ctx, cancel);
+                return Resume(new ResumeRequest(run.Dir, null, false, null, Array.Empty<string>(), null), ctx, cancel, runLock);
             }
             ctx.Log.Information("--auto-resume: {Run} exists without a checkpoint; starting it from step 0", run.Dir);
         }
@@ -54,7 +56,10 @@ public static class TrainingLauncher
         return Execute(config, run, startFrom: null, startStep: 0, ctx, cancel, removeIfStartFails: created);
     }
 
-    public static TrainResult Resume(ResumeRequest request, LaunchContext ctx, CancellationToken cancel)
+    public static TrainResult Resume(ResumeRequest request, LaunchContext ctx, CancellationToken cancel) => Resume(request, ctx, cancel, held: null);
+
+    /// <param name="held">The run folder's lock when the caller (train --auto-resume) already holds it.</param>
+    static TrainResult Resume(ResumeRequest request, LaunchContext ctx, CancellationToken cancel, RunLock? held)
     {
         if (!ctx.Ranks.IsRoot) return FollowRoot(ctx, cancel);
         RunFolder parent;
@@ -68,8 +73,27 @@ public static class TrainingLauncher
         }
         if (!File.Exists(parent.ConfigPath))
             throw new SrTrainException($"{parent.Dir}: not a run folder (no config.yml); give --run runs/<name>");
+        // A run that another process trains may still be branched from (read only), but not continued, and its
+        // unfinished checkpoint writes are not leftovers.
+        string holder = "";
+        RunLock? parentLock = held ?? RunLock.TryAcquire(parent.Dir, out holder, recordOwner: false);
+        RunLock? branchLock = null;
+        try
+        {
+            return ResumeLocked(request, ctx, cancel, parent, parentLock, holder, ref branchLock);
+        }
+        finally
+        {
+            branchLock?.Dispose();
+            parentLock?.Dispose();
+        }
+    }
+
+    static TrainResult ResumeLocked(ResumeRequest request, LaunchContext ctx, CancellationToken cancel, RunFolder parent, RunLock? parentLock,
+        string holder, ref RunLock? branchLock)
+    {
         var store = new CheckpointStore(parent.CheckpointsDir, ctx.Log);
-        store.CleanLeftovers();
+        if (parentLock != null) store.CleanLeftovers();
         var steps = store.ListSteps();
         if (steps.Count == 0)
             throw new SrTrainException($"{parent.Dir}: has no complete checkpoint to resume from; start it again with `srtrain train --config {parent.ConfigPath} --auto-resume`");
@@ -117,6 +141,7 @@ public static class TrainingLauncher
             config = config with { Name = name };
             ConfigValidator.Validate(config, request.Name != null ? "--name" : $"branch of {parentName}");
             run = new RunFolder(Path.Combine(Path.GetDirectoryName(parent.Dir)!, name));
+            branchLock = RunLock.Acquire(run.Dir);
             if (run.HasContent)
                 throw new SrTrainException($"{run.Dir} already exists: resume it with `srtrain resume --run {run.Dir}`, or give the branch another --name");
             run.Create();
@@ -127,12 +152,16 @@ public static class TrainingLauncher
         }
         else
         {
+            if (parentLock == null) throw RunLock.HeldBy(parent.Dir, holder);
+            parentLock.RecordOwner();
             run = parent;
             ctx.OpenLogFile(run.LogPath);
             ctx.Log.Information("Resuming {Run} from its latest checkpoint {Step}", run.Dir, from);
         }
         run.WriteConfig(config);
-        return Execute(config, run, startFrom: store.PathFor(from), startStep: from, ctx, cancel, removeIfStartFails: branch);
+        // A branch keeps its parent locked only until it has read the checkpoint: the parent may be continued meanwhile.
+        return Execute(config, run, startFrom: store.PathFor(from), startStep: from, ctx, cancel, removeIfStartFails: branch,
+            releaseAfterRestore: branch ? parentLock : null);
     }
 
     /// <summary>What rank 0 decided (run folder, checkpoint, step), for the other ranks.</summary>
@@ -158,7 +187,7 @@ public static class TrainingLauncher
     }
 
     static TrainResult Execute(SrTrainConfig config, RunFolder run, string? startFrom, long startStep, LaunchContext ctx, CancellationToken cancel,
-        bool removeIfStartFails = false)
+        bool removeIfStartFails = false, IDisposable? releaseAfterRestore = null)
     {
         var ranks = ctx.Ranks;
         TrainingParts parts;
@@ -189,6 +218,7 @@ public static class TrainingLauncher
             trainer.Restore(startFrom);
             ctx.Log.Information("Restored weights, EMA, discriminator and optimizer states from {Checkpoint}", startFrom);
         }
+        releaseAfterRestore?.Dispose();
         long final;
         try
         {

@@ -246,6 +246,38 @@ public sealed class HostileInputCliTests : IDisposable
     }
 
     [Fact]
+    public void SecondWriterOfARun_IsRefused_NamingTheFirst()
+    {
+        // Two `train --name dual --auto-resume` 0.3 s apart, or `resume --run R` while R trained, once both trained
+        // into one folder with exit 0, and metrics.jsonl lost records.
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("dual", "checkpoint: {save_freq: 5}\nval: {val_freq: 0}\n", totalSteps: 100000);
+        var runDir = Path.Combine(t.RunsDir, "dual");
+        using var first = new CliProcess(t.Dir, "train", "--config", cfg, "--auto-resume");
+        try
+        {
+            Assert.True(first.WaitForOutput("Saved checkpoint", TimeSpan.FromMinutes(2)), first.Output);
+            var metricsBefore = File.ReadAllBytes(Path.Combine(runDir, "metrics.jsonl"));
+            foreach (var args in new[] { new[] { "train", "--config", cfg, "--auto-resume" }, ["resume", "--run", runDir] })
+            {
+                var r = CliProcess.RunMeasured(t.Dir, null, Timeout, args);
+                _log.WriteLine(r.Output);
+                AssertRefused(r, $"in use by another srtrain process (PID {first.Pid} on {Environment.MachineName}");
+            }
+            // The refused ones wrote nothing into the run: its metrics only grew by the first process's own lines.
+            Assert.Equal(metricsBefore, File.ReadAllBytes(Path.Combine(runDir, "metrics.jsonl"))[..metricsBefore.Length]);
+        }
+        finally
+        {
+            first.Signal("INT");
+            first.WaitForExit(TimeSpan.FromMinutes(1));
+        }
+        // The lock went with the process: the run continues.
+        using var released = RunLock.TryAcquire(runDir, out var holder);
+        Assert.True(released != null, holder);
+    }
+
+    [Fact]
     public void MistypedLimitVariable_ExitsWith2_NamingIt()
     {
         var photo = Photo("a.png");
