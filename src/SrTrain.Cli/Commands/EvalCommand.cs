@@ -52,7 +52,8 @@ public static class EvalCommand
             var upscalers = new List<Upscaler>();
             try
             {
-                foreach (var r in resolved) upscalers.Add(Upscaler.Load(r.WeightsPath, device, ctx.Log));
+                for (int i = 0; i < resolved.Length; i++)
+                    upscalers.Add(ModelResolver.Load(resolved[i], path => Upscaler.Load(path, device, ctx.Log), ctx.Log, out resolved[i]));
                 if (upscalers.Select(u => u.Scale).Distinct().Count() > 1)
                     throw new SrTrainException("--model: the models upscale by different factors (" +
                                                string.Join(", ", resolved.Select((r, i) => $"{r.Description} x{upscalers[i].Scale}")) + "); compare models of one scale");

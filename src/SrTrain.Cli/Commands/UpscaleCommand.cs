@@ -93,7 +93,7 @@ public static class UpscaleCommand
                 ctx.Log.Warning("--half: float16 is for CUDA; on the CPU this computes in float32");
                 wantHalf = false;
             }
-            using var upscaler = Upscaler.Load(resolved.WeightsPath, device, ctx.Log, wantHalf);
+            using var upscaler = ModelResolver.Load(resolved, path => Upscaler.Load(path, device, ctx.Log, wantHalf), ctx.Log, out _);
             string scaleText = (os ?? upscaler.Scale).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
             var naming = new OutputNaming(parse.GetValue(suffix) ?? $"x{scaleText}",
                 parse.GetValue(ext) switch { "auto" => null, "jpeg" => "jpg", var e => e });

@@ -52,18 +52,56 @@ public static class ModelResolver
                                    "runs/<name>/checkpoints/<step> or a .pth/.safetensors generator file");
     }
 
+    /// <summary>How many times a run's checkpoint is looked up again when the run's retention removed the one being
+    /// read (a run saving every step with keep_last 3 retires a checkpoint within a few steps).</summary>
+    const int RetiredRetries = 20;
+
     static ResolvedModel FromRunFolder(string dir)
     {
         var run = new RunFolder(dir);
         var store = new CheckpointStore(run.CheckpointsDir);
-        long step = store.LatestStep()
-                    ?? throw new SrTrainException($"--model {run.Dir}: the run has no complete checkpoint yet; train it longer or give a weight file");
-        var path = Path.Combine(store.PathFor(step), CheckpointFiles.GeneratorEmaPth);
-        if (!File.Exists(path))
-            throw new SrTrainException($"--model {run.Dir}: checkpoint {step} has no {CheckpointFiles.GeneratorEmaPth}");
-        // The manifest's SHA-256 is what tells a damaged or swapped file from the one training wrote.
-        store.Verify(step);
-        return new ResolvedModel(path, $"run {run.Name}, checkpoint {step}");
+        for (int attempt = 1; ; attempt++)
+        {
+            long step = store.LatestStep()
+                        ?? throw new SrTrainException($"--model {run.Dir}: the run has no complete checkpoint yet; train it longer or give a weight file");
+            var path = Path.Combine(store.PathFor(step), CheckpointFiles.GeneratorEmaPth);
+            try
+            {
+                if (!File.Exists(path))
+                    throw new SrTrainException($"--model {run.Dir}: checkpoint {step} has no {CheckpointFiles.GeneratorEmaPth}");
+                // The manifest's SHA-256 is what tells a damaged or swapped file from the one training wrote.
+                store.Verify(step);
+                return new ResolvedModel(path, $"run {run.Name}, checkpoint {step}", run.Dir);
+            }
+            catch (SrTrainException) when (attempt < RetiredRetries && !Directory.Exists(store.PathFor(step)))
+            {
+                // Retired by the training run while it was checked: its newer checkpoint is there.
+            }
+        }
+    }
+
+    /// <summary>Loads <paramref name="model"/> with <paramref name="load"/>. A run's checkpoint that the training run
+    /// retires between resolving and loading is replaced by the run's newest one, with a warning; any other failure
+    /// is the load's own.</summary>
+    /// <param name="used">The model actually loaded (its description names the checkpoint).</param>
+    public static T Load<T>(ResolvedModel model, Func<string, T> load, ILogger log, out ResolvedModel used)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var loaded = load(model.WeightsPath);
+                used = model;
+                return loaded;
+            }
+            catch (Exception e) when (e is SrTrainException or IOException && model.RunDir != null && attempt < RetiredRetries
+                                      && !File.Exists(model.WeightsPath))
+            {
+                var newer = FromRunFolder(model.RunDir!);
+                log.Warning("{Old} was removed by the run's checkpoint retention while it loaded; using {New}", model.Description, newer.Description);
+                model = newer;
+            }
+        }
     }
 
     /// <summary>A checkpoint folder named directly is verified against its manifest when it has one (a folder copied
