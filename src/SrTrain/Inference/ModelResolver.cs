@@ -24,7 +24,7 @@ public static class ModelResolver
                                            "give --model runs/<name>, a checkpoint folder or a .pth/.safetensors generator file, or --runs-dir " +
                                            "with the runs_dir you trained with");
             }
-            var chosen = FromRunFolder(run);
+            var chosen = FromRunFolder(run, log);
             // One line before any work: the newest run may not be the one the user means.
             log.Information("No --model given: using {Model}, the most recently written run under {Runs} (give --model to choose)",
                 chosen.Description, Path.GetFullPath(runsDir));
@@ -44,7 +44,7 @@ public static class ModelResolver
                 return new ResolvedModel(Path.GetFullPath(Path.Combine(model, CheckpointFiles.GeneratorEmaPth)),
                     $"checkpoint folder {Path.GetFullPath(model)}");
             }
-            if (Directory.Exists(new RunFolder(model).CheckpointsDir)) return FromRunFolder(model);
+            if (Directory.Exists(new RunFolder(model).CheckpointsDir)) return FromRunFolder(model, log);
             throw new SrTrainException($"--model {model}: a folder that is neither a run folder (no checkpoints/) nor a checkpoint " +
                                        $"folder (no {CheckpointFiles.GeneratorEmaPth}); give runs/<name>, runs/<name>/checkpoints/<step> or a weight file");
         }
@@ -56,10 +56,11 @@ public static class ModelResolver
     /// read (a run saving every step with keep_last 3 retires a checkpoint within a few steps).</summary>
     const int RetiredRetries = 20;
 
-    static ResolvedModel FromRunFolder(string dir)
+    static ResolvedModel FromRunFolder(string dir, ILogger log)
     {
         var run = new RunFolder(dir);
-        var store = new CheckpointStore(run.CheckpointsDir);
+        // With the log: when the newest checkpoint is incomplete, the store falls back to an older one and says why.
+        var store = new CheckpointStore(run.CheckpointsDir, log);
         for (int attempt = 1; ; attempt++)
         {
             long step = store.LatestStep()
@@ -97,7 +98,7 @@ public static class ModelResolver
             catch (Exception e) when (e is SrTrainException or IOException && model.RunDir != null && attempt < RetiredRetries
                                       && !File.Exists(model.WeightsPath))
             {
-                var newer = FromRunFolder(model.RunDir!);
+                var newer = FromRunFolder(model.RunDir!, log);
                 log.Warning("{Old} was removed by the run's checkpoint retention while it loaded; using {New}", model.Description, newer.Description);
                 model = newer;
             }

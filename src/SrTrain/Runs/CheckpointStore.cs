@@ -307,6 +307,15 @@ public sealed class CheckpointStore
             return problem;
         if (manifest.Step != step)
             return $"{Path.Combine(folder, CheckpointManifest.FileName)} is for step {manifest.Step}, not {step}";
+        // Every file a checkpoint holds is in its manifest: a file with its entry removed would otherwise be read
+        // unchecked (a replaced net_g_ema.pth gave black images). Hidden files (.DS_Store) are not checkpoint files.
+        var listed = new HashSet<string>(manifest.Files.Select(f => f.Path), StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(folder, file).Replace(Path.DirectorySeparatorChar, '/');
+            if (relative != CheckpointManifest.FileName && !listed.Contains(relative) && !Path.GetFileName(file).StartsWith('.'))
+                return $"{file} is not listed in its {CheckpointManifest.FileName}, so it cannot be checked";
+        }
         foreach (var entry in manifest.Files)
         {
             var path = Path.Combine(folder, entry.Path);

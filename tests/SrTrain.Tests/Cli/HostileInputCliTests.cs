@@ -183,6 +183,36 @@ public sealed class HostileInputCliTests : IDisposable
         Assert.False(File.Exists(P("out/a_x4.png")));
     }
 
+    [Fact]
+    public void GeneratorDroppedFromItsManifest_AndReplaced_IsRefused_AndTheRunFallsBackWithAWarning()
+    {
+        // Removing net_g_ema.pth's manifest entry once let a replaced file through (black output, exit 0), and the
+        // fall-back to an older checkpoint showed only its name.
+        var checkpoints = Path.Combine(P("runs"), "r", "checkpoints");
+        var store = new CheckpointStore(checkpoints);
+        foreach (long step in new long[] { 10, 20 })
+            store.Save(step, folder => File.Copy(UpscaleCliHarness.RrdbX4, Path.Combine(folder, SrTrain.Runs.CheckpointFiles.GeneratorEmaPth)));
+        var folder20 = store.PathFor(20);
+        var manifest = Path.Combine(folder20, CheckpointManifest.FileName);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!;
+        var files = json["files"]!.AsArray();
+        files.Remove(files.First(f => (string?)f!["path"] == SrTrain.Runs.CheckpointFiles.GeneratorEmaPth));
+        File.WriteAllText(manifest, json.ToJsonString());
+        File.Copy(UpscaleCliHarness.RrdbX2, Path.Combine(folder20, SrTrain.Runs.CheckpointFiles.GeneratorEmaPth), overwrite: true);
+        var photo = Photo("a.png");
+
+        AssertRefused(Run(null, "upscale", photo, "--model", folder20, "-o", P("out")), "not listed in its manifest.json");
+        Assert.False(File.Exists(P("out/a_x4.png")));
+
+        var r = Run(null, "upscale", photo, "--model", Path.Combine(P("runs"), "r"), "-o", P("out"));
+        Assert.Equal(0, r.Code);
+        var warning = Assert.Single(r.Output.Split('\n'), l => l.Contains(" WRN ") && l.Contains("names step 20"));
+        Assert.Contains("not listed", warning);
+        Assert.Contains("using the newest complete checkpoint 10", warning);
+        Assert.Contains("run r, checkpoint 10", r.Output);
+        Assert.True(File.Exists(P("out/a_x4.png")));
+    }
+
     [Theory]
     [InlineData("brackets")]
     [InlineData("mappings")]
