@@ -21,7 +21,7 @@ public static class YamlGuard
     {
         try
         {
-            using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            using var f = Runtime.RegularFile.OpenRead(path);
             var buffer = new byte[MaxFileBytes + 1];
             int n = 0, read;
             while (n < buffer.Length && (read = f.Read(buffer, n, buffer.Length - n)) > 0) n += read;

@@ -59,6 +59,7 @@ public static class UpscaleImageIO
     public static ImageLayout Identify(string path)
     {
         if (!File.Exists(path)) throw new SrTrainException($"{path}: file not found");
+        RegularFile.Require(path);
         IImageInfo? info;
         IImageFormat? format;
         try

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Serilog;
+using SrTrain.Runtime;
 
 namespace SrTrain.Runs;
 
@@ -173,9 +174,10 @@ public sealed class CheckpointStore
             string text;
             try
             {
-                text = File.ReadAllText(pointer).Trim();
+                // Bounded, and never a FIFO or device: the pointer holds one number.
+                text = RegularFile.ReadAllText(pointer, 64).Trim();
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SrTrainException)
             {
                 text = "";
             }
@@ -324,6 +326,8 @@ public sealed class CheckpointStore
                 return $"{path} is missing";
             if (info.LinkTarget != null)
                 return $"{path} is a symbolic link, not a file the checkpoint wrote";
+            if (RegularFile.NotRegular(path) is { } what)
+                return $"{path} is {what}, not a file the checkpoint wrote";
             if (info.Length != entry.Size)
                 return $"{path} has {info.Length} bytes but the manifest records {entry.Size}";
             if (checkHashes)

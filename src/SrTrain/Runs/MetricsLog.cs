@@ -75,6 +75,7 @@ public sealed class MetricsLog : IDisposable
     static IEnumerable<Record> ReadLines(string path)
     {
         if (!File.Exists(path)) yield break;
+        Runtime.RegularFile.Require(path); // a FIFO or a device would never end
         foreach (var line in File.ReadLines(path))
         {
             Record? r = null;

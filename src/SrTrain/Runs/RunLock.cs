@@ -87,13 +87,13 @@ public sealed class RunLock : IDisposable
     {
         try
         {
-            using var f = new FileStream(Path.Combine(dir, OwnerFileName), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            using var f = Runtime.RegularFile.OpenRead(Path.Combine(dir, OwnerFileName));
             var buffer = new byte[400];
             int n = f.ReadAtLeast(buffer, buffer.Length, throwOnEndOfStream: false);
             var text = System.Text.Encoding.UTF8.GetString(buffer, 0, n).ReplaceLineEndings(" ").Trim();
             if (text.StartsWith("PID ", StringComparison.Ordinal)) return "another srtrain process (" + text + ")";
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or SrTrainException)
         {
         }
         return "another srtrain process";

@@ -52,7 +52,7 @@ public static class TrainingCheckpoint
                     if (p.OptD != null && File.Exists(Path.Combine(dir, CheckpointFiles.OptimizerD))) ReadOptimizer(p.OptD, Path.Combine(dir, CheckpointFiles.OptimizerD));
                 }
             }
-            return JsonSerializer.Deserialize<TrainingState>(File.ReadAllText(Need(CheckpointFiles.State)), TrainingState.Json)
+            return JsonSerializer.Deserialize<TrainingState>(Runtime.RegularFile.ReadAllText(Need(CheckpointFiles.State), 1 << 20), TrainingState.Json)
                    ?? throw new SrTrainException($"{Path.Combine(dir, CheckpointFiles.State)}: empty");
         }
         catch (Exception e) when (e is not SrTrainException)

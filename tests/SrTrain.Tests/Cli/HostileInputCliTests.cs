@@ -307,6 +307,62 @@ public sealed class HostileInputCliTests : IDisposable
         Assert.True(released != null, holder);
     }
 
+    /// <summary>A run folder with checkpoint 10 (the reference RRDBNet x4) and its metrics, config and lineage.</summary>
+    string SmallRun()
+    {
+        var runDir = Path.Combine(P("runs"), "r");
+        var store = new CheckpointStore(Path.Combine(runDir, "checkpoints"));
+        store.Save(10, folder => File.Copy(UpscaleCliHarness.RrdbX4, Path.Combine(folder, SrTrain.Runs.CheckpointFiles.GeneratorEmaPth)));
+        File.WriteAllText(Path.Combine(runDir, "config.yml"), "name: r\n");
+        File.WriteAllText(Path.Combine(runDir, "metrics.jsonl"), "{\"kind\":\"val\",\"step\":10,\"psnr_y\":20}\n");
+        return runDir;
+    }
+
+    [Fact]
+    public void Fifos_AsInputConfigOrCheckpointPointer_NeverHang()
+    {
+        // Each of these once hung until the 60-s grace timer, and SIGTERM did not help: opening a FIFO blocks.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        HostileFiles.MakeFifo(P("pipe.png"));
+        var photo = Photo("good.png");
+        AssertRefused(Run(null, "upscale", P("pipe.png"), photo, "--model", UpscaleCliHarness.RrdbX4, "-o", P("out")), "pipe.png: is a FIFO");
+        Assert.True(File.Exists(P("out/good_x4.png")));
+
+        HostileFiles.MakeFifo(P("pipe.yaml"));
+        AssertRefused(Run(null, "train", "--config", P("pipe.yaml")), "pipe.yaml: is a FIFO");
+
+        var runDir = SmallRun();
+        var latest = Path.Combine(runDir, "checkpoints", CheckpointStore.LatestFileName);
+        File.Delete(latest);
+        HostileFiles.MakeFifo(latest);
+        var r = Run(null, "upscale", photo, "--model", runDir, "-o", P("out2"));
+        Assert.Equal(0, r.Code);
+        Assert.Contains("using the newest complete checkpoint 10", r.Output);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(50), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void RunFilesLinkedToDevUrandom_AreReadWithinBounds()
+    {
+        // checkpoints/latest or run.json linked to /dev/urandom once read 4.3 GB, then exit 3.
+        var runDir = SmallRun();
+        var latest = Path.Combine(runDir, "checkpoints", CheckpointStore.LatestFileName);
+        File.Delete(latest);
+        File.CreateSymbolicLink(latest, "/dev/urandom");
+        var photo = Photo("a.png");
+        var r = Run(null, "upscale", photo, "--model", runDir, "-o", P("out"));
+        Assert.Equal(0, r.Code);
+        Assert.Contains("using the newest complete checkpoint 10", r.Output);
+        Assert.InRange(r.Peak, 1, MaxPeakBytes);
+
+        File.CreateSymbolicLink(Path.Combine(runDir, "run.json"), "/dev/urandom");
+        AssertRefused(Run(null, "report", runDir, "-o", P("report")), "run.json");
+        File.Delete(Path.Combine(runDir, "run.json"));
+        File.Delete(Path.Combine(runDir, "metrics.jsonl"));
+        File.CreateSymbolicLink(Path.Combine(runDir, "metrics.jsonl"), "/dev/urandom");
+        AssertRefused(Run(null, "report", runDir, "-o", P("report")), "metrics.jsonl");
+    }
+
     [Fact]
     public void MistypedLimitVariable_ExitsWith2_NamingIt()
     {
