@@ -79,7 +79,39 @@ public static class CliApp
             await Console.Error.WriteLineAsync($"{DateTime.Now:HH:mm:ss} ERR {problem}");
             return ExitUserError;
         }
-        return await parse.InvokeAsync();
+        try
+        {
+            return await parse.InvokeAsync();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // --help or --version with a closed or full standard output: nothing to report it on but stderr.
+            ToStandardError($"cannot write to the standard output: {SrTrainException.FirstLine(e)}");
+            return ExitUserError;
+        }
+    }
+
+    /// <summary>Writes a command's result (a table, a schema) to the standard output; a closed or full output is the
+    /// environment's fault, reported as such (and on stderr, since stdout cannot carry it).</summary>
+    public static void WriteOutput(string text)
+    {
+        try
+        {
+            Console.Out.Write(text);
+            Console.Out.Flush();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var message = $"cannot write to the standard output (closed, or a full disk?): {SrTrainException.FirstLine(e)}";
+            ToStandardError(message);
+            throw new SrTrainException(message);
+        }
+    }
+
+    static void ToStandardError(string line)
+    {
+        try { Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} ERR {line}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>Runs a command body with logging set up, mapping exceptions to exit codes: a
@@ -122,6 +154,13 @@ public static class CliApp
         {
             Log.Warning("Interrupted");
             return StopJob(ExitInterrupted, fileSink);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A full disk, a read-only or missing folder, /dev/full as the output: the environment's, not a bug.
+            Log.Error("{Message}", $"cannot read or write a file: {SrTrainException.FirstLine(e)}");
+            if (e.Data[Training.TrainingLauncher.ResumeHintKey] is string hint) Log.Information("{Hint}", hint);
+            return StopJob(ExitUserError, fileSink);
         }
         catch (Exception e)
         {

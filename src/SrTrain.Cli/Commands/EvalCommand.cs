@@ -95,8 +95,7 @@ public static class EvalCommand
                 var labels = resolved.Length == 1 ? [EvalReport.ModelMethod] : Labels(given);
                 var models = upscalers.Select((u, i) => (labels[i], (Func<torch.Tensor, torch.Tensor>)u.Run)).ToList();
                 var report = EvalRunner.RunMany(pairs, models, new EvalOptions(s, border, k), vgg, device, ctx.Log, interrupt.Token);
-                Console.Out.Write(report.FormatTable());
-                Console.Out.Flush();
+                CliApp.WriteOutput(report.FormatTable());
                 if (parse.GetValue(csv) is { } csvFile) Write(csvFile.FullName, report.ToCsv(), ctx);
                 if (parse.GetValue(json) is { } jsonFile) Write(jsonFile.FullName, report.ToJson(string.Join(", ", resolved.Select(r => r.WeightsPath)), dataDir), ctx);
             }

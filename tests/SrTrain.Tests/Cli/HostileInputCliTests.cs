@@ -363,6 +363,40 @@ public sealed class HostileInputCliTests : IDisposable
         AssertRefused(Run(null, "report", runDir, "-o", P("report")), "metrics.jsonl");
     }
 
+    [Theory]
+    [InlineData("/proc")]
+    [InlineData("/dev/null")]
+    [InlineData("under-a-file/runs")]
+    public void RunsDirThatCannotHoldRuns_ExitsWith2_NotAsABug(string runsDir)
+    {
+        using var t = new TrainingTestRun();
+        File.WriteAllText(Path.Combine(t.Dir, "under-a-file"), "x");
+        var cfg = t.WriteConfig("envfault", "val: {val_freq: 0}\n", totalSteps: 2);
+        var r = CliProcess.RunMeasured(t.Dir, null, Timeout, "train", "--config", cfg, "--set", $"runs_dir={runsDir}");
+        _log.WriteLine(r.Output);
+        AssertRefused(r, runsDir);
+    }
+
+    [Fact]
+    public void SchemaToAFullDevice_OrAClosedStandardOutput_ExitsWith2()
+    {
+        AssertRefused(Run(null, "schema", "-o", "/dev/full", "--overwrite"), "No space left on device");
+
+        // `srtrain schema >&-`: the error can only go to stderr.
+        var psi = new System.Diagnostics.ProcessStartInfo("sh", ["-c", "exec \"$0\" schema >&-", CliProcess.Executable])
+        {
+            RedirectStandardError = true,
+            WorkingDirectory = _dir.Path,
+        };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(1)));
+        _log.WriteLine(stderr);
+        Assert.Equal(2, p.ExitCode);
+        Assert.Contains("cannot write to the standard output", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
     [Fact]
     public void MistypedLimitVariable_ExitsWith2_NamingIt()
     {
