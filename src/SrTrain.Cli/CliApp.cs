@@ -81,7 +81,9 @@ public static class CliApp
         }
         try
         {
-            return await parse.InvokeAsync();
+            // Every command's action catches its own errors (Run); what is left is help or version text that cannot be
+            // written, reported below instead of by System.CommandLine's handler with a stack trace.
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

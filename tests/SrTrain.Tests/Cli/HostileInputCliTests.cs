@@ -382,8 +382,14 @@ public sealed class HostileInputCliTests : IDisposable
     {
         AssertRefused(Run(null, "schema", "-o", "/dev/full", "--overwrite"), "No space left on device");
 
-        // `srtrain schema >&-`: the error can only go to stderr.
-        var psi = new System.Diagnostics.ProcessStartInfo("sh", ["-c", "exec \"$0\" schema >&-", CliProcess.Executable])
+        // `srtrain schema >&-`: the error can only go to stderr. Help text likewise.
+        foreach (var command in new[] { "schema", "--help" })
+            AssertStdoutClosedRefused(command);
+    }
+
+    void AssertStdoutClosedRefused(string command)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("sh", ["-c", $"exec \"$0\" {command} >&-", CliProcess.Executable])
         {
             RedirectStandardError = true,
             WorkingDirectory = _dir.Path,
