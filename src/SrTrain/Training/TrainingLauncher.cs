@@ -92,12 +92,19 @@ public static class TrainingLauncher
     static TrainResult ResumeLocked(ResumeRequest request, LaunchContext ctx, CancellationToken cancel, RunFolder parent, RunLock? parentLock,
         string holder, ref RunLock? branchLock)
     {
+        // Only a branch can start from a run another process trains; a plain continuation is refused before reading
+        // checkpoints that the other process is still writing.
+        bool mayBranch = request.FromStep != null || request.Translational || request.Name != null || request.OverrideConfigs.Count > 0
+                         || request.Sets is { Count: > 0 };
+        if (parentLock == null && !mayBranch) throw RunLock.HeldBy(parent.Dir, holder);
         var store = new CheckpointStore(parent.CheckpointsDir, ctx.Log);
         if (parentLock != null) store.CleanLeftovers();
+        // The pointer before the listing: while another process trains the parent, a checkpoint may appear in between.
+        long? pointer = store.LatestStep();
         var steps = store.ListSteps();
         if (steps.Count == 0)
             throw new SrTrainException($"{parent.Dir}: has no complete checkpoint to resume from; start it again with `srtrain train --config {parent.ConfigPath} --auto-resume`");
-        long latest = store.LatestStep() ?? steps[^1];
+        long latest = pointer ?? steps[^1];
         long from = request.FromStep ?? latest;
         if (!steps.Contains(from))
             throw new SrTrainException($"{parent.Dir}: no checkpoint at step {from} (available: {string.Join(", ", steps)})");
