@@ -403,6 +403,31 @@ public sealed class HostileInputCliTests : IDisposable
         Assert.DoesNotContain("   at ", stderr);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RunsDirInsideTheTrainingData_IsRefused_BeforeAnythingIsWritten(bool throughALink)
+    {
+        // The next run silently trained on the previous run's validation images.
+        using var t = new TrainingTestRun();
+        var data = Path.Combine(t.Dir, "data");
+        Directory.CreateDirectory(data);
+        foreach (var f in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "TestData", "Training", "train")))
+            File.Copy(f, Path.Combine(data, Path.GetFileName(f)));
+        string runsDir = Path.Combine(data, "runs");
+        if (throughALink)
+        {
+            Directory.CreateSymbolicLink(Path.Combine(t.Dir, "elsewhere"), data);
+            runsDir = Path.Combine(t.Dir, "elsewhere", "runs");
+        }
+        var cfg = t.WriteConfig("inside", $"runs_dir: \"{runsDir}\"\ndatasets:\n  train:\n    dataroot_gt: \"{data}\"\n", totalSteps: 2);
+        var r = CliProcess.RunMeasured(t.Dir, null, Timeout, "train", "--config", cfg);
+        _log.WriteLine(r.Output);
+        AssertRefused(r, "'runs_dir'");
+        Assert.Contains("inside 'datasets.train.dataroot_gt'", r.Output);
+        Assert.False(Directory.Exists(Path.Combine(data, "runs")));
+    }
+
     [Fact]
     public void MistypedLimitVariable_ExitsWith2_NamingIt()
     {
