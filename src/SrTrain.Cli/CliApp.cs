@@ -33,7 +33,7 @@ public static class CliApp
     };
     public static readonly Option<int> Threads = new("--threads")
     {
-        Description = "CPU threads for libtorch (0 = all cores)",
+        Description = "CPU threads for libtorch (0 = all cores; more than the cores are capped to them)",
         DefaultValueFactory = _ => 0,
         Recursive = true,
     };
@@ -47,6 +47,12 @@ public static class CliApp
     public static Command BuildRoot()
     {
         Device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        if (Threads.Validators.Count == 0)
+            Threads.Validators.Add(r =>
+            {
+                // -1 once meant all cores silently; only 0 does.
+                if (r.GetValueOrDefault<int>() < 0) r.AddError($"--threads {r.GetValueOrDefault<int>()}: must be 0 (all cores) or a positive number");
+            });
         LogLevel.AcceptOnlyFromAmong("verbose", "debug", "information", "warning", "error");
         // A plain Command named "srtrain" rather than RootCommand: RootCommand names itself after the entry assembly
         // (SrTrain.Cli), but the program people type is `srtrain`.

@@ -429,6 +429,20 @@ public sealed class HostileInputCliTests : IDisposable
     }
 
     [Fact]
+    public void Threads_AreCappedToTheCores_AndNegativeIsRefused()
+    {
+        // --threads 100000 started thousands of threads and hung the machine; -1 silently meant all cores.
+        var photo = Photo("a.png");
+        AssertRefused(Run(null, "upscale", photo, "--model", UpscaleCliHarness.RrdbX4, "-o", P("out"), "--threads", "-1"), "--threads -1");
+        Assert.False(Directory.Exists(P("out")));
+        var r = Run(null, "upscale", photo, "--model", UpscaleCliHarness.RrdbX4, "-o", P("out"), "--threads", "100000");
+        Assert.Equal(0, r.Code);
+        Assert.Contains($"--threads 100000: more than this machine's {Environment.ProcessorCount} cores; using {Environment.ProcessorCount}", r.Output);
+        Assert.Contains($"{Environment.ProcessorCount} CPU threads", r.Output);
+        Assert.True(File.Exists(P("out/a_x4.png")));
+    }
+
+    [Fact]
     public void MistypedLimitVariable_ExitsWith2_NamingIt()
     {
         var photo = Photo("a.png");
