@@ -443,6 +443,20 @@ public sealed class HostileInputCliTests : IDisposable
     }
 
     [Fact]
+    public void NestingLimitAtItsMaximum_StillRefusesA99000DeepConfig_Quickly()
+    {
+        // SRTRAIN_MAX_NESTING=100000 was accepted, and a 99,000-deep YAML then ran past 120 s (quadratic in the depth).
+        File.WriteAllText(P("deep.yaml"), "name: x\nv: " + new string('[', 99_000) + new string(']', 99_000) + "\n");
+        AssertRefused(Run(new Dictionary<string, string> { ["SRTRAIN_MAX_NESTING"] = "100000" }, "train", "--config", P("deep.yaml")),
+            "SRTRAIN_MAX_NESTING=100000 must be a whole number from 4 to 1000");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        AssertRefused(Run(new Dictionary<string, string> { ["SRTRAIN_MAX_NESTING"] = "1000" }, "train", "--config", P("deep.yaml")),
+            "nests deeper than 1000 levels");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+        Assert.False(Directory.Exists(P("runs")));
+    }
+
+    [Fact]
     public void MistypedLimitVariable_ExitsWith2_NamingIt()
     {
         var photo = Photo("a.png");
