@@ -249,6 +249,14 @@ public sealed class HostileInputCliTests : IDisposable
     }
 
     [Fact]
+    public void RunNameWithANewline_ExitsWith2()
+    {
+        File.WriteAllText(P("c.yaml"), "name: ok\n");
+        AssertRefused(Run(null, "train", "--config", P("c.yaml"), "--name", "two\nlines"), "'name' must not contain control characters");
+        Assert.False(Directory.Exists(P("runs")));
+    }
+
+    [Fact]
     public void StopRequestOutsideATrainingStep_ExitsAfterTheGracePeriod()
     {
         // A SIGTERM while upscale works through one large image used to wait for the image to finish; now the program
