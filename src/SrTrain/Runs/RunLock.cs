@@ -59,7 +59,23 @@ public sealed class RunLock : IDisposable
 
     /// <summary>Takes the lock of <paramref name="runDir"/> or refuses in one line naming the other process.</summary>
     public static RunLock Acquire(string runDir) =>
-        TryAcquire(runDir, out var holder) ?? throw HeldBy(runDir, holder);
+        TryAcquireSoon(runDir, out var holder) ?? throw HeldBy(runDir, holder);
+
+    /// <summary>How long <see cref="TryAcquireSoon"/> waits for a holder that is going away (a killed process drops
+    /// its lock only once the system has torn it down, which takes a moment for a large one).</summary>
+    static readonly TimeSpan DyingHolderWait = TimeSpan.FromSeconds(3);
+
+    /// <summary><see cref="TryAcquire"/>, retried for a few seconds while another process holds the lock.</summary>
+    public static RunLock? TryAcquireSoon(string runDir, out string holder, bool recordOwner = true)
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            var runLock = TryAcquire(runDir, out holder, recordOwner);
+            if (runLock != null || clock.Elapsed >= DyingHolderWait) return runLock;
+            Thread.Sleep(100);
+        }
+    }
 
     /// <summary>The refusal for a run folder another process holds.</summary>
     public static SrTrainException HeldBy(string runDir, string holder) =>

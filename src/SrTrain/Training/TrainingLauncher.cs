@@ -76,7 +76,7 @@ public static class TrainingLauncher
         // A run that another process trains may still be branched from (read only), but not continued, and its
         // unfinished checkpoint writes are not leftovers.
         string holder = "";
-        RunLock? parentLock = held ?? RunLock.TryAcquire(parent.Dir, out holder, recordOwner: false);
+        RunLock? parentLock = held ?? RunLock.TryAcquireSoon(parent.Dir, out holder, recordOwner: false);
         RunLock? branchLock = null;
         try
         {
