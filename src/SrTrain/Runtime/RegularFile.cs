@@ -42,11 +42,13 @@ public static partial class RegularFile
             throw new SrTrainException($"{path}: is {what}, not a regular file; only regular files are read");
     }
 
-    /// <summary>Opens a regular file for reading (<see cref="Require"/> first).</summary>
+    /// <summary>Opens a regular file for reading (<see cref="Require"/> first), sharing read, write and delete with
+    /// other handles: on Windows a writer may hold it open (metrics.jsonl, checkpoints/latest during a save), and a
+    /// narrower share would refuse the read. Linux ignores sharing modes.</summary>
     public static FileStream OpenRead(string path)
     {
         Require(path);
-        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+        return new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
     }
 
     /// <summary>The text of a small regular file (UTF-8, a byte-order mark dropped), reading at most
