@@ -33,7 +33,7 @@ public static class CliApp
     };
     public static readonly Option<int> Threads = new("--threads")
     {
-        Description = "CPU threads for libtorch (0 = all cores)",
+        Description = "CPU threads for libtorch (0 = all cores; more than the cores are capped to them)",
         DefaultValueFactory = _ => 0,
         Recursive = true,
     };
@@ -47,6 +47,12 @@ public static class CliApp
     public static Command BuildRoot()
     {
         Device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
+        if (Threads.Validators.Count == 0)
+            Threads.Validators.Add(r =>
+            {
+                // -1 once meant all cores silently; only 0 does.
+                if (r.GetValueOrDefault<int>() < 0) r.AddError($"--threads {r.GetValueOrDefault<int>()}: must be 0 (all cores) or a positive number");
+            });
         LogLevel.AcceptOnlyFromAmong("verbose", "debug", "information", "warning", "error");
         // A plain Command named "srtrain" rather than RootCommand: RootCommand names itself after the entry assembly
         // (SrTrain.Cli), but the program people type is `srtrain`.
@@ -99,7 +105,41 @@ public static class CliApp
             await Console.Error.WriteLineAsync($"{DateTime.Now:HH:mm:ss} ERR {problem}");
             return ExitUserError;
         }
-        return await parse.InvokeAsync();
+        try
+        {
+            // Every command's action catches its own errors (Run); what is left is help or version text that cannot be
+            // written, reported below instead of by System.CommandLine's handler with a stack trace.
+            return await parse.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // --help or --version with a closed or full standard output: nothing to report it on but stderr.
+            ToStandardError($"cannot write to the standard output: {SrTrainException.FirstLine(e)}");
+            return ExitUserError;
+        }
+    }
+
+    /// <summary>Writes a command's result (a table, a schema) to the standard output; a closed or full output is the
+    /// environment's fault, reported as such (and on stderr, since stdout cannot carry it).</summary>
+    public static void WriteOutput(string text)
+    {
+        try
+        {
+            Console.Out.Write(text);
+            Console.Out.Flush();
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var message = $"cannot write to the standard output (closed, or a full disk?): {SrTrainException.FirstLine(e)}";
+            ToStandardError(message);
+            throw new SrTrainException(message);
+        }
+    }
+
+    static void ToStandardError(string line)
+    {
+        try { Console.Error.WriteLine($"{DateTime.Now:HH:mm:ss} ERR {line}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
     }
 
     /// <summary>Runs a command body with logging set up, mapping exceptions to exit codes: a
@@ -142,6 +182,13 @@ public static class CliApp
         {
             Log.Warning("Interrupted");
             return StopJob(ExitInterrupted, fileSink);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A full disk, a read-only or missing folder, /dev/full as the output: the environment's, not a bug.
+            Log.Error("{Message}", $"cannot read or write a file: {SrTrainException.FirstLine(e)}");
+            if (e.Data[Training.TrainingLauncher.ResumeHintKey] is string hint) Log.Information("{Hint}", hint);
+            return StopJob(ExitUserError, fileSink);
         }
         catch (Exception e)
         {

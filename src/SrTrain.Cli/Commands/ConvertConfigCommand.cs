@@ -34,8 +34,7 @@ public static class ConvertConfigCommand
             if (outFile is null)
             {
                 // Printed alone, so `convert-config x.yml > y.yaml` gives a clean file; the comments list what was left out.
-                Console.Out.Write(sb.ToString());
-                Console.Out.Flush();
+                CliApp.WriteOutput(sb.ToString());
             }
             else
             {

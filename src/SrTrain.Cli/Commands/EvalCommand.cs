@@ -52,7 +52,8 @@ public static class EvalCommand
             var upscalers = new List<Upscaler>();
             try
             {
-                foreach (var r in resolved) upscalers.Add(Upscaler.Load(r.WeightsPath, device, ctx.Log));
+                for (int i = 0; i < resolved.Length; i++)
+                    upscalers.Add(ModelResolver.Load(resolved[i], path => Upscaler.Load(path, device, ctx.Log), ctx.Log, out resolved[i]));
                 if (upscalers.Select(u => u.Scale).Distinct().Count() > 1)
                     throw new SrTrainException("--model: the models upscale by different factors (" +
                                                string.Join(", ", resolved.Select((r, i) => $"{r.Description} x{upscalers[i].Scale}")) + "); compare models of one scale");
@@ -94,8 +95,7 @@ public static class EvalCommand
                 var labels = Labels(given.Length > 0 ? given : resolved.Select(r => r.WeightsPath).ToArray());
                 var models = upscalers.Select((u, i) => (labels[i], (Func<torch.Tensor, torch.Tensor>)u.Run)).ToList();
                 var report = EvalRunner.RunMany(pairs, models, new EvalOptions(s, border, k), vgg, device, ctx.Log, interrupt.Token);
-                Console.Out.Write(report.FormatTable());
-                Console.Out.Flush();
+                CliApp.WriteOutput(report.FormatTable());
                 if (parse.GetValue(csv) is { } csvFile) Write(csvFile.FullName, report.ToCsv(), ctx);
                 if (parse.GetValue(json) is { } jsonFile) Write(jsonFile.FullName, report.ToJson(string.Join(", ", resolved.Select(r => r.WeightsPath)), dataDir), ctx);
             }

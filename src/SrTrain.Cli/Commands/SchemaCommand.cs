@@ -19,8 +19,7 @@ public static class SchemaCommand
             var json = ConfigSchema.Generate();
             if (parse.GetValue(output) is not { } file)
             {
-                Console.Out.Write(json);
-                Console.Out.Flush();
+                CliApp.WriteOutput(json);
                 return CliApp.ExitOk;
             }
             CliApp.RefuseExisting(file.FullName, parse.GetValue(overwrite));

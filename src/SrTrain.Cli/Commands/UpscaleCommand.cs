@@ -88,6 +88,7 @@ public static class UpscaleCommand
             UpscalePlan.CheckOutput(all, parse.GetValue(output), extension);
             bool wantHalf = parse.GetValue(half);
             if (wantHalf && parse.GetValue(fp32)) throw new SrTrainException("--half and --fp32 contradict each other; give one");
+            if (parse.GetValue(suffix) is { } givenSuffix) OutputNaming.CheckSuffix(givenSuffix);
             var resolved = ModelResolver.Resolve(parse.GetValue(model), TrainCommand.RunsDir(parse, runsDir), ctx.Log);
             ctx.Log.Information("Model: {Model}", resolved.Description);
             var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
@@ -96,7 +97,7 @@ public static class UpscaleCommand
                 ctx.Log.Warning("--half: float16 is for CUDA; on the CPU this computes in float32");
                 wantHalf = false;
             }
-            using var upscaler = Upscaler.Load(resolved.WeightsPath, device, ctx.Log, wantHalf);
+            using var upscaler = ModelResolver.Load(resolved, path => Upscaler.Load(path, device, ctx.Log, wantHalf), ctx.Log, out _);
             string scaleText = (os ?? upscaler.Scale).ToString("0.###", System.Globalization.CultureInfo.InvariantCulture);
             var naming = new OutputNaming(parse.GetValue(suffix) ?? $"x{scaleText}", extension);
             var plan = UpscalePlan.Build(all, parse.GetValue(output), upscaler.Scale, naming);

@@ -47,7 +47,22 @@ public static class ConfigPaths
         Folder("datasets.val.dataroot_lq", c.Datasets.Val.DatarootLq);
         File("path.pretrain_network_g", c.Path.PretrainNetworkG);
         File("path.vgg16", c.Path.Vgg16);
+        // A run writes validation images (and checkpoints) under runs_dir: inside a training folder, the next run
+        // would silently train on them.
+        foreach (var (key, data) in new[] { ("datasets.train.dataroot_gt", c.Datasets.Train.DatarootGt), ("datasets.train.dataroot_lq", c.Datasets.Train.DatarootLq) })
+            if (!string.IsNullOrWhiteSpace(data) && !string.IsNullOrWhiteSpace(c.RunsDir) && Directory.Exists(data) && IsInside(c.RunsDir, data))
+                problems.Add($"'runs_dir' {Describe(c.RunsDir)} is inside '{key}' ({data}): the next run would train on this run's " +
+                             "validation images; put runs_dir outside the training data");
         if (problems.Count > 0) throw new SrTrainException($"{source}: {string.Join("; ", problems)}");
+    }
+
+    /// <summary>Whether <paramref name="path"/> is <paramref name="folder"/> or below it, links resolved.</summary>
+    static bool IsInside(string path, string folder)
+    {
+        var comparison = OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
+        var inner = Runtime.RealPath.Of(path).TrimEnd(System.IO.Path.DirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar;
+        var outer = Runtime.RealPath.Of(folder).TrimEnd(System.IO.Path.DirectorySeparatorChar) + System.IO.Path.DirectorySeparatorChar;
+        return inner.StartsWith(outer, comparison);
     }
 
     static string Describe(string path) =>

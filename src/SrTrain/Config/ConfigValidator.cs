@@ -15,6 +15,10 @@ public static class ConfigValidator
 
         Require(!string.IsNullOrWhiteSpace(c.Name) && c.Name.IndexOfAny(System.IO.Path.GetInvalidFileNameChars()) < 0 && c.Name != "." && c.Name != "..",
             "name", "must be a non-empty folder name");
+        // A newline in a name splits log lines and shell commands; the other characters are not allowed in a Windows
+        // folder name, and a run folder must move between systems.
+        Require(!c.Name.Any(char.IsControl) && c.Name.IndexOfAny(['\\', '/', ':', '*', '?', '"', '<', '>', '|']) < 0,
+            "name", "must not contain control characters (a newline, a tab) or any of \\ / : * ? \" < > |");
         // File systems allow 255 bytes per name; a branch adds "-from<step>-translational" to it.
         Require(System.Text.Encoding.UTF8.GetByteCount(c.Name) <= MaxNameBytes, "name",
             $"is {System.Text.Encoding.UTF8.GetByteCount(c.Name)} bytes long; a run name may have at most {MaxNameBytes} (it becomes a folder name)");

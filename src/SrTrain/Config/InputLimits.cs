@@ -27,7 +27,13 @@ public static class InputLimits
     // Each variable's range, for the getters (out of range: the default) and for CheckEnvironment (out of range: an error).
     static readonly Limit ImagePixels = new(MaxImagePixelsVariable, DefaultMaxImagePixels, 1, long.MaxValue >> 20);
     static readonly Limit WeightMb = new(MaxWeightMbVariable, DefaultMaxWeightBytes >> 20, 1, long.MaxValue >> 20);
-    static readonly Limit Nesting = new(MaxNestingVariable, DefaultMaxNesting, 4, 100_000);
+    // At most 1000: YamlDotNet's scanner spends time quadratic in the flow depth it has seen (100,001 levels took
+    // 58 s to refuse) and builds nodes recursively (5000 levels overflow a 1 MB stack, Windows' default; 2500 do not),
+    // so the walk that refuses a deeper file must stop early enough for both.
+    static readonly Limit Nesting = new(MaxNestingVariable, DefaultMaxNesting, 4, MaxAllowedNesting);
+
+    /// <summary>The highest <c>SRTRAIN_MAX_NESTING</c> accepted.</summary>
+    public const int MaxAllowedNesting = 1000;
 
     /// <summary>Decoded pixels per image for training (default of <c>datasets.train.max_image_pixels</c>), validation,
     /// <c>eval</c> and <c>upscale</c>; <c>SRTRAIN_MAX_IMAGE_PIXELS</c> raises it.</summary>

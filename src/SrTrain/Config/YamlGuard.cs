@@ -21,13 +21,15 @@ public static class YamlGuard
     {
         try
         {
-            using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            using var f = Runtime.RegularFile.OpenRead(path);
             var buffer = new byte[MaxFileBytes + 1];
             int n = 0, read;
             while (n < buffer.Length && (read = f.Read(buffer, n, buffer.Length - n)) > 0) n += read;
             if (n > MaxFileBytes)
                 throw new SrTrainException($"{path}: the config file is larger than {MaxFileBytes >> 20} MB; a config holds a few keys");
-            return new System.Text.UTF8Encoding(false).GetString(buffer, 0, n);
+            // A byte-order mark (Windows editors write one) is no part of the first key.
+            var text = new System.Text.UTF8Encoding(false).GetString(buffer, 0, n);
+            return text.Length > 0 && text[0] == '\uFEFF' ? text[1..] : text;
         }
         catch (IOException e)
         {

@@ -31,7 +31,7 @@ public static class ImageFile
         try
         {
             // One open for the header, the end-marker check and the decode: the data pipeline reads every sample this way.
-            using var file = SharedRead.Open(path);
+            using var file = RegularFile.OpenRead(path);
             var size = Identify(file) ?? throw new SrTrainException($"{path}: not a readable image (unknown format)");
             long limit = maxPixels ?? InputLimits.MaxImagePixels;
             if ((long)size.Width * size.Height > limit)
@@ -80,7 +80,7 @@ public static class ImageFile
     /// malformed headers.</summary>
     public static (int Width, int Height)? Identify(string path)
     {
-        using var file = SharedRead.Open(path);
+        using var file = RegularFile.OpenRead(path);
         return Identify(file);
     }
 
@@ -100,7 +100,7 @@ public static class ImageFile
     public static string? TruncationReason(string path)
     {
         if (!HasEndMarker(path)) return null;
-        using var file = SharedRead.Open(path);
+        using var file = RegularFile.OpenRead(path);
         return TruncationReason(file, path);
     }
 

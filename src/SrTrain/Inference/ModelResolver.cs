@@ -24,7 +24,7 @@ public static class ModelResolver
                                            "give --model runs/<name>, a checkpoint folder or a .pth/.safetensors generator file, or --runs-dir " +
                                            "with the runs_dir you trained with");
             }
-            var chosen = FromRunFolder(run);
+            var chosen = FromRunFolder(run, log);
             // One line before any work: the newest run may not be the one the user means.
             log.Information("No --model given: using {Model}, the most recently written run under {Runs} (give --model to choose)",
                 chosen.Description, Path.GetFullPath(runsDir));
@@ -44,7 +44,7 @@ public static class ModelResolver
                 return new ResolvedModel(Path.GetFullPath(Path.Combine(model, CheckpointFiles.GeneratorEmaPth)),
                     $"checkpoint folder {Path.GetFullPath(model)}");
             }
-            if (Directory.Exists(new RunFolder(model).CheckpointsDir)) return FromRunFolder(model);
+            if (Directory.Exists(new RunFolder(model).CheckpointsDir)) return FromRunFolder(model, log);
             throw new SrTrainException($"--model {model}: a folder that is neither a run folder (no checkpoints/) nor a checkpoint " +
                                        $"folder (no {CheckpointFiles.GeneratorEmaPth}); give runs/<name>, runs/<name>/checkpoints/<step> or a weight file");
         }
@@ -52,18 +52,57 @@ public static class ModelResolver
                                    "runs/<name>/checkpoints/<step> or a .pth/.safetensors generator file");
     }
 
-    static ResolvedModel FromRunFolder(string dir)
+    /// <summary>How many times a run's checkpoint is looked up again when the run's retention removed the one being
+    /// read (a run saving every step with keep_last 3 retires a checkpoint within a few steps).</summary>
+    const int RetiredRetries = 20;
+
+    static ResolvedModel FromRunFolder(string dir, ILogger log)
     {
         var run = new RunFolder(dir);
-        var store = new CheckpointStore(run.CheckpointsDir);
-        long step = store.LatestStep()
-                    ?? throw new SrTrainException($"--model {run.Dir}: the run has no complete checkpoint yet; train it longer or give a weight file");
-        var path = Path.Combine(store.PathFor(step), CheckpointFiles.GeneratorEmaPth);
-        if (!File.Exists(path))
-            throw new SrTrainException($"--model {run.Dir}: checkpoint {step} has no {CheckpointFiles.GeneratorEmaPth}");
-        // The manifest's SHA-256 is what tells a damaged or swapped file from the one training wrote.
-        store.Verify(step);
-        return new ResolvedModel(path, $"run {run.Name}, checkpoint {step}");
+        // With the log: when the newest checkpoint is incomplete, the store falls back to an older one and says why.
+        var store = new CheckpointStore(run.CheckpointsDir, log);
+        for (int attempt = 1; ; attempt++)
+        {
+            long step = store.LatestStep()
+                        ?? throw new SrTrainException($"--model {run.Dir}: the run has no complete checkpoint yet; train it longer or give a weight file");
+            var path = Path.Combine(store.PathFor(step), CheckpointFiles.GeneratorEmaPth);
+            try
+            {
+                if (!File.Exists(path))
+                    throw new SrTrainException($"--model {run.Dir}: checkpoint {step} has no {CheckpointFiles.GeneratorEmaPth}");
+                // The manifest's SHA-256 is what tells a damaged or swapped file from the one training wrote.
+                store.Verify(step);
+                return new ResolvedModel(path, $"run {run.Name}, checkpoint {step}", run.Dir);
+            }
+            catch (SrTrainException) when (attempt < RetiredRetries && !Directory.Exists(store.PathFor(step)))
+            {
+                // Retired by the training run while it was checked: its newer checkpoint is there.
+            }
+        }
+    }
+
+    /// <summary>Loads <paramref name="model"/> with <paramref name="load"/>. A run's checkpoint that the training run
+    /// retires between resolving and loading is replaced by the run's newest one, with a warning; any other failure
+    /// is the load's own.</summary>
+    /// <param name="used">The model actually loaded (its description names the checkpoint).</param>
+    public static T Load<T>(ResolvedModel model, Func<string, T> load, ILogger log, out ResolvedModel used)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var loaded = load(model.WeightsPath);
+                used = model;
+                return loaded;
+            }
+            catch (Exception e) when (e is SrTrainException or IOException && model.RunDir != null && attempt < RetiredRetries
+                                      && !File.Exists(model.WeightsPath))
+            {
+                var newer = FromRunFolder(model.RunDir!, log);
+                log.Warning("{Old} was removed by the run's checkpoint retention while it loaded; using {New}", model.Description, newer.Description);
+                model = newer;
+            }
+        }
     }
 
     /// <summary>A checkpoint folder named directly is verified against its manifest when it has one (a folder copied

@@ -59,6 +59,7 @@ public static class UpscaleImageIO
     public static ImageLayout Identify(string path)
     {
         if (!File.Exists(path)) throw new SrTrainException($"{path}: file not found");
+        RegularFile.Require(path);
         IImageInfo? info;
         IImageFormat? format;
         try
@@ -70,16 +71,19 @@ public static class UpscaleImageIO
             throw new SrTrainException($"{path}: not a readable image ({SrTrainException.FirstLine(e)})");
         }
         if (info is null || format is null) throw new SrTrainException($"{path}: not a readable image (unknown format)");
-        return Describe(info, format);
+        return Describe(info, format, path);
     }
 
-    static ImageLayout Describe(IImageInfo info, IImageFormat format)
+    static ImageLayout Describe(IImageInfo info, IImageFormat format, string path)
     {
         if (format == PngFormat.Instance)
         {
             var png = info.Metadata.GetPngMetadata();
             bool grey = png.ColorType is PngColorType.Grayscale or PngColorType.GrayscaleWithAlpha;
-            bool alpha = png.ColorType is PngColorType.GrayscaleWithAlpha or PngColorType.RgbWithAlpha || png.HasTransparency;
+            // ImageSharp reports a palette's tRNS (alpha per palette entry) in the decoded pixels but not in the
+            // metadata: without looking for the chunk, a transparent palette PNG came out opaque.
+            bool alpha = png.ColorType is PngColorType.GrayscaleWithAlpha or PngColorType.RgbWithAlpha || png.HasTransparency
+                         || (png.ColorType == PngColorType.Palette && PngHasTransparencyChunk(path));
             return new ImageLayout(grey, alpha, png.BitDepth == PngBitDepth.Bit16);
         }
         if (format == JpegFormat.Instance)
@@ -87,6 +91,26 @@ public static class UpscaleImageIO
         // Other formats: colour, 8-bit, alpha as the decoder reports it.
         var representation = info.PixelType?.AlphaRepresentation;
         return new ImageLayout(false, representation is PixelAlphaRepresentation.Associated or PixelAlphaRepresentation.Unassociated, false);
+    }
+
+    /// <summary>Whether a PNG has a tRNS chunk (before its image data, where the format puts it). Walks the chunk
+    /// headers only.</summary>
+    static bool PngHasTransparencyChunk(string path)
+    {
+        using var f = RegularFile.OpenRead(path);
+        var header = new byte[8];
+        long position = 8; // the signature
+        while (position + 8 <= f.Length)
+        {
+            f.Position = position;
+            f.ReadExactly(header);
+            long length = System.Buffers.Binary.BinaryPrimitives.ReadUInt32BigEndian(header);
+            var type = System.Text.Encoding.ASCII.GetString(header, 4, 4);
+            if (type == "tRNS") return true;
+            if (type is "IDAT" or "IEND") return false;
+            position += 12 + length; // length, type, data, CRC
+        }
+        return false;
     }
 
     /// <summary>Reads an image for upscaling (see <see cref="UpscaleInput"/>). Decoding goes through 16 bits per

@@ -52,8 +52,14 @@ public sealed class Upscaler : IDisposable
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
         var x = _half ? lq.to(_device).half() : lq.to(_device);
-        var y = InputPadding.Run(_net.call, x, Multiple, Scale);
-        return y.cpu().@float().contiguous().MoveToOuterDisposeScope();
+        var y = InputPadding.Run(_net.call, x, Multiple, Scale).cpu().@float().contiguous();
+        // Clamping would turn infinities into white and keep NaN: a non-finite output is a broken
+        // model (or float16 overflow), never an image.
+        using (var finite = y.isfinite().all())
+            if (!finite.item<bool>())
+                throw new SrTrainException("the model's output is not finite (NaN or infinity)" +
+                                           (_half ? "; float16 overflowed, try without --half" : ": its weights are broken or overflow on this image"));
+        return y.MoveToOuterDisposeScope();
     }
 
     /// <summary>A tiled upscaler over <see cref="Run"/> (<paramref name="tile"/> 0 = whole image).</summary>

@@ -89,8 +89,23 @@ public static class WeightFile
             msg.Append(". Check that the network options (scale, num_feat, num_block, ...) match the file.");
             throw new SrTrainException(msg.ToString());
         }
+        if (FirstNonFinite(target.Keys.Select(k => (k, stateDict[k]))) is { } broken)
+            throw new SrTrainException($"the weights in {sourceName} hold NaN or infinite values ('{broken}'): the model is broken " +
+                                       "(e.g. saved from a diverged training) and would give black or garbage images");
         using var noGrad = torch.no_grad();
         foreach (var (key, t) in target) t.copy_(stateDict[key]);
+    }
+
+    /// <summary>The name of the first floating-point tensor holding a NaN or an infinity, or null when all are finite.</summary>
+    public static string? FirstNonFinite(IEnumerable<(string Name, Tensor Value)> tensors)
+    {
+        foreach (var (name, t) in tensors)
+        {
+            if (!t.is_floating_point()) continue;
+            using var finite = t.isfinite().all();
+            if (!finite.item<bool>()) return name;
+        }
+        return null;
     }
 
     /// <summary>Writes a state dict; the extension picks the format: <c>.pth</c>/<c>.pt</c> (zip torch.save,

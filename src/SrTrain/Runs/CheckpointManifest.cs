@@ -1,7 +1,6 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
-using SrTrain.Runtime;
 
 namespace SrTrain.Runs;
 
@@ -15,6 +14,9 @@ public sealed record CheckpointManifest(
 {
     public const string FileName = "manifest.json";
     public const int CurrentFormat = 1;
+
+    /// <summary>Largest manifest read: a checkpoint's lists a handful of files in a few hundred bytes.</summary>
+    const int MaxBytes = 1 << 20;
 
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
 
@@ -73,7 +75,7 @@ public sealed record CheckpointManifest(
         }
         try
         {
-            var manifest = JsonSerializer.Deserialize<CheckpointManifest>(SharedRead.ReadAllText(path), JsonOptions);
+            var manifest = JsonSerializer.Deserialize<CheckpointManifest>(Runtime.RegularFile.ReadAllText(path, MaxBytes), JsonOptions);
             if (manifest?.Files is null)
             {
                 problem = $"{path} is empty or has no \"files\" list";
@@ -91,9 +93,9 @@ public sealed record CheckpointManifest(
             problem = null;
             return manifest;
         }
-        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException)
+        catch (Exception ex) when (ex is JsonException or IOException or UnauthorizedAccessException or SrTrainException)
         {
-            problem = $"{path} cannot be read: {ex.Message}";
+            problem = $"{path} cannot be read: {SrTrainException.FirstLine(ex)}";
             return null;
         }
     }

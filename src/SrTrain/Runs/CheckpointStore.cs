@@ -178,9 +178,10 @@ public sealed class CheckpointStore
             string text;
             try
             {
-                text = SharedRead.ReadAllText(pointer).Trim();
+                // Bounded, and never a FIFO or device: the pointer holds one number.
+                text = RegularFile.ReadAllText(pointer, 64).Trim();
             }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or SrTrainException)
             {
                 text = "";
             }
@@ -388,6 +389,15 @@ public sealed class CheckpointStore
             return problem;
         if (manifest.Step != step)
             return $"{Path.Combine(folder, CheckpointManifest.FileName)} is for step {manifest.Step}, not {step}";
+        // Every file a checkpoint holds is in its manifest: a file with its entry removed would otherwise be read
+        // unchecked (a replaced net_g_ema.pth gave black images). Hidden files (.DS_Store) are not checkpoint files.
+        var listed = new HashSet<string>(manifest.Files.Select(f => f.Path), StringComparer.Ordinal);
+        foreach (var file in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories))
+        {
+            var relative = Path.GetRelativePath(folder, file).Replace(Path.DirectorySeparatorChar, '/');
+            if (relative != CheckpointManifest.FileName && !listed.Contains(relative) && !Path.GetFileName(file).StartsWith('.'))
+                return $"{file} is not listed in its {CheckpointManifest.FileName}, so it cannot be checked";
+        }
         foreach (var entry in manifest.Files)
         {
             var path = Path.Combine(folder, entry.Path);
@@ -396,6 +406,8 @@ public sealed class CheckpointStore
                 return $"{path} is missing";
             if (info.LinkTarget != null)
                 return $"{path} is a symbolic link, not a file the checkpoint wrote";
+            if (RegularFile.NotRegular(path) is { } what)
+                return $"{path} is {what}, not a file the checkpoint wrote";
             if (info.Length != entry.Size)
                 return $"{path} has {info.Length} bytes but the manifest records {entry.Size}";
             if (checkHashes)

@@ -76,6 +76,7 @@ public sealed class MetricsLog : IDisposable
     static IEnumerable<Record> ReadLines(string path)
     {
         if (!File.Exists(path)) yield break;
+        Runtime.RegularFile.Require(path); // a FIFO or a device would never end
         foreach (var line in SharedRead.ReadLines(path))
         {
             Record? r = null;
@@ -83,6 +84,8 @@ public sealed class MetricsLog : IDisposable
             {
                 using var doc = JsonDocument.Parse(line);
                 var root = doc.RootElement;
+                // A line that is valid JSON but not a record (`5`, `[1,2]`) is skipped like a torn one.
+                if (root.ValueKind != JsonValueKind.Object) continue;
                 var values = new Dictionary<string, double>();
                 foreach (var p in root.EnumerateObject())
                     if (p.Value.ValueKind == JsonValueKind.Number) values[p.Name] = p.Value.GetDouble();
@@ -91,6 +94,9 @@ public sealed class MetricsLog : IDisposable
             }
             catch (JsonException) { }
             catch (KeyNotFoundException) { }
+            // "kind" or "step" of another JSON type, or a step that is not a whole number.
+            catch (InvalidOperationException) { }
+            catch (FormatException) { }
             if (r != null) yield return r;
         }
     }

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using SrTrain.Config;
-using SrTrain.Runtime;
 
 namespace SrTrain.Runs;
 
@@ -38,8 +37,9 @@ public sealed class RunFolder
 
     public bool Exists => Directory.Exists(Dir);
 
-    /// <summary>The folder exists and holds something: a run (or the start of one) that must not be overwritten.</summary>
-    public bool HasContent => Exists && Directory.EnumerateFileSystemEntries(Dir).Any();
+    /// <summary>The folder exists and holds something besides its <see cref="RunLock"/>: a run (or the start of one)
+    /// that must not be overwritten.</summary>
+    public bool HasContent => Exists && Directory.EnumerateFileSystemEntries(Dir).Any(e => !RunLock.IsLockFile(System.IO.Path.GetFileName(e)));
 
     public void Create()
     {
@@ -50,8 +50,20 @@ public sealed class RunFolder
     /// <summary>Writes the resolved config; it is also copied into every checkpoint.</summary>
     public void WriteConfig(SrTrainConfig config) => DurableFs.WriteAllTextAtomically(ConfigPath, ConfigWriter.ToYaml(config));
 
-    public Lineage? ReadLineage() =>
-        File.Exists(LineagePath) ? JsonSerializer.Deserialize<Lineage>(SharedRead.ReadAllText(LineagePath), Lineage.Json) : null;
+    /// <summary>run.json, or null when the run has none.</summary>
+    /// <exception cref="SrTrainException">It is not a regular file of at most 1 MB holding a lineage.</exception>
+    public Lineage? ReadLineage()
+    {
+        if (!File.Exists(LineagePath)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<Lineage>(Runtime.RegularFile.ReadAllText(LineagePath, 1 << 20), Lineage.Json);
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            throw new SrTrainException($"{LineagePath}: cannot be read as the run's lineage ({SrTrainException.FirstLine(e)})");
+        }
+    }
 
     public void WriteLineage(Lineage lineage) =>
         DurableFs.WriteAllTextAtomically(LineagePath, JsonSerializer.Serialize(lineage, Lineage.Json));

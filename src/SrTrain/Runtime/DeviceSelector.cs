@@ -9,8 +9,16 @@ public static class DeviceSelector
 {
     public static Device Select(string device, int threads, ILogger log)
     {
+        if (threads < 0) throw new SrTrainException($"--threads {threads}: must be 0 (all cores) or a positive number");
         NativeRuntime.EnsureLoaded(log);
         int n = threads > 0 ? threads : Environment.ProcessorCount;
+        if (n > Environment.ProcessorCount)
+        {
+            // More threads than cores only adds contention: 100000 started thousands of threads and stalled the machine.
+            log.Warning("--threads {Threads}: more than this machine's {Cores} cores; using {Cores}", threads, Environment.ProcessorCount,
+                Environment.ProcessorCount);
+            n = Environment.ProcessorCount;
+        }
         torch.set_num_threads(n);
         Device chosen;
         switch (device)

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using SrTrain.Config;
 using SrTrain.Runs;
-using SrTrain.Runtime;
 using SrTrain.Training.Checkpoints;
 
 namespace SrTrain.Training;
@@ -14,6 +13,11 @@ public static class TrainingCheckpoint
 {
     public static void Write(string dir, TrainingParts p, TrainingState state, SrTrainConfig config)
     {
+        // A checkpoint with NaN or infinite weights only ever gives black images and poisons every resume from it.
+        foreach (var (what, net) in new (string, TorchSharp.torch.nn.Module?)[] { ("generator", p.G), ("EMA generator", p.Ema.Model), ("discriminator", p.D) })
+            if (net != null && Interop.WeightFile.FirstNonFinite(net.state_dict().Select(kv => (kv.Key, kv.Value))) is { } broken)
+                throw new SrTrainException($"not saving checkpoint {state.Step}: the {what}'s '{broken}' holds NaN or infinite values (the training diverged); " +
+                                           "lower the learning rate or the GAN weight and resume from an earlier checkpoint, which is intact");
         p.G.save(Path.Combine(dir, CheckpointFiles.Generator));
         p.Ema.Model.save(Path.Combine(dir, CheckpointFiles.GeneratorEma));
         WriteOptimizer(p.OptG, Path.Combine(dir, CheckpointFiles.OptimizerG));
@@ -48,7 +52,7 @@ public static class TrainingCheckpoint
                     if (p.OptD != null && File.Exists(Path.Combine(dir, CheckpointFiles.OptimizerD))) ReadOptimizer(p.OptD, Path.Combine(dir, CheckpointFiles.OptimizerD));
                 }
             }
-            return JsonSerializer.Deserialize<TrainingState>(SharedRead.ReadAllText(Need(CheckpointFiles.State)), TrainingState.Json)
+            return JsonSerializer.Deserialize<TrainingState>(Runtime.RegularFile.ReadAllText(Need(CheckpointFiles.State), 1 << 20), TrainingState.Json)
                    ?? throw new SrTrainException($"{Path.Combine(dir, CheckpointFiles.State)}: empty");
         }
         catch (Exception e) when (e is not SrTrainException)

@@ -25,6 +25,11 @@ public static class TrainingLauncher
         // Everything the user must fix is found before the run folder exists, so the corrected rerun is not refused.
         ConfigPaths.Check(config, request.ConfigPath);
         var run = new RunFolder(Path.Combine(config.RunsDir, config.Name));
+        // A failed start removes the run folder it made, and the runs folder too when it made that: nothing empty is left.
+        // (Asked before the lock, which creates both.)
+        bool runsDirMade = !Directory.Exists(config.RunsDir);
+        // Taken before looking at the folder: two `train --auto-resume` started together must not both decide to write it.
+        using var runLock = RunLock.Acquire(run.Dir);
         bool created = !run.HasContent;
         if (!created)
         {
@@ -42,12 +47,10 @@ public static class TrainingLauncher
             if (latest != null)
             {
                 ctx.Log.Information("--auto-resume: {Run} exists, resuming from its latest checkpoint {Step}", run.Dir, latest);
-                return Resume(new ResumeRequest(run.Dir, null, false, null, Array.Empty<string>(), null), ctx, cancel);
+                return Resume(new ResumeRequest(run.Dir, null, false, null, Array.Empty<string>(), null), ctx, cancel, runLock);
             }
             ctx.Log.Information("--auto-resume: {Run} exists without a checkpoint; starting it from step 0", run.Dir);
         }
-        // A failed start removes the run folder it made, and the runs folder too when it made that: nothing empty is left.
-        bool runsDirMade = !Directory.Exists(config.RunsDir);
         run.Create();
         ctx.OpenLogFile(run.LogPath);
         run.WriteConfig(config);
@@ -56,7 +59,10 @@ public static class TrainingLauncher
         return Execute(config, run, startFrom: null, startStep: 0, ctx, cancel, removeIfStartFails: created, removeRunsDirIfStartFails: runsDirMade);
     }
 
-    public static TrainResult Resume(ResumeRequest request, LaunchContext ctx, CancellationToken cancel)
+    public static TrainResult Resume(ResumeRequest request, LaunchContext ctx, CancellationToken cancel) => Resume(request, ctx, cancel, held: null);
+
+    /// <param name="held">The run folder's lock when the caller (train --auto-resume) already holds it.</param>
+    static TrainResult Resume(ResumeRequest request, LaunchContext ctx, CancellationToken cancel, RunLock? held)
     {
         if (!ctx.Ranks.IsRoot) return FollowRoot(ctx, cancel);
         RunFolder parent;
@@ -70,12 +76,38 @@ public static class TrainingLauncher
         }
         if (!File.Exists(parent.ConfigPath))
             throw new SrTrainException($"{parent.Dir}: not a run folder (no config.yml); give --run runs/<name>");
+        // A run that another process trains may still be branched from (read only), but not continued, and its
+        // unfinished checkpoint writes are not leftovers.
+        string holder = "";
+        RunLock? parentLock = held ?? RunLock.TryAcquireSoon(parent.Dir, out holder, recordOwner: false);
+        RunLock? branchLock = null;
+        try
+        {
+            return ResumeLocked(request, ctx, cancel, parent, parentLock, holder, ref branchLock);
+        }
+        finally
+        {
+            branchLock?.Dispose();
+            parentLock?.Dispose();
+        }
+    }
+
+    static TrainResult ResumeLocked(ResumeRequest request, LaunchContext ctx, CancellationToken cancel, RunFolder parent, RunLock? parentLock,
+        string holder, ref RunLock? branchLock)
+    {
+        // Only a branch can start from a run another process trains; a plain continuation is refused before reading
+        // checkpoints that the other process is still writing.
+        bool mayBranch = request.FromStep != null || request.Translational || request.Name != null || request.OverrideConfigs.Count > 0
+                         || request.Sets is { Count: > 0 };
+        if (parentLock == null && !mayBranch) throw RunLock.HeldBy(parent.Dir, holder);
         var store = new CheckpointStore(parent.CheckpointsDir, ctx.Log);
-        store.CleanLeftovers();
+        if (parentLock != null) store.CleanLeftovers();
+        // The pointer before the listing: while another process trains the parent, a checkpoint may appear in between.
+        long? pointer = store.LatestStep();
         var steps = store.ListSteps();
         if (steps.Count == 0)
             throw new SrTrainException($"{parent.Dir}: has no complete checkpoint to resume from; start it again with `srtrain train --config {parent.ConfigPath} --auto-resume`");
-        long latest = store.LatestStep() ?? steps[^1];
+        long latest = pointer ?? steps[^1];
         long from = request.FromStep ?? latest;
         if (!steps.Contains(from))
             throw new SrTrainException($"{parent.Dir}: no checkpoint at step {from} (available: {string.Join(", ", steps)})");
@@ -118,6 +150,7 @@ public static class TrainingLauncher
             config = config with { Name = name };
             ConfigValidator.Validate(config, request.Name != null ? "--name" : $"branch of {parentName}");
             run = new RunFolder(Path.Combine(Path.GetDirectoryName(parent.Dir)!, name));
+            branchLock = RunLock.Acquire(run.Dir);
             if (run.HasContent)
                 throw new SrTrainException($"{run.Dir} already exists: resume it with `srtrain resume --run {run.Dir}`, or give the branch another --name");
             run.Create();
@@ -136,12 +169,16 @@ public static class TrainingLauncher
         }
         else
         {
+            if (parentLock == null) throw RunLock.HeldBy(parent.Dir, holder);
+            parentLock.RecordOwner();
             run = parent;
             ctx.OpenLogFile(run.LogPath);
             ctx.Log.Information("Resuming {Run} from its latest checkpoint {Step}", run.Dir, from);
         }
         run.WriteConfig(config);
-        return Execute(config, run, startFrom: store.PathFor(from), startStep: from, ctx, cancel, removeIfStartFails: branch);
+        // A branch keeps its parent locked only until it has read the checkpoint: the parent may be continued meanwhile.
+        return Execute(config, run, startFrom: store.PathFor(from), startStep: from, ctx, cancel, removeIfStartFails: branch,
+            releaseAfterRestore: branch ? parentLock : null);
     }
 
     /// <summary>run.json's translational_from: the step the term starts in this run's config (the quickstart's 950, a
@@ -172,7 +209,7 @@ public static class TrainingLauncher
     }
 
     static TrainResult Execute(SrTrainConfig config, RunFolder run, string? startFrom, long startStep, LaunchContext ctx, CancellationToken cancel,
-        bool removeIfStartFails = false, bool removeRunsDirIfStartFails = false)
+        bool removeIfStartFails = false, bool removeRunsDirIfStartFails = false, IDisposable? releaseAfterRestore = null)
     {
         var ranks = ctx.Ranks;
         TrainingParts parts;
@@ -210,6 +247,7 @@ public static class TrainingLauncher
             trainer.Restore(startFrom);
             ctx.Log.Information("Restored weights, EMA, discriminator and optimizer states from {Checkpoint}", startFrom);
         }
+        releaseAfterRestore?.Dispose();
         long final;
         try
         {

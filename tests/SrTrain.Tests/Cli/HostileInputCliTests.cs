@@ -85,6 +85,19 @@ public sealed class HostileInputCliTests : IDisposable
         Assert.False(Directory.Exists(P("out")) && Directory.EnumerateFileSystemEntries(P("out")).Any());
     }
 
+    [Theory]
+    [InlineData("nan.pth", float.NaN, "NaN or infinite")]
+    [InlineData("huge.safetensors", 1e30f, "not finite")]
+    public void BrokenModel_ExitsWith2_AndWritesNoImage(string name, float value, string expected)
+    {
+        // NaN weights, or finite ones so large that the output overflows (a diverged run's checkpoint), once gave
+        // black or garbage images with exit code 0.
+        HostileWeightFileTests.WriteBrokenGenerator(P(name), value);
+        var photo = Photo("a.png");
+        AssertRefused(Run(null, "upscale", photo, "--model", P(name), "-o", P("out")), expected);
+        Assert.False(File.Exists(P("out/a_x4.png")));
+    }
+
     [Fact]
     public void PngDeclaring20000x20000_IsRefusedBeforeDecoding_AndTheRestOfTheBatchIsWritten()
     {
@@ -120,6 +133,27 @@ public sealed class HostileInputCliTests : IDisposable
         Assert.True(File.Exists(P("a_x4_x4.png")));
     }
 
+    [Theory]
+    [InlineData("a/../../../victim/chelsea")]
+    [InlineData("/abs")]
+    [InlineData("..")]
+    [InlineData("a\\b")]
+    public void SuffixWithASeparatorOrDotDot_IsRefused_AndNothingOutsideTheOutputFolderChanges(string suffix)
+    {
+        // `--suffix "a/../../../victim/chelsea" --overwrite` once replaced an unrelated image outside -o, exit 0.
+        Directory.CreateDirectory(P("victim"));
+        Photo("victim/chelsea.png", 16, 16);
+        Directory.CreateDirectory(P("in"));
+        using (var img = UpscaleCliHarness.PhotoCrop(24, 20)) img.Save(P("in/x.png"));
+        var before = Snapshot(P("out"));
+        AssertRefused(Run(null, "upscale", P("in/x.png"), "-o", P("out/suf"), "--suffix", suffix, "--overwrite", "--model", UpscaleCliHarness.RrdbX4),
+            "--suffix");
+        var after = Snapshot(P("out"));
+        Assert.Equal(before.Keys.Order(), after.Keys.Order());
+        foreach (var (file, content) in before) Assert.Equal(content, after[file]);
+        Assert.False(Directory.Exists(P("out")));
+    }
+
     [Fact]
     public void OutputThroughALinkToTheInputFolder_NeverReplacesTheInput()
     {
@@ -147,6 +181,36 @@ public sealed class HostileInputCliTests : IDisposable
         var photo = Photo("a.png");
         AssertRefused(Run(null, "upscale", photo, "--model", Path.Combine(P("runs"), "r"), "-o", P("out")), "SHA-256");
         Assert.False(File.Exists(P("out/a_x4.png")));
+    }
+
+    [Fact]
+    public void GeneratorDroppedFromItsManifest_AndReplaced_IsRefused_AndTheRunFallsBackWithAWarning()
+    {
+        // Removing net_g_ema.pth's manifest entry once let a replaced file through (black output, exit 0), and the
+        // fall-back to an older checkpoint showed only its name.
+        var checkpoints = Path.Combine(P("runs"), "r", "checkpoints");
+        var store = new CheckpointStore(checkpoints);
+        foreach (long step in new long[] { 10, 20 })
+            store.Save(step, folder => File.Copy(UpscaleCliHarness.RrdbX4, Path.Combine(folder, SrTrain.Runs.CheckpointFiles.GeneratorEmaPth)));
+        var folder20 = store.PathFor(20);
+        var manifest = Path.Combine(folder20, CheckpointManifest.FileName);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!;
+        var files = json["files"]!.AsArray();
+        files.Remove(files.First(f => (string?)f!["path"] == SrTrain.Runs.CheckpointFiles.GeneratorEmaPth));
+        File.WriteAllText(manifest, json.ToJsonString());
+        File.Copy(UpscaleCliHarness.RrdbX2, Path.Combine(folder20, SrTrain.Runs.CheckpointFiles.GeneratorEmaPth), overwrite: true);
+        var photo = Photo("a.png");
+
+        AssertRefused(Run(null, "upscale", photo, "--model", folder20, "-o", P("out")), "not listed in its manifest.json");
+        Assert.False(File.Exists(P("out/a_x4.png")));
+
+        var r = Run(null, "upscale", photo, "--model", Path.Combine(P("runs"), "r"), "-o", P("out"));
+        Assert.Equal(0, r.Code);
+        var warning = Assert.Single(r.Output.Split('\n'), l => l.Contains(" WRN ") && l.Contains("names step 20"));
+        Assert.Contains("not listed", warning);
+        Assert.Contains("using the newest complete checkpoint 10", warning);
+        Assert.Contains("run r, checkpoint 10", r.Output);
+        Assert.True(File.Exists(P("out/a_x4.png")));
     }
 
     [Theory]
@@ -184,6 +248,14 @@ public sealed class HostileInputCliTests : IDisposable
         Assert.False(Directory.Exists(P("runs")));
     }
 
+    [Fact]
+    public void RunNameWithANewline_ExitsWith2()
+    {
+        File.WriteAllText(P("c.yaml"), "name: ok\n");
+        AssertRefused(Run(null, "train", "--config", P("c.yaml"), "--name", "two\nlines"), "'name' must not contain control characters");
+        Assert.False(Directory.Exists(P("runs")));
+    }
+
     [UnixFact("SIGTERM sent with kill(1)")]
     public void StopRequestOutsideATrainingStep_ExitsAfterTheGracePeriod()
     {
@@ -209,6 +281,187 @@ public sealed class HostileInputCliTests : IDisposable
         Assert.Contains("no safe point reached within 1 s", p.Output);
         Assert.DoesNotContain("   at ", p.Output);
         Assert.False(Directory.Exists(P("out")) && Directory.EnumerateFiles(P("out")).Any());
+    }
+
+    [Fact]
+    public void SecondWriterOfARun_IsRefused_NamingTheFirst()
+    {
+        // Two `train --name dual --auto-resume` 0.3 s apart, or `resume --run R` while R trained, once both trained
+        // into one folder with exit 0, and metrics.jsonl lost records.
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("dual", "checkpoint: {save_freq: 5}\nval: {val_freq: 0}\n", totalSteps: 100000);
+        var runDir = Path.Combine(t.RunsDir, "dual");
+        using var first = new CliProcess(t.Dir, "train", "--config", cfg, "--auto-resume");
+        try
+        {
+            Assert.True(first.WaitForOutput("Saved checkpoint", TimeSpan.FromMinutes(2)), first.Output);
+            var metricsBefore = File.ReadAllBytes(Path.Combine(runDir, "metrics.jsonl"));
+            foreach (var args in new[] { new[] { "train", "--config", cfg, "--auto-resume" }, ["resume", "--run", runDir] })
+            {
+                var r = CliProcess.RunMeasured(t.Dir, null, Timeout, args);
+                _log.WriteLine(r.Output);
+                AssertRefused(r, $"in use by another srtrain process (PID {first.Pid} on {Environment.MachineName}");
+            }
+            // The refused ones wrote nothing into the run: its metrics only grew by the first process's own lines.
+            Assert.Equal(metricsBefore, File.ReadAllBytes(Path.Combine(runDir, "metrics.jsonl"))[..metricsBefore.Length]);
+        }
+        finally
+        {
+            first.Signal("INT");
+            first.WaitForExit(TimeSpan.FromMinutes(1));
+        }
+        // The lock went with the process: the run continues.
+        using var released = RunLock.TryAcquire(runDir, out var holder);
+        Assert.True(released != null, holder);
+    }
+
+    /// <summary>A run folder with checkpoint 10 (the reference RRDBNet x4) and its metrics, config and lineage.</summary>
+    string SmallRun()
+    {
+        var runDir = Path.Combine(P("runs"), "r");
+        var store = new CheckpointStore(Path.Combine(runDir, "checkpoints"));
+        store.Save(10, folder => File.Copy(UpscaleCliHarness.RrdbX4, Path.Combine(folder, SrTrain.Runs.CheckpointFiles.GeneratorEmaPth)));
+        File.WriteAllText(Path.Combine(runDir, "config.yml"), "name: r\n");
+        File.WriteAllText(Path.Combine(runDir, "metrics.jsonl"), "{\"kind\":\"val\",\"step\":10,\"psnr_y\":20}\n");
+        return runDir;
+    }
+
+    [Fact]
+    public void Fifos_AsInputConfigOrCheckpointPointer_NeverHang()
+    {
+        // Each of these once hung until the 60-s grace timer, and SIGTERM did not help: opening a FIFO blocks.
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        HostileFiles.MakeFifo(P("pipe.png"));
+        var photo = Photo("good.png");
+        AssertRefused(Run(null, "upscale", P("pipe.png"), photo, "--model", UpscaleCliHarness.RrdbX4, "-o", P("out")), "pipe.png: is a FIFO");
+        Assert.True(File.Exists(P("out/good_x4.png")));
+
+        HostileFiles.MakeFifo(P("pipe.yaml"));
+        AssertRefused(Run(null, "train", "--config", P("pipe.yaml")), "pipe.yaml: is a FIFO");
+
+        var runDir = SmallRun();
+        var latest = Path.Combine(runDir, "checkpoints", CheckpointStore.LatestFileName);
+        File.Delete(latest);
+        HostileFiles.MakeFifo(latest);
+        var r = Run(null, "upscale", photo, "--model", runDir, "-o", P("out2"));
+        Assert.Equal(0, r.Code);
+        Assert.Contains("using the newest complete checkpoint 10", r.Output);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(50), $"took {clock.Elapsed}");
+    }
+
+    [Fact]
+    public void RunFilesLinkedToDevUrandom_AreReadWithinBounds()
+    {
+        // checkpoints/latest or run.json linked to /dev/urandom once read 4.3 GB, then exit 3.
+        var runDir = SmallRun();
+        var latest = Path.Combine(runDir, "checkpoints", CheckpointStore.LatestFileName);
+        File.Delete(latest);
+        File.CreateSymbolicLink(latest, "/dev/urandom");
+        var photo = Photo("a.png");
+        var r = Run(null, "upscale", photo, "--model", runDir, "-o", P("out"));
+        Assert.Equal(0, r.Code);
+        Assert.Contains("using the newest complete checkpoint 10", r.Output);
+        Assert.InRange(r.Peak, 1, MaxPeakBytes);
+
+        File.CreateSymbolicLink(Path.Combine(runDir, "run.json"), "/dev/urandom");
+        AssertRefused(Run(null, "report", runDir, "-o", P("report")), "run.json");
+        File.Delete(Path.Combine(runDir, "run.json"));
+        File.Delete(Path.Combine(runDir, "metrics.jsonl"));
+        File.CreateSymbolicLink(Path.Combine(runDir, "metrics.jsonl"), "/dev/urandom");
+        AssertRefused(Run(null, "report", runDir, "-o", P("report")), "metrics.jsonl");
+    }
+
+    [Theory]
+    [InlineData("/proc")]
+    [InlineData("/dev/null")]
+    [InlineData("under-a-file/runs")]
+    public void RunsDirThatCannotHoldRuns_ExitsWith2_NotAsABug(string runsDir)
+    {
+        using var t = new TrainingTestRun();
+        File.WriteAllText(Path.Combine(t.Dir, "under-a-file"), "x");
+        var cfg = t.WriteConfig("envfault", "val: {val_freq: 0}\n", totalSteps: 2);
+        var r = CliProcess.RunMeasured(t.Dir, null, Timeout, "train", "--config", cfg, "--set", $"runs_dir={runsDir}");
+        _log.WriteLine(r.Output);
+        AssertRefused(r, runsDir);
+    }
+
+    [Fact]
+    public void SchemaToAFullDevice_OrAClosedStandardOutput_ExitsWith2()
+    {
+        AssertRefused(Run(null, "schema", "-o", "/dev/full", "--overwrite"), "No space left on device");
+
+        // `srtrain schema >&-`: the error can only go to stderr. Help text likewise.
+        foreach (var command in new[] { "schema", "--help" })
+            AssertStdoutClosedRefused(command);
+    }
+
+    void AssertStdoutClosedRefused(string command)
+    {
+        var psi = new System.Diagnostics.ProcessStartInfo("sh", ["-c", $"exec \"$0\" {command} >&-", CliProcess.Executable])
+        {
+            RedirectStandardError = true,
+            WorkingDirectory = _dir.Path,
+        };
+        using var p = System.Diagnostics.Process.Start(psi)!;
+        var stderr = p.StandardError.ReadToEnd();
+        Assert.True(p.WaitForExit(TimeSpan.FromMinutes(1)));
+        _log.WriteLine(stderr);
+        Assert.Equal(2, p.ExitCode);
+        Assert.Contains("cannot write to the standard output", stderr);
+        Assert.DoesNotContain("   at ", stderr);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void RunsDirInsideTheTrainingData_IsRefused_BeforeAnythingIsWritten(bool throughALink)
+    {
+        // The next run silently trained on the previous run's validation images.
+        using var t = new TrainingTestRun();
+        var data = Path.Combine(t.Dir, "data");
+        Directory.CreateDirectory(data);
+        foreach (var f in Directory.EnumerateFiles(Path.Combine(AppContext.BaseDirectory, "TestData", "Training", "train")))
+            File.Copy(f, Path.Combine(data, Path.GetFileName(f)));
+        string runsDir = Path.Combine(data, "runs");
+        if (throughALink)
+        {
+            Directory.CreateSymbolicLink(Path.Combine(t.Dir, "elsewhere"), data);
+            runsDir = Path.Combine(t.Dir, "elsewhere", "runs");
+        }
+        var cfg = t.WriteConfig("inside", $"runs_dir: \"{runsDir}\"\ndatasets:\n  train:\n    dataroot_gt: \"{data}\"\n", totalSteps: 2);
+        var r = CliProcess.RunMeasured(t.Dir, null, Timeout, "train", "--config", cfg);
+        _log.WriteLine(r.Output);
+        AssertRefused(r, "'runs_dir'");
+        Assert.Contains("inside 'datasets.train.dataroot_gt'", r.Output);
+        Assert.False(Directory.Exists(Path.Combine(data, "runs")));
+    }
+
+    [Fact]
+    public void Threads_AreCappedToTheCores_AndNegativeIsRefused()
+    {
+        // --threads 100000 started thousands of threads and hung the machine; -1 silently meant all cores.
+        var photo = Photo("a.png");
+        AssertRefused(Run(null, "upscale", photo, "--model", UpscaleCliHarness.RrdbX4, "-o", P("out"), "--threads", "-1"), "--threads -1");
+        Assert.False(Directory.Exists(P("out")));
+        var r = Run(null, "upscale", photo, "--model", UpscaleCliHarness.RrdbX4, "-o", P("out"), "--threads", "100000");
+        Assert.Equal(0, r.Code);
+        Assert.Contains($"--threads 100000: more than this machine's {Environment.ProcessorCount} cores; using {Environment.ProcessorCount}", r.Output);
+        Assert.Contains($"{Environment.ProcessorCount} CPU threads", r.Output);
+        Assert.True(File.Exists(P("out/a_x4.png")));
+    }
+
+    [Fact]
+    public void NestingLimitAtItsMaximum_StillRefusesA99000DeepConfig_Quickly()
+    {
+        // SRTRAIN_MAX_NESTING=100000 was accepted, and a 99,000-deep YAML then ran past 120 s (quadratic in the depth).
+        File.WriteAllText(P("deep.yaml"), "name: x\nv: " + new string('[', 99_000) + new string(']', 99_000) + "\n");
+        AssertRefused(Run(new Dictionary<string, string> { ["SRTRAIN_MAX_NESTING"] = "100000" }, "train", "--config", P("deep.yaml")),
+            "SRTRAIN_MAX_NESTING=100000 must be a whole number from 4 to 1000");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        AssertRefused(Run(new Dictionary<string, string> { ["SRTRAIN_MAX_NESTING"] = "1000" }, "train", "--config", P("deep.yaml")),
+            "nests deeper than 1000 levels");
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+        Assert.False(Directory.Exists(P("runs")));
     }
 
     [Fact]

@@ -196,6 +196,44 @@ public sealed class UpscaleCliTests : IDisposable
     }
 
     [Fact]
+    public void PalettePngWithTransparency_KeepsItsAlpha()
+    {
+        // RGBA and RGB+tRNS kept their alpha, a palette PNG with tRNS lost it (came out opaque).
+        using (var crop = PhotoCrop(24, 20))
+        using (var rgba = crop.CloneAs<Rgba32>())
+        {
+            rgba.ProcessPixelRows(rows =>
+            {
+                for (int y = 0; y < rows.Height; y++)
+                {
+                    var row = rows.GetRowSpan(y);
+                    for (int x = 0; x < row.Length; x++) row[x].A = (byte)(x < 8 ? 0 : 255);
+                }
+            });
+            rgba.Save(P("palette.png"), new PngEncoder { ColorType = PngColorType.Palette });
+        }
+        var bytes = File.ReadAllBytes(P("palette.png"));
+        Assert.Equal(3, bytes[25]); // IHDR colour type 3: palette
+        Assert.Contains("tRNS", System.Text.Encoding.ASCII.GetString(bytes));
+
+        // Bicubic alpha: the reference network is untrained, so only bicubic gives alpha values known in advance.
+        var (code, log) = Run("upscale", P("palette.png"), "--model", RrdbX4, "--alpha", "bicubic", "--device", "cpu");
+        Assert.True(code == CliApp.ExitOk, log);
+        var got = Levels(P("palette_x4.png"), out int channels, out _);
+        Assert.Equal(4, channels);
+        double Mean(int x0, int x1)
+        {
+            double sum = 0;
+            int n = 0;
+            for (int y = 0; y < 80; y++)
+                for (int x = x0; x < x1; x++) { sum += got[3, y, x]; n++; }
+            return sum / n;
+        }
+        Assert.InRange(Mean(0, 24), 0, 20);      // transparent columns 0-7, x4, away from the edge
+        Assert.InRange(Mean(40, 96), 235, 255);  // opaque
+    }
+
+    [Fact]
     public void ExistingOutput_IsLeftByteIdentical_AndSkippedWithExit0_WithoutOverwrite()
     {
         using (var crop = PhotoCrop(16, 12)) crop.Save(P("a.png"));

@@ -42,9 +42,15 @@ public class ConfigLimitsTests
     }
 
     [UnixFact("/dev/zero (a file that never ends)")]
-    public void ConfigFileThatNeverEnds_IsReadOnlyUpToTheLimit()
+    public void ConfigFileThatNeverEnds_OrIsHuge_IsRefused_ReadingNoMoreThanTheLimit()
     {
+        // A device is refused by its type before it is opened; a regular file is read up to the limit only.
         var e = Assert.Throws<SrTrainException>(() => ConfigLoader.LoadFile("/dev/zero"));
+        Assert.Contains("/dev/zero: is a character device, not a regular file", e.Message);
+        using var dir = new SrTrain.Tests.Support.TempDir();
+        var huge = dir.File("huge.yaml");
+        using (var f = File.Create(huge)) f.SetLength(5 << 20);
+        e = Assert.Throws<SrTrainException>(() => ConfigLoader.LoadFile(huge));
         Assert.Contains("larger than 4 MB", e.Message);
     }
 

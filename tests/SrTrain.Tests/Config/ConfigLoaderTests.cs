@@ -90,6 +90,30 @@ public class ConfigLoaderTests
     }
 
     [Fact]
+    public void ConfigWithAByteOrderMark_Loads()
+    {
+        // Windows editors write one; it was read as part of the first key ("unknown key '\uFEFFname'").
+        using var dir = new SrTrain.Tests.Support.TempDir();
+        var path = dir.File("bom.yaml");
+        File.WriteAllText(path, "name: bom\nscale: 2\n", new System.Text.UTF8Encoding(encoderShouldEmitUTF8Identifier: true));
+        Assert.Equal(0xEF, File.ReadAllBytes(path)[0]);
+        var c = ConfigLoader.LoadFile(path);
+        Assert.Equal("bom", c.Name);
+        Assert.Equal(2, c.Scale);
+    }
+
+    [Theory]
+    [InlineData("a\nb")]
+    [InlineData("tab\there")]
+    [InlineData("colon:name")]
+    [InlineData("back\\slash")]
+    public void RunNameWithAControlOrWindowsReservedCharacter_IsRejected(string name)
+    {
+        var e = Assert.Throws<SrTrainException>(() => ConfigValidator.Validate(new SrTrainConfig { Name = name }, "--name"));
+        Assert.Contains("'name' must not contain control characters", e.Message);
+    }
+
+    [Fact]
     public void ResolvedConfig_RoundTrips_ThroughYaml()
     {
         var c = ConfigLoader.LoadFile(RepoFile("configs/esrgan-x4-translational.yaml"));

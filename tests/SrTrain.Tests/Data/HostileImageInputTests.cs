@@ -37,6 +37,23 @@ public class HostileImageInputTests
     }
 
     [Fact]
+    public async Task FifoInTrainingFolder_IsSkippedWithAWarning_InsteadOfHanging()
+    {
+        EnsureTorch();
+        using var dir = new TempDir();
+        var train = dir.File("train");
+        Directory.CreateDirectory(train);
+        for (int i = 0; i < 2; i++) Png(Path.Combine(train, $"p{i}.png"), 48, 48);
+        HostileFiles.MakeFifo(Path.Combine(train, "pipe.png"));
+        var sink = new CollectingSink();
+        // On a worker thread with a timeout, so that a hang fails the test instead of stalling the suite.
+        var pipeline = await Task.Run(() => new DataPipeline(new DataPipelineOptions { HqDir = train, Scale = 4, GtSize = 32, BatchSize = 1 },
+            sink.CreateLogger())).WaitAsync(TimeSpan.FromSeconds(60));
+        Assert.Equal(2, pipeline.ImageCount);
+        Assert.Contains(sink.Warnings, w => w.Contains("pipe.png") && w.Contains("FIFO"));
+    }
+
+    [Fact]
     public void ExifOrientation_IsApplied_ForSizeAndPixels()
     {
         EnsureTorch();

@@ -89,4 +89,46 @@ public sealed class UpscalePlanTests : IDisposable
         Assert.Contains("--model", e.Message);
         Assert.Throws<SrTrainException>(() => ModelResolver.Resolve(P("runs"), P("runs"), Logger.None));
     }
+
+    [Fact]
+    public void ModelResolver_Load_TakesTheRunsNextCheckpoint_WhenRetentionRemovedTheResolvedOne()
+    {
+        // A reader of a run that trains with save_freq 1, keep_last 3 once failed 14 of 16 times with
+        // "checkpoints/N/net_g_ema.pth does not exist": retention removed N between resolving and loading.
+        var run = new RunFolder(P("runs/r2"));
+        var store = new CheckpointStore(run.CheckpointsDir);
+        using var net = new SrVggNetCompact(3, 3, 4, 1, 2);
+        void Save(long step) => store.Save(step, d => WeightFile.WriteGenerator(net, Path.Combine(d, CheckpointFiles.GeneratorEmaPth)));
+        Save(1);
+        Save(2);
+        var resolved = ModelResolver.Resolve(run.Dir, P("runs"), Logger.None);
+        Assert.Equal("run r2, checkpoint 2", resolved.Description);
+        var log = new SrTrain.Tests.Data.CollectingSink();
+        var loads = new List<string>();
+        var spec = ModelResolver.Load(resolved, path =>
+        {
+            loads.Add(path);
+            if (loads.Count == 1)
+            {
+                // The training run goes on meanwhile: two more checkpoints, keep_last 1.
+                Save(3);
+                Save(4);
+                store.ApplyRetention(keepLast: 1, keepEvery: 0);
+            }
+            return WeightFile.ReadGenerator(path).Spec;
+        }, log.CreateLogger(), out var used);
+        Assert.Equal(2, spec.Scale);
+        Assert.Equal("run r2, checkpoint 4", used.Description);
+        Assert.Equal(Path.Combine(store.PathFor(4), CheckpointFiles.GeneratorEmaPth), loads[^1]);
+        Assert.Contains(log.Warnings, m => m.Contains("removed by the run's checkpoint retention"));
+    }
+
+    [Fact]
+    public void ModelResolver_Load_ReportsAMissingFile_ThatIsNoRunsCheckpoint()
+    {
+        var file = P("gone.pth");
+        var e = Assert.Throws<SrTrainException>(() =>
+            ModelResolver.Load(new ResolvedModel(file, "gone.pth"), path => WeightFile.ReadGenerator(path).Spec, Logger.None, out _));
+        Assert.Contains("gone.pth does not exist", e.Message);
+    }
 }

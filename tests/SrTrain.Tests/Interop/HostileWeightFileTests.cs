@@ -265,4 +265,26 @@ public class HostileWeightFileTests : IDisposable
                 Assert.Equal(net.state_dict().Values.Sum(t => t.numel()), spec.ParameterCount());
         }
     }
+
+    /// <summary>A tiny SRVGGNetCompact x4 whose weights all hold <paramref name="value"/> (NaN, ±∞, or a huge finite
+    /// number whose products overflow), written to <paramref name="path"/> (.pth or .safetensors).</summary>
+    internal static void WriteBrokenGenerator(string path, float value)
+    {
+        using var net = new SrVggNetCompact(3, 3, 8, 2, 4);
+        using (torch.no_grad())
+            foreach (var w in net.parameters()) w.fill_(value);
+        WeightFile.WriteGenerator(net, path);
+    }
+
+    [Theory]
+    [InlineData("nan.pth", float.NaN)]
+    [InlineData("inf.safetensors", float.PositiveInfinity)]
+    [InlineData("neginf.pth", float.NegativeInfinity)]
+    public void NonFiniteWeights_AreRefusedOnLoad(string name, float value)
+    {
+        // Such a file once loaded and gave black images with exit code 0.
+        var path = _tmp.File(name);
+        WriteBrokenGenerator(path, value);
+        Assert.Contains("NaN or infinite", Refused(path));
+    }
 }

@@ -1,4 +1,6 @@
+using SrTrain.Config;
 using SrTrain.Runs;
+using SrTrain.Training;
 using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Runs;
@@ -49,5 +51,21 @@ public sealed class CheckpointHostileTests : IDisposable
         Assert.Equal(CheckpointManifest.HashFile(path), CheckpointManifest.HashFileBounded(path, 3));
         Assert.Null(CheckpointManifest.HashFileBounded(path, 2));
         Assert.Null(CheckpointManifest.HashFileBounded(path, 4));
+    }
+
+    [Fact]
+    public void TrainingCheckpoint_WithNonFiniteWeights_IsNeverWritten()
+    {
+        using var t = new TrainingTestRun();
+        var config = ConfigLoader.LoadFile(t.WriteConfig("nan"));
+        using var parts = TrainingSetup.Build(config, TorchSharp.torch.CPU, Serilog.Core.Logger.None);
+        using (TorchSharp.torch.no_grad())
+            parts.G.parameters().First().fill_(float.NaN);
+        var store = new CheckpointStore(_dir.File("checkpoints"));
+        var e = Assert.Throws<SrTrainException>(() =>
+            store.Save(5, folder => TrainingCheckpoint.Write(folder, parts, new TrainingState(5, 0, 0), config)));
+        Assert.Contains("NaN or infinite", e.Message);
+        Assert.Empty(store.ListSteps());
+        Assert.Null(store.LatestStep());
     }
 }

@@ -225,4 +225,13 @@ public static class HostileFiles
         }
         return c.ToArray();
     }
+
+    /// <summary>Makes a FIFO (named pipe) at <paramref name="path"/>: opening it for reading blocks until a writer
+    /// comes, which none ever does here.</summary>
+    public static void MakeFifo(string path)
+    {
+        using var p = System.Diagnostics.Process.Start("mkfifo", [path]);
+        p.WaitForExit();
+        if (p.ExitCode != 0) throw new InvalidOperationException($"mkfifo {path} failed");
+    }
 }
