@@ -69,12 +69,25 @@ public sealed class SrganStep
     public bool GanActive(long step) => Active(_losses.Gan.Weight, _losses.Gan.StartStep, step);
     public bool TranslationalActive(long step) => Translational.IsActive(step);
 
+    /// <summary>Whether the generator has any loss at <paramref name="step"/>; without one the step updates nothing.</summary>
+    public bool AnyGeneratorLoss(long step) => PixelActive(step) || PerceptualActive(step) || GanActive(step) || TranslationalActive(step);
+
+    /// <summary>The first step at which the generator has a loss (the config guarantees one weight above 0).</summary>
+    public long FirstGeneratorLossStep =>
+        new[] { (_losses.Pixel.Weight, (long)_losses.Pixel.StartStep), (_losses.Perceptual.Weight, _losses.Perceptual.StartStep),
+                (_losses.Gan.Weight, _losses.Gan.StartStep), (Translational.Weight, Translational.StartStep) }
+            .Where(t => t.Item1 > 0).Select(t => t.Item2).DefaultIfEmpty(0).Min();
+
     /// <summary>Runs update number <paramref name="step"/> (0-based). Returns null when the loss was not finite: then
     /// no weight was changed and the caller counts the skip.</summary>
     public Dictionary<string, double>? Run(long step, TrainingBatch batch)
     {
         using var scope = NewDisposeScope();
         bool gan = GanActive(step);
+        // No generator loss at this step (e.g. losses.pixel.weight 0 and the GAN from a later step): there is nothing
+        // to back-propagate, and torch.optim.Adam leaves a parameter without a gradient and its state alone. D is off
+        // too (its only loss is the GAN's), so the step changes no weight; the start-up log says which steps these are.
+        if (!AnyGeneratorLoss(step)) return new Dictionary<string, double>();
 
         // ---- generator ----
         SetRequiresGrad(_d, false);
@@ -93,7 +106,7 @@ public sealed class SrganStep
         }
         if (second is var (fake2, view))
             terms.Add(("l_g_trans", TranslationalLoss.Compute(fake, view.MainRegion, fake2, view.Region).mul(_wTrans)));
-        var lossG = terms.Count == 0 ? zeros(1, device: fake.device).squeeze() : terms[0].Value;
+        var lossG = terms[0].Value;
         for (int i = 1; i < terms.Count; i++) lossG = TensorOps.Add(lossG, terms[i].Value);
         terms.Add(("l_g_total", lossG));
 
@@ -122,10 +135,13 @@ public sealed class SrganStep
             var d = ReadBack(new List<(string, Tensor)> { ("l_d", lossD), ("out_d_real", realLogits.mean()), ("out_d_fake", fakeLogits.mean()) });
             foreach (var (k, v) in d) log[k] = v;
             // A non-finite D loss skips only D's update: G's update above was sound.
+            // Losses are averaged over the steps that logged them, so d_skipped is logged on every GAN step: its mean is
+            // the share of GAN steps whose D update was skipped.
             if (_sync.Average(_optD.Parameters.Grad!, double.IsFinite(d["l_d"])))
             {
                 Clip(_optD);
                 _optD.Step();
+                log["d_skipped"] = 0;
             }
             else
             {

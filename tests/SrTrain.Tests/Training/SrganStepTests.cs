@@ -108,6 +108,38 @@ public class SrganStepTests
     }
 
     [Fact]
+    public void StepWithoutAnyGeneratorLoss_UpdatesNothing_AndTheFirstLossStepTrains()
+    {
+        // Pixel weight 0 and the GAN from step 3: steps 0–2 have no loss. BasicSR would call backward on a plain 0;
+        // here such a step leaves G, D and both optimizers as they were (torch.optim.Adam skips a parameter without
+        // a gradient), and the first step with a loss trains as usual.
+        var losses = new LossesConfig { Pixel = new PixelLossConfig { Weight = 0 }, Gan = new GanLossConfig { Weight = 0.01, StartStep = 3 } };
+        manual_seed(0);
+        var g = new SrVggNetCompact(3, 3, 8, 1, 4);
+        var d = new UNetDiscriminatorSN(3, 4);
+        var optG = new FlatAdam(new FlatParameters(g, withGrad: true), 1e-3, weightDecay: 0.1);
+        var optD = new FlatAdam(new FlatParameters(d, withGrad: true), 1e-3, weightDecay: 0.1);
+        var step = new SrganStep(g, d, optG, optD, losses, null, 0);
+        Assert.Equal(3, step.FirstGeneratorLossStep);
+        var gBefore = optG.Parameters.Data.clone();
+        var dBefore = optD.Parameters.Data.clone();
+
+        var idle = step.Run(2, Batch(corners: false));
+        Assert.NotNull(idle);
+        Assert.Empty(idle!);
+        Assert.True(optG.Parameters.Data.eq(gBefore).all().item<bool>());
+        Assert.True(optD.Parameters.Data.eq(dBefore).all().item<bool>());
+        Assert.Equal(0, optG.StepCount);
+        Assert.Equal(0, optD.StepCount);
+        Assert.Equal(0, step.GeneratorImages);
+
+        var trained = step.Run(3, Batch(corners: false))!;
+        Assert.Equal(new[] { "d_skipped", "l_d", "l_g_gan", "l_g_total", "out_d_fake", "out_d_real" }, trained.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(1, optG.StepCount);
+        Assert.False(optG.Parameters.Data.eq(gBefore).all().item<bool>());
+    }
+
+    [Fact]
     public void ActiveTranslationalTerm_WithoutASecondCorner_IsAnError()
     {
         var (step, _, _) = Make(Losses(1.0, 0));

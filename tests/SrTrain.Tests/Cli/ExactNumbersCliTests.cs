@@ -1,0 +1,27 @@
+using SrTrain.Runs;
+using SrTrain.Tests.Support;
+
+namespace SrTrain.Tests.Cli;
+
+/// <summary>Configs and files a user hands the real program whose numbers must come out as BasicSR's, or be refused in
+/// one line (issue 22's numerical audit).</summary>
+[Trait("Speed", "process")]
+public class ExactNumbersCliTests
+{
+    [Fact]
+    public void Train_WithNoGeneratorLossUntilTheGanStarts_SaysSo_AndTrainsFromThere()
+    {
+        // Pixel weight 0 and the GAN from step 5: steps 0–4 have no loss at all. This crashed with "element 0 of tensors
+        // does not require grad" (exit 3) at step 0.
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("nolossyet", "val: {val_freq: 0}\nlogger: {print_freq: 10}\nlosses: {gan: {weight: 0.01, start_step: 5}}\n", totalSteps: 10);
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--set", "losses.pixel.weight=0");
+        Assert.True(code == 0, output);
+        Assert.Contains("No loss is active before step 5 (losses.*.weight and start_step): steps 0–4 update no weight", output);
+        Assert.Contains("Finished at step 10", output);
+        // The logged means are over the steps that computed each loss (5), not over the log's 10 steps.
+        var train = MetricsLog.Read(Path.Combine(t.RunsDir, "nolossyet")).Single(r => r.Kind == "train" && r.Step == 10);
+        Assert.Equal(0.0, train.Values["d_skipped"]);
+        Assert.InRange(train.Values["l_d"], 0.3, 1.0);   // BCE-type losses near log 2 for an untrained D, not halved by 10/5
+    }
+}
