@@ -1,5 +1,7 @@
 using SrTrain.Runs;
 using SrTrain.Tests.Support;
+using SrTrain.Training.Checkpoints;
+using static TorchSharp.torch;
 
 namespace SrTrain.Tests.Cli;
 
@@ -23,5 +25,28 @@ public class ExactNumbersCliTests
         var train = MetricsLog.Read(Path.Combine(t.RunsDir, "nolossyet")).Single(r => r.Kind == "train" && r.Step == 10);
         Assert.Equal(0.0, train.Values["d_skipped"]);
         Assert.InRange(train.Values["l_d"], 0.3, 1.0);   // BCE-type losses near log 2 for an untrained D, not halved by 10/5
+    }
+
+    [Fact]
+    public void Resume_FromACheckpointTensorOfAnotherShape_IsRefused_EvenWhenItWouldBroadcast()
+    {
+        // body.0.bias of shape [1] in net_g.pt (the manifest re-signed, as an edited checkpoint would be): copy_ loaded it
+        // into the network's [8] as 7,7,7,… and training went on. PyTorch's load_state_dict refuses a size mismatch.
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("shapes", "val: {val_freq: 0}\n", totalSteps: 2);
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg);
+        Assert.True(code == 0, output);
+        var ckpt = Path.Combine(t.RunsDir, "shapes", "checkpoints", "2");
+        var netG = Path.Combine(ckpt, "net_g.pt");
+        var sd = StateDictFile.Read(netG);
+        Assert.Equal(new long[] { 8 }, sd["body.0.bias"].shape);
+        sd["body.0.bias"] = full(new long[] { 1 }, 7f);
+        StateDictFile.Write(netG, sd);
+        File.WriteAllText(Path.Combine(ckpt, CheckpointManifest.FileName), CheckpointManifest.Build(2, ckpt).ToJson());
+
+        (code, output) = CliProcess.Run(t.Dir, "resume", "--run", Path.Combine(t.RunsDir, "shapes"), "--set", "train.total_steps=4");
+        Assert.Equal(2, code);
+        Assert.Contains("net_g.pt: body.0.bias is [1] in the file, [8] in the network", output);
+        Assert.DoesNotContain("   at ", output);
     }
 }
