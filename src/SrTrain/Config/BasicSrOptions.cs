@@ -67,12 +67,36 @@ public static class BasicSrOptions
                     if (extra.Value!.StartsWith("val", StringComparison.Ordinal))
                         Cannot(datasets, extra.Value!, "datasets." + extra.Value, "SrTrain validates on one set, datasets.val");
             }
+            if (Child(Root, "network_g") is { } ng) Upscale(ng);
             if (Child(Root, "network_d") is { } nd && Str(Take(nd, "skip_connection")) is { } skip && !IsTrue(skip))
                 Unsupported.Add("'network_d.skip_connection: false' (UNetDiscriminatorSN always has its skip connections here)");
             if (Child(Root, "path") is { } path) Paths(path);
             Train(modelType, basicSr);
             Val();
             Logger();
+        }
+
+        /// <summary>BasicSR's MSRResNet, SRVGGNetCompact and RRDBNet-as-arch take the factor as <c>network_g.upscale</c>
+        /// (RRDBNet as <c>scale</c>); SrTrain builds every network at the top-level <c>scale</c>, which BasicSR uses for
+        /// the data. BasicSR itself fails at the first loss when the two differ, so they must agree.</summary>
+        void Upscale(YamlMappingNode ng)
+        {
+            foreach (var key in new[] { "upscale", "scale" })
+            {
+                if (Take(ng, key) is not { } up) continue;
+                var label = "network_g." + key;
+                var factor = Num(up, label);
+                if (!Root.Children.TryGetValue(new YamlScalarNode("scale"), out var scale))
+                {
+                    Root.Children[new YamlScalarNode("scale")] = up;
+                    Renamed.Add($"{label} → scale");
+                }
+                else if (Num(scale, "scale") != factor)
+                    Unsupported.Add($"'{label}: {Str(up)}' differs from 'scale: {Str(scale)}' (BasicSR builds the network at {label} and " +
+                                    "the data at scale, and fails at the first loss when they differ; set both alike)");
+                else
+                    Renamed.Add($"{label} (= scale)");
+            }
         }
 
         void Dataset(YamlMappingNode d, string at, bool isTrain)

@@ -318,6 +318,71 @@ public class BasicSrOptionFileTests
         Assert.Equal(5000, c.Checkpoint.SaveFreq);
     }
 
+    /// <summary>Real option files as BasicSR and Real-ESRGAN ship them (TestData/Config/BasicSR, see its LICENSES.md).</summary>
+    static string Shipped(string dir, string file)
+    {
+        var path = Path.Combine(dir, file);
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "TestData", "Config", "BasicSR", file), path);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("train_MSRResNet_x4.yml", 4, 5)]   // meta_info_file, val_2, 4 cosine periods and their restart weights, NIQE
+    [InlineData("train_MSRGAN_x4.yml", 4, 2)]      // VGG-19 and its layer weights
+    [InlineData("train_MSRResNet_x2.yml", 2, 2)]   // 4 cosine periods and their restart weights
+    public void BasicSrsMsrResNetFiles_ReadNetworkUpscale_AndConvertConfigWritesTheRest(string file, int scale, int notConverted)
+    {
+        // "unknown key 'network_g.upscale'" refused these files, and convert-config (which the message recommends) too.
+        using var t = new TrainingTestRun();
+        var path = Shipped(t.Dir, file);
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", path);
+        Assert.Equal(2, code);
+        Assert.Single(output.Trim().Split('\n'));
+        Assert.Contains($"{notConverted} BasicSR setting(s) SrTrain cannot follow", output);
+        Assert.DoesNotContain("upscale", output);
+        Assert.DoesNotContain("unknown key", output);
+
+        var converted = Path.Combine(t.Dir, "converted.yaml");
+        (code, output) = CliProcess.Run(t.Dir, "convert-config", path, "-o", converted);
+        Assert.True(code == 0, output);
+        Assert.Contains("network_g.upscale (= scale)", output);
+        var c = ConfigLoader.LoadFile(converted);
+        Assert.Equal(scale, c.Scale);
+        Assert.Equal(GeneratorType.MSRResNet, c.NetworkG.Type);
+        Assert.Equal(16, c.NetworkG.NumBlock);
+        Assert.Equal(64, c.NetworkG.NumFeat);
+    }
+
+    [Fact]
+    public void ConvertedMsrResNetX2File_Trains_WithTheUsersDataAndSizes()
+    {
+        using var t = new TrainingTestRun();
+        var converted = Path.Combine(t.Dir, "msrresnet_x2.yaml");
+        var (code, output) = CliProcess.Run(t.Dir, "convert-config", Shipped(t.Dir, "train_MSRResNet_x2.yml"), "-o", converted);
+        Assert.True(code == 0, output);
+        (code, output) = CliProcess.Run(t.Dir, "train", "--config", converted, "--name", "x2", "--set", $"runs_dir={t.RunsDir}",
+            "--set", $"datasets.train.dataroot_gt={Path.Combine(Data, "train")}", "--set", "datasets.train.dataroot_lq=~",
+            "--set", $"datasets.val.dataroot_gt={Path.Combine(Data, "val")}", "--set", "datasets.val.dataroot_lq=~",
+            "--set", "path.pretrain_network_g=~", "--set", "datasets.train={gt_size: 32, batch_size: 2, num_workers: 1}",
+            "--set", "network_g={num_feat: 8, num_block: 1}", "--set", "train.total_steps=2", "--set", "val.val_freq=2",
+            "--set", "checkpoint.save_freq=2", "--set", "logger.use_tensorboard=false");
+        Assert.True(code == 0, output);
+        Assert.Contains("Generator MSRResNet", output);
+        Assert.Contains("Finished at step 2", output);
+        Assert.Equal(2, ConfigLoader.LoadFile(Path.Combine(t.RunsDir, "x2", "config.yml")).Scale);
+    }
+
+    [Fact]
+    public void NetworkUpscaleThatDiffersFromScale_IsNamed()
+    {
+        using var t = new TrainingTestRun();
+        var path = Shipped(t.Dir, "train_MSRGAN_x4.yml");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("  upscale: 4", "  upscale: 2"));
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", path);
+        Assert.Equal(2, code);
+        Assert.Contains("'network_g.upscale: 2' differs from 'scale: 4'", output);
+    }
+
     [Fact]
     public void UnknownKeys_AreAllReportedInOnePass_WithSuggestions()
     {
