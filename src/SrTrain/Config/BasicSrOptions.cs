@@ -29,14 +29,26 @@ public static class BasicSrOptions
     const string DegradationWhy = "Real-ESRGAN's synthetic degradations are not implemented: SrTrain makes LQ by bicubic downscaling, " +
                                   "optionally with noise and JPEG (datasets.train.noise_prob, noise_range, jpeg_prob, jpeg_range)";
 
-    public static BasicSrTranslation Translate(YamlMappingNode source)
+    public static BasicSrTranslation Translate(YamlMappingNode source) => Translate(source, null, isOverride: false);
+
+    /// <summary>Reads an override (a --set value, a resume --config file) on its own, before it is merged onto the file
+    /// it overrides, so that it replaces the file's value whichever vocabulary either used. <paramref name="fileModelType"/>
+    /// is the overridden file's model_type (ESRGANModel makes a vanilla gan_type relativistic); an override never adds
+    /// the defaults a whole BasicSR file implies (no pixel_opt → no pixel loss).</summary>
+    public static BasicSrTranslation TranslateOverride(YamlMappingNode source, string? fileModelType) => Translate(source, fileModelType, isOverride: true);
+
+    /// <summary>The file's BasicSR model_type, if it has one.</summary>
+    public static string? ModelType(YamlMappingNode file) =>
+        file.Children.TryGetValue(new YamlScalarNode("model_type"), out var n) ? Str(n) : null;
+
+    static BasicSrTranslation Translate(YamlMappingNode source, string? inheritedModelType, bool isOverride)
     {
-        var t = new Translator(Clone(source));
+        var t = new Translator(Clone(source), inheritedModelType, isOverride);
         t.Run();
         return new BasicSrTranslation(t.Root, t.Renamed, t.Ignored, t.Unsupported);
     }
 
-    sealed class Translator(YamlMappingNode root)
+    sealed class Translator(YamlMappingNode root, string? inheritedModelType, bool isOverride)
     {
         public YamlMappingNode Root { get; } = root;
         public List<string> Renamed { get; } = new();
@@ -45,10 +57,11 @@ public static class BasicSrOptions
 
         public void Run()
         {
-            string? modelType = Str(Take(Root, "model_type"));
-            bool basicSr = modelType != null;
-            if (modelType != null && modelType is not ("SRModel" or "SRGANModel" or "ESRGANModel" or "RealESRNetModel" or "RealESRGANModel"))
-                Unsupported.Add($"'model_type: {modelType}' (SrTrain trains SRModel, SRGANModel, ESRGANModel, RealESRNetModel and RealESRGANModel-style GANs)");
+            string? ownModelType = Str(Take(Root, "model_type"));
+            string? modelType = ownModelType ?? inheritedModelType;
+            bool basicSr = ownModelType != null && !isOverride;
+            if (ownModelType is not (null or ("SRModel" or "SRGANModel" or "ESRGANModel" or "RealESRNetModel" or "RealESRGANModel")))
+                Unsupported.Add($"'model_type: {ownModelType}' (SrTrain trains SRModel, SRGANModel, ESRGANModel, RealESRNetModel and RealESRGANModel-style GANs)");
 
             Move(Root, "manual_seed", "seed", "manual_seed");
             Ignore(Root, "num_gpu", "num_gpu", "SrTrain trains on one device; choose it with --device");

@@ -249,6 +249,26 @@ public class BasicSrOptionFileTests
         Assert.Contains("Finished at step 4", output);
     }
 
+    [Theory]
+    [InlineData("train.total_steps=3", "datasets.train.batch_size=1")]                 // SrTrain's names over BasicSR's
+    [InlineData("train.total_iter=3", "datasets.train.batch_size_per_gpu=1")]          // BasicSR's, as --force_yml takes them
+    public void Set_OnABasicSrFile_Overrides_WhicheverNameTheFileUsed(string steps, string batch)
+    {
+        // "'train.total_iter' and its SrTrain name 'total_steps' are both given": the file's total_iter and the
+        // override's total_steps met in one merged tree.
+        using var t = new TrainingTestRun();
+        var path = Path.Combine(t.Dir, "train_ESRGAN_x4.yml");
+        File.WriteAllText(path, EsrganStyle(t.RunsDir, "vgg16", "relu5_3"));
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", path, "--set", steps, "--set", batch, "--set", "train.scheduler.milestones=[1]");
+        Assert.True(code == 0, output);
+        Assert.Contains("Finished at step 3", output);
+        var c = ConfigLoader.LoadFile(Path.Combine(t.RunsDir, "esrgan_style", "config.yml"));
+        Assert.Equal(3, c.Train.TotalSteps);
+        Assert.Equal(1, c.Datasets.Train.BatchSize);
+        Assert.Equal(5, c.Seed);                          // the rest of the file is read as before
+        Assert.Equal(GanType.RaGAN, c.Losses.Gan.Type);
+    }
+
     [Fact]
     public void EsrganOptionFile_AsBasicSrShipsIt_NamesVgg19InOneLine_AndConvertConfigWritesTheRest()
     {
