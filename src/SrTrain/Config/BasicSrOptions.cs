@@ -14,7 +14,7 @@ public static class BasicSrOptions
     // Real-ESRGAN's synthetic degradation settings (RealESRNetModel/RealESRGANModel top level and RealESRGANDataset).
     static readonly string[] DegradationKeys =
     {
-        "gt_usm", "resize_prob", "resize_range", "gaussian_noise_prob", "noise_range", "poisson_scale_range", "gray_noise_prob",
+        "resize_prob", "resize_range", "gaussian_noise_prob", "noise_range", "poisson_scale_range", "gray_noise_prob",
         "jpeg_range", "second_blur_prob", "resize_prob2", "resize_range2", "gaussian_noise_prob2", "noise_range2",
         "poisson_scale_range2", "gray_noise_prob2", "jpeg_range2", "queue_size",
     };
@@ -26,8 +26,11 @@ public static class BasicSrOptions
         "final_sinc_prob",
     };
 
-    const string DegradationWhy = "Real-ESRGAN's synthetic degradations are not implemented: SrTrain makes LQ by bicubic downscaling, " +
-                                  "optionally with noise and JPEG (datasets.train.noise_prob, noise_range, jpeg_prob, jpeg_range)";
+    // RealESRNetModel's gt_usm and RealESRGANModel's per-loss switches: the GT is sharpened (USM) before the loss.
+    static readonly string[] UsmKeys = { "gt_usm", "l1_gt_usm", "percep_gt_usm", "gan_gt_usm" };
+
+    const string DegradationWhy = "SrTrain makes LQ by bicubic downscaling, optionally with noise and JPEG (datasets.train.noise_prob, " +
+                                  "noise_range, jpeg_prob, jpeg_range)";
 
     public static BasicSrTranslation Translate(YamlMappingNode source) => Translate(source, null, isOverride: false);
 
@@ -68,7 +71,18 @@ public static class BasicSrOptions
             Ignore(Root, "dist_params", "dist_params", "no distributed training here");
             Ignore(Root, "is_train", "is_train", "set by BasicSR itself");
             Ignore(Root, "find_unused_parameters", "find_unused_parameters", "no DDP here");
-            foreach (var k in DegradationKeys) Cannot(Root, k, k, DegradationWhy);
+            foreach (var k in DegradationKeys) Degradation(Root, k, k);
+            if (Str(Take(Root, "high_order_degradation")) is { } highOrder)
+            {
+                if (IsTrue(highOrder)) _degradations.Add("high_order_degradation");
+                else Ignored.Add("high_order_degradation: false (SrTrain synthesises no degradations)");
+            }
+            var usm = UsmKeys.Select(k => (Key: k, Value: Str(Take(Root, k)))).Where(u => u.Value != null).ToList();
+            if (usm.Where(u => IsTrue(u.Value!)).Select(u => u.Key).ToList() is { Count: > 0 } sharpened)
+                Unsupported.Add($"{string.Join(", ", sharpened.Select(k => $"'{k}: true'"))} (Real-ESRGAN sharpens the GT with USM for " +
+                                "these losses; SrTrain compares with the GT as it is: set them false)");
+            foreach (var (key, _) in usm.Where(u => !IsTrue(u.Value!)))
+                Ignored.Add($"{key}: false (SrTrain compares with the GT as it is)");
             // A top-level gt_size belongs to RealESRNetModel's degradation; datasets.train.gt_size is the patch size.
             Cannot(Root, "gt_size", "gt_size", "the top-level gt_size is Real-ESRGAN's degradation setting; give datasets.train.gt_size");
 
@@ -87,6 +101,22 @@ public static class BasicSrOptions
             Train(modelType, basicSr);
             Val();
             Logger();
+            // Real-ESRGAN's files hold some thirty degradation settings: named once, with the reason once.
+            if (_degradations.Count > 0)
+            {
+                // Top-level keys by name, the dataset's under its path once: "resize_prob, …; datasets.train: type …".
+                var groups = _degradations.GroupBy(l => l.Contains('.') ? l[..l.LastIndexOf('.')] : "")
+                    .Select(g => g.Key == "" ? string.Join(", ", g) : $"{g.Key}: {string.Join(", ", g.Select(l => l[(g.Key.Length + 1)..]))}");
+                Unsupported.Insert(0, $"Real-ESRGAN's synthetic degradations ({_degradations.Count} settings: {string.Join("; ", groups)}) " +
+                                      $"are not implemented: {DegradationWhy}");
+            }
+        }
+
+        readonly List<string> _degradations = new();
+
+        void Degradation(YamlMappingNode map, string key, string label)
+        {
+            if (Take(map, key) is not null) _degradations.Add(label);
         }
 
         /// <summary>BasicSR's MSRResNet, SRVGGNetCompact and RRDBNet-as-arch take the factor as <c>network_g.upscale</c>
@@ -117,8 +147,9 @@ public static class BasicSrOptions
             Ignore(d, "name", at + ".name", "a label in BasicSR's log");
             if (Str(Take(d, "type")) is { } type)
             {
-                if (type == "RealESRGANDataset") Unsupported.Add($"'{at}.type: RealESRGANDataset' ({DegradationWhy})");
-                else if (type is not ("PairedImageDataset" or "SingleImageDataset"))
+                if (type == "RealESRGANDataset") _degradations.Add($"{at}.type RealESRGANDataset");
+                // Real-ESRGAN's paired dataset reads GT/LQ pairs and crops and flips them as BasicSR's does.
+                else if (type is not ("PairedImageDataset" or "SingleImageDataset" or "RealESRGANPairedDataset"))
                     Unsupported.Add($"'{at}.type: {type}' (SrTrain reads folders of images: dataroot_gt, optionally dataroot_lq)");
             }
             if (Take(d, "io_backend") is YamlMappingNode io && Str(Take(io, "type")) is { } backend && backend != "disk")
@@ -137,7 +168,7 @@ public static class BasicSrOptions
                 Ignore(d, "dataset_enlarge_ratio", at + ".dataset_enlarge_ratio", "SrTrain counts steps, not epochs");
                 Ignore(d, "prefetch_mode", at + ".prefetch_mode", "SrTrain always prefetches (datasets.train.prefetch_batches)");
                 Ignore(d, "pin_memory", at + ".pin_memory", "not needed here");
-                foreach (var k in DatasetDegradationKeys) Cannot(d, k, $"{at}.{k}", DegradationWhy);
+                foreach (var k in DatasetDegradationKeys) Degradation(d, k, $"{at}.{k}");
                 foreach (var k in new[] { "mean", "std" })
                     if (Str(Take(d, k)) is { } v && v is not ("~" or "null" or ""))
                         Unsupported.Add($"'{at}.{k}' (images are used in [0, 1] without normalisation)");
@@ -152,8 +183,10 @@ public static class BasicSrOptions
             Ignore(p, "param_key_g", "path.param_key_g", "SrTrain reads params_ema, else params, from the file");
             if (Str(Take(p, "resume_state")) is { } resume && resume is not ("~" or "null" or ""))
                 Unsupported.Add("'path.resume_state' (continue a run with `srtrain resume --run runs/<name>`)");
-            foreach (var k in new[] { "pretrain_network_d", "strict_load_d", "param_key_d" })
-                Cannot(p, k, "path." + k, "SrTrain starts the discriminator from scratch");
+            if (Str(Take(p, "pretrain_network_d")) is { } preD && preD is not ("~" or "null" or ""))
+                Unsupported.Add("'path.pretrain_network_d' (SrTrain starts the discriminator from scratch)");
+            foreach (var k in new[] { "strict_load_d", "param_key_d" })
+                Ignore(p, k, "path." + k, "no discriminator weights are loaded");
             foreach (var k in new[] { "experiments_root", "models", "training_states", "log", "visualization", "results_root" })
                 Ignore(p, k, "path." + k, "SrTrain writes everything under runs_dir/<name>");
         }
