@@ -67,10 +67,12 @@ public static class BasicSrOptions
                 Unsupported.Add($"'model_type: {ownModelType}' (SrTrain trains SRModel, SRGANModel, ESRGANModel, RealESRNetModel and RealESRGANModel-style GANs)");
 
             Move(Root, "manual_seed", "seed", "manual_seed");
-            Ignore(Root, "num_gpu", "num_gpu", "SrTrain trains on one device; choose it with --device");
-            Ignore(Root, "dist_params", "dist_params", "no distributed training here");
+            // SrTrain does train data-parallel, but the launcher decides how (README, "Several GPUs or machines").
+            Ignore(Root, "num_gpu", "num_gpu", "--device picks the device; started by mpirun or srun, SrTrain trains on one GPU per rank. " +
+                                               "datasets.train.batch_size is the global batch, so batch_size_per_gpu gives BasicSR's batch on one GPU");
+            Ignore(Root, "dist_params", "dist_params", "mpirun or srun starts the ranks; distributed.backend picks NCCL or MPI");
             Ignore(Root, "is_train", "is_train", "set by BasicSR itself");
-            Ignore(Root, "find_unused_parameters", "find_unused_parameters", "no DDP here");
+            Ignore(Root, "find_unused_parameters", "find_unused_parameters", "every parameter gets a gradient here");
             foreach (var k in DegradationKeys) Degradation(Root, k, k);
             if (Str(Take(Root, "high_order_degradation")) is { } highOrder)
             {

@@ -3,7 +3,6 @@ using SrTrain.Config;
 using SrTrain.Data;
 using SrTrain.Distributed;
 using SrTrain.Evaluation;
-using SrTrain.Interop;
 using SrTrain.Losses;
 using SrTrain.Models;
 using SrTrain.Translational;
@@ -40,7 +39,7 @@ public static class TrainingSetup
         var g = NetworkFactory.CreateGenerator(c.NetworkG, c.Scale);
         if (!string.IsNullOrWhiteSpace(c.Path.PretrainNetworkG))
         {
-            WeightFile.LoadInto(g, WeightFile.Read(c.Path.PretrainNetworkG), c.Path.PretrainNetworkG);
+            NetworkFactory.LoadPretrained(g, c.NetworkG, c.Scale, c.Path.PretrainNetworkG);
             log.Information("Generator initialised from {Path}", c.Path.PretrainNetworkG);
         }
         // Networks go to their device first; only then are their parameters laid out in flat buffers (moving a module

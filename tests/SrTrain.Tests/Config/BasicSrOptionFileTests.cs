@@ -226,6 +226,12 @@ public class BasicSrOptionFileTests
         Assert.Contains("read BasicSR names as SrTrain's: manual_seed → seed", output);
         foreach (var ignored in new[] { "num_gpu", "dist_params", "datasets.train.name", "datasets.train.dataset_enlarge_ratio", "path.strict_load_g" })
             Assert.Contains(ignored + " (", output);
+        // SrTrain does train data-parallel (README, "Several GPUs or machines"); the notes said it did not.
+        Assert.Contains("num_gpu (--device picks the device; started by mpirun or srun, SrTrain trains on one GPU per rank. " +
+                        "datasets.train.batch_size is the global batch, so batch_size_per_gpu gives BasicSR's batch on one GPU)", output);
+        Assert.Contains("dist_params (mpirun or srun starts the ranks; distributed.backend picks NCCL or MPI)", output);
+        Assert.DoesNotContain("one device", output);
+        Assert.DoesNotContain("no distributed training", output);
 
         var c = ConfigLoader.LoadFile(Path.Combine(t.RunsDir, "esrgan_style", "config.yml"));
         Assert.Equal(5, c.Seed);
@@ -430,6 +436,36 @@ public class BasicSrOptionFileTests
         Assert.Equal(GanType.Vanilla, c.Losses.Gan.Type);     // RealESRGANModel's GAN is not relativistic
         Assert.Equal(256, c.Datasets.Train.GtSize);
         Assert.Contains("# ignored (no effect in SrTrain): gan_gt_usm: false", File.ReadAllText(converted));
+    }
+
+    [Fact]
+    public void FineTuningFromAFileOfAnotherSize_NamesWhatTheFileIs_AndTheSettingsThatFitIt()
+    {
+        // It listed 630 missing keys and 71 wrong shapes.
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("finetune", "val: {val_freq: 0}\nnetwork_g: {type: RRDBNet, num_feat: 64, num_block: 23, num_grow_ch: 32}\n", totalSteps: 1);
+        var file = Path.Combine(AppContext.BaseDirectory, "TestData", "Reference", "rrdbnet_x4_nf16_nb2_gc8.pth");
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--set", $"path.pretrain_network_g={file}");
+        Assert.Equal(2, code);
+        Assert.Single(output.Trim().Split('\n'), l => l.Contains(" ERR "));
+        Assert.Contains($"path.pretrain_network_g: {file} is RRDBNet x4, 16 features, 2 blocks, 8 grow channels; the config builds " +
+                        "RRDBNet x4, 64 features, 23 blocks, 32 grow channels. Set network_g.num_feat: 16, network_g.num_block: 2, " +
+                        "network_g.num_grow_ch: 8, or give a file of the configured network", output);
+        Assert.DoesNotContain("missing keys", output);
+
+        // What it says to set is what fits.
+        (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--set", $"path.pretrain_network_g={file}",
+            "--set", "network_g.num_feat=16", "--set", "network_g.num_block=2", "--set", "network_g.num_grow_ch=8");
+        Assert.True(code == 0, output);
+        Assert.Contains($"Generator initialised from {file}", output);
+
+        // Another architecture and scale (BasicSR's train_MSRResNet_x2.yml fine-tunes x2 from an x4 file, non-strictly).
+        (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--name", "other", "--set", $"path.pretrain_network_g={file}",
+            "--set", "network_g={type: SRVGGNetCompact, num_feat: 8, num_block: 2}", "--set", "scale=2");
+        Assert.Equal(2, code);
+        Assert.Contains("the config builds SRVGGNetCompact x2, 8 features, 2 blocks. Set network_g.type: RRDBNet, scale: 4, " +
+                        "network_g.num_feat: 16, network_g.num_grow_ch: 8, or give a file of the configured network (SrTrain loads " +
+                        "whole networks only, where BasicSR's strict_load_g: false loads the layers that fit)", output);
     }
 
     [Fact]
