@@ -233,6 +233,10 @@ public static class BasicSrOptions
             var weights = Take(s, "restart_weights");
             switch (type)
             {
+                case null when periods != null:
+                    // Periods belong to the cosine only; in an override without the type they still must fit.
+                    CosineLength(periods, "periods", train);
+                    break;
                 case null: break;
                 case "MultiStepLR" or "MultiStepRestartLR":
                     s.Children[new YamlScalarNode("type")] = new YamlScalarNode("MultiStep");
@@ -247,16 +251,42 @@ public static class BasicSrOptions
                     // One period over the whole run is SrTrain's cosine; restarts are not.
                     if (periods is YamlSequenceNode ps && ps.Children.Count > 1)
                         Unsupported.Add("'train.scheduler.periods' with several periods (SrTrain's cosine runs once, from 0 to total_steps)");
+                    else if (periods != null) CosineLength(periods, "periods", train);
                     if (weights is YamlSequenceNode ws && ws.Children.Count > 1)
                         Unsupported.Add("'train.scheduler.restart_weights' (SrTrain's cosine does not restart)");
-                    if (Take(s, "T_max") is { } tmax)
-                        Ignored.Add($"train.scheduler.T_max {Str(tmax)} (SrTrain's cosine ends at train.total_steps)");
+                    else if (weights is YamlSequenceNode { Children: [var w] } && Num(w, "train.scheduler.restart_weights") != 1)
+                        Unsupported.Add($"'train.scheduler.restart_weights: [{Str(w)}]' (it scales BasicSR's cosine; SrTrain's starts at the " +
+                                        "full learning rate: set train.optim_g.lr and optim_d.lr to eta_min + weight·(lr − eta_min) instead)");
+                    if (Take(s, "T_max") is { } tmax) CosineLength(tmax, "T_max", train);
                     break;
                 default:
                     // SrTrain's own names (any case) and anything else go to the binder, which names the allowed values.
                     s.Children[new YamlScalarNode("type")] = new YamlScalarNode(type);
+                    if (periods != null) CosineLength(periods, "periods", train);
                     break;
             }
+        }
+
+        /// <summary>A cosine of one period (CosineAnnealingRestartLR's periods: [P], CosineAnnealingLR's T_max) is
+        /// SrTrain's cosine only when P is the run's length: SrTrain's reaches eta_min at total_steps, BasicSR's at
+        /// step P (and fails after it). Anything else is named, never dropped.</summary>
+        void CosineLength(YamlNode node, string key, YamlMappingNode train)
+        {
+            var at = "train.scheduler." + key;
+            var value = node is YamlSequenceNode { Children: [var only] } ? only : node;
+            if (value is not YamlScalarNode)
+            {
+                Unsupported.Add($"'{at}' (expected one number: SrTrain's cosine has one period, train.total_steps)");
+                return;
+            }
+            double period = Num(value, at);
+            var shown = node is YamlSequenceNode ? $"[{Str(value)}]" : Str(value);
+            var total = train.Children.TryGetValue(new YamlScalarNode("total_steps"), out var t) ? Num(t, "train.total_steps") : (double?)null;
+            if (total == period)
+                Renamed.Add($"{at} {shown} (= train.total_steps)");
+            else
+                Unsupported.Add($"'{at}: {shown}' " + (total is { } n ? $"differs from the run's {n:0} steps" : "without train.total_steps beside it") +
+                                $" (SrTrain's cosine reaches eta_min at train.total_steps, BasicSR's at step {Str(value)}: give one period equal to the run's length)");
         }
 
         void Pixel(YamlMappingNode p, YamlMappingNode losses)

@@ -395,6 +395,40 @@ public class BasicSrOptionFileTests
         Assert.Equal(2, ConfigLoader.LoadFile(Path.Combine(t.RunsDir, "x2", "config.yml")).Scale);
     }
 
+    [Theory]
+    [InlineData("[250000]", "[1]", "'train.scheduler.periods: [250000]' differs from the run's 1000000 steps (SrTrain's cosine reaches " +
+                                    "eta_min at train.total_steps, BasicSR's at step 250000")]
+    [InlineData("[1000000]", "[0.5]", "'train.scheduler.restart_weights: [0.5]' (it scales BasicSR's cosine")]
+    [InlineData("[1000000]", "[1]", null)]
+    public void CosineOfOnePeriod_IsConverted_OnlyWhenItSpansTheRun(string periods, string weights, string? notConverted)
+    {
+        // convert-config dropped a single period that differs from total_iter without a word (BasicSR's cosine then
+        // reaches eta_min at that step and fails after it; SrTrain's reaches it at total_steps).
+        using var t = new TrainingTestRun();
+        var path = Shipped(t.Dir, "train_MSRResNet_x2.yml");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("periods: [250000, 250000, 250000, 250000]", "periods: " + periods)
+            .Replace("restart_weights: [1, 1, 1, 1]", "restart_weights: " + weights));
+        var converted = Path.Combine(t.Dir, "converted.yaml");
+        var (code, output) = CliProcess.Run(t.Dir, "convert-config", path, "-o", converted);
+        Assert.True(code == 0, output);
+        var text = File.ReadAllText(converted);
+        if (notConverted is null)
+        {
+            Assert.DoesNotContain("NOT CONVERTED", text);
+            Assert.Contains("train.scheduler.periods [1000000] (= train.total_steps)", output);
+        }
+        else
+        {
+            Assert.Contains("# NOT CONVERTED: " + notConverted, text);
+            (code, output) = CliProcess.Run(t.Dir, "train", "--config", path);
+            Assert.Equal(2, code);
+            Assert.Contains("1 BasicSR setting(s) SrTrain cannot follow: " + notConverted, output);
+        }
+        var c = ConfigLoader.LoadFile(converted);
+        Assert.Equal(SchedulerType.Cosine, c.Train.Scheduler.Type);
+        Assert.Equal(1_000_000, c.Train.TotalSteps);
+    }
+
     [Fact]
     public void NetworkUpscaleThatDiffersFromScale_IsNamed()
     {
