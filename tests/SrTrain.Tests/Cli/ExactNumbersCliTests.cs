@@ -49,4 +49,35 @@ public class ExactNumbersCliTests
         Assert.Contains("net_g.pt: body.0.bias is [1] in the file, [8] in the network", output);
         Assert.DoesNotContain("   at ", output);
     }
+
+    static double Softplus(double x) => Math.Log(1 + Math.Exp(x));
+
+    [Theory]
+    [InlineData("Vanilla")]
+    [InlineData("LSGAN")]
+    [InlineData("Hinge")]
+    [InlineData("RaGAN")]
+    public void LoggedDiscriminatorLoss_IsBasicSrsLdRealPlusLdFake(string type)
+    {
+        // The D loss of vanilla, LSGAN and hinge was halved (0.5·(real + fake)); BasicSR's SRGANModel and
+        // Real-ESRGAN back-propagate l_d_real and l_d_fake in full. An untrained D's logits lie close to their mean
+        // (logged as out_d_real/out_d_fake), so each term is its criterion at that mean, up to the spread (hinge: exactly,
+        // it is linear for logits in (−1, 1)).
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("ld", $"val: {{val_freq: 0}}\nlogger: {{print_freq: 1}}\nlosses: {{gan: {{type: {type}, weight: 0.01, start_step: 0}}}}\n", totalSteps: 1);
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg);
+        Assert.True(code == 0, output);
+        var v = MetricsLog.Read(Path.Combine(t.RunsDir, "ld")).Single(r => r.Kind == "train" && r.Step == 1).Values;
+        double r = v["out_d_real"], f = v["out_d_fake"];
+        Assert.InRange(r, -0.9, 0.9);
+        Assert.InRange(f, -0.9, 0.9);
+        double expected = type switch
+        {
+            "Vanilla" => Softplus(-r) + Softplus(f),
+            "LSGAN" => (r - 1) * (r - 1) + f * f,
+            "Hinge" => (1 - r) + (1 + f),
+            _ => 0.5 * Softplus(-(r - f)) + 0.5 * Softplus(f - r),    // ESRGAN's relativistic terms keep their 0.5
+        };
+        Assert.Equal(expected, v["l_d"], 0.02);
+    }
 }
