@@ -8,11 +8,13 @@ namespace SrTrain.Losses;
 /// weight is applied by the caller (the generator's term only; the discriminator's loss is unweighted).</summary>
 public static class GanLoss
 {
-    /// <summary>The generator's adversarial loss. <paramref name="realLogits"/> must already be detached.</summary>
-    public static Tensor Generator(GanType type, Tensor fakeLogits, Tensor realLogits) => type switch
+    /// <summary>The generator's adversarial loss. <paramref name="realLogits"/> (RaGAN only; the others do not run D
+    /// on the reals in the generator's step) must already be detached.</summary>
+    public static Tensor Generator(GanType type, Tensor fakeLogits, Tensor? realLogits) => type switch
     {
         // ESRGAN's relativistic average GAN: the generator wants fakes judged more real than the average real and
         // reals judged less real than the average fake.
+        GanType.RaGAN when realLogits is null => throw new ArgumentNullException(nameof(realLogits), "RaGAN needs the real logits"),
         GanType.RaGAN => TensorOps.Add(Bce(realLogits - fakeLogits.mean(), false), Bce(fakeLogits - realLogits.mean(), true)).mul(Scalars.Half),
         GanType.Vanilla => Bce(fakeLogits, true),
         GanType.LSGAN => nn.functional.mse_loss(fakeLogits, ones_like(fakeLogits)),

@@ -100,8 +100,12 @@ public sealed class SrganStep
             terms.Add(("l_g_percep", _perceptual!.Compute(fake, batch.Hq).mul(_wPercep)));
         if (gan)
         {
-            var realLogits = _d!.call(batch.Hq).detach();
-            var fakeLogits = _d.call(fake);
+            // D runs on the HQ batch here only for RaGAN (ESRGANModel: real first, then fake); SRGANModel and
+            // Real-ESRGAN run it on the fakes alone. Each training forward of a spectral-norm D is one power iteration,
+            // so the call pattern is part of the numbers, not only of the cost.
+            bool relativistic = _losses.Gan.Type == GanType.RaGAN;
+            var realLogits = relativistic ? _d!.call(batch.Hq).detach() : null;
+            var fakeLogits = _d!.call(fake);
             terms.Add(("l_g_gan", GanLoss.Generator(_losses.Gan.Type, fakeLogits, realLogits).mul(_wGan)));
         }
         if (second is var (fake2, view))
@@ -128,9 +132,14 @@ public sealed class SrganStep
         {
             SetRequiresGrad(_d, true);
             _optD!.ZeroGrad();
+            // BasicSR's order: ESRGANModel first runs D on the fakes for the mean its real term is relative to, then on
+            // the reals, then on the fakes again for the fake term; SRGANModel and Real-ESRGAN run reals, then fakes.
+            var type = _losses.Gan.Type;
+            var fakeForReal = type == GanType.RaGAN ? _d!.call(fake.detach()).detach() : null;
             var realLogits = _d!.call(batch.Hq);
+            var lossReal = GanLoss.DiscriminatorReal(type, realLogits, fakeForReal ?? realLogits);
             var fakeLogits = _d.call(fake.detach());
-            var lossD = GanLoss.Discriminator(_losses.Gan.Type, realLogits, fakeLogits);
+            var lossD = TensorOps.Add(lossReal, GanLoss.DiscriminatorFake(type, fakeLogits, realLogits));
             lossD.backward();
             var d = ReadBack(new List<(string, Tensor)> { ("l_d", lossD), ("out_d_real", realLogits.mean()), ("out_d_fake", fakeLogits.mean()) });
             foreach (var (k, v) in d) log[k] = v;
