@@ -78,7 +78,8 @@ public sealed class SrganStep
                 (_losses.Gan.Weight, _losses.Gan.StartStep), (Translational.Weight, Translational.StartStep) }
             .Where(t => t.Item1 > 0).Select(t => t.Item2).DefaultIfEmpty(0).Min();
 
-    /// <summary>Runs update number <paramref name="step"/> (0-based). Returns null when the loss was not finite: then
+    /// <summary>Runs update number <paramref name="step"/> (0-based). Returns null when the loss or G's gradient was not
+    /// finite (a finite loss can still overflow in backward): then
     /// no weight was changed and the caller counts the skip.</summary>
     public Dictionary<string, double>? Run(long step, TrainingBatch batch)
     {
@@ -115,11 +116,14 @@ public sealed class SrganStep
         terms.Add(("l_g_total", lossG));
 
         lossG.backward();
-        var log = ReadBack(terms);
-        // Data parallel: the gradients are averaged over the ranks, and a non-finite loss on any rank skips the update
-        // on every rank (one process: the step counts when this loss is finite). The gradients live in the optimizer's
-        // flat buffer, so a skipped step only has to zero that.
-        if (!_sync.Average(_optG.Parameters.Grad!, double.IsFinite(log["l_g_total"])))
+        // The gradient's sum rides along with the losses (one read-back): it is finite only if every gradient is.
+        var log = ReadBack([.. terms, (GradSum, _optG.Parameters.Grad!.sum())]);
+        bool finite = double.IsFinite(log["l_g_total"]) && double.IsFinite(log[GradSum]);
+        log.Remove(GradSum);
+        // Data parallel: the gradients are averaged over the ranks, and a non-finite loss or gradient on any rank skips
+        // the update on every rank (one process: the step counts when both are finite). The gradients live in the
+        // optimizer's flat buffer, so a skipped step only has to zero that.
+        if (!_sync.Average(_optG.Parameters.Grad!, finite))
         {
             _optG.ZeroGrad();
             return null;
@@ -141,12 +145,15 @@ public sealed class SrganStep
             var fakeLogits = _d.call(fake.detach());
             var lossD = TensorOps.Add(lossReal, GanLoss.DiscriminatorFake(type, fakeLogits, realLogits));
             lossD.backward();
-            var d = ReadBack(new List<(string, Tensor)> { ("l_d", lossD), ("out_d_real", realLogits.mean()), ("out_d_fake", fakeLogits.mean()) });
+            var d = ReadBack(new List<(string, Tensor)> { ("l_d", lossD), ("out_d_real", realLogits.mean()), ("out_d_fake", fakeLogits.mean()),
+                (GradSum, _optD.Parameters.Grad!.sum()) });
+            bool finiteD = double.IsFinite(d["l_d"]) && double.IsFinite(d[GradSum]);
+            d.Remove(GradSum);
             foreach (var (k, v) in d) log[k] = v;
             // A non-finite D loss skips only D's update: G's update above was sound.
             // Losses are averaged over the steps that logged them, so d_skipped is logged on every GAN step: its mean is
             // the share of GAN steps whose D update was skipped.
-            if (_sync.Average(_optD.Parameters.Grad!, double.IsFinite(d["l_d"])))
+            if (_sync.Average(_optD.Parameters.Grad!, finiteD))
             {
                 Clip(_optD);
                 _optD.Step();
@@ -188,6 +195,8 @@ public sealed class SrganStep
         var both = _g.call(cat(new[] { batch.Lq, view.Lq }, 0));
         return (both.narrow(0, 0, b), (both.narrow(0, b, b), view));
     }
+
+    const string GradSum = "grad_sum";
 
     /// <summary>All values in one device-to-host copy.</summary>
     static Dictionary<string, double> ReadBack(List<(string Name, Tensor Value)> values)

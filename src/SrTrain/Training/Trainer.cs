@@ -138,7 +138,7 @@ public sealed class Trainer
     {
         _nonfiniteInARow++;
         _nonfiniteTotal++;
-        _log.Warning("Step {Step}: the loss is not finite; the step is skipped ({InARow} in a row, {Total} in all)",
+        _log.Warning("Step {Step}: the loss or its gradient is not finite; the step is skipped ({InARow} in a row, {Total} in all)",
             step, _nonfiniteInARow, _nonfiniteTotal);
         if (_nonfiniteInARow >= _c.Train.MaxNonfiniteInARow)
             throw new SrTrainException(

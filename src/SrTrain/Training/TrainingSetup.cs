@@ -46,6 +46,7 @@ public static class TrainingSetup
         // afterwards would replace its Parameters and cut them loose from the optimizer).
         g.to(device).train();
         var optG = Adam(g, c.Train.OptimG);
+        SkipUntouched(optG, g, () => zeros(1, c.NetworkG.NumInCh, 16, 16, device: device), "generator", log);
         var gEma = NetworkFactory.CreateGenerator(c.NetworkG, c.Scale).to(device);
         var ema = new Ema(g, optG.Parameters, gEma, c.Train.EmaDecay);
 
@@ -56,6 +57,8 @@ public static class TrainingSetup
             d = NetworkFactory.CreateDiscriminator(c.NetworkD, c.Datasets.Train.GtSize).to(device);
             d.train();
             optD = Adam(d, c.Train.OptimD);
+            int hq = c.Datasets.Train.GtSize;
+            SkipUntouched(optD, d, () => zeros(1, c.NetworkD.NumInCh, hq, hq, device: device), "discriminator", log);
         }
         log.Information("Generator {G} ({GParams:N0} parameters){D}", c.NetworkG.Type, Count(g),
             d is null ? "" : $", discriminator {c.NetworkD.Type} ({Count(d):N0} parameters)");
@@ -102,6 +105,20 @@ public static class TrainingSetup
         var vgg = NetworkFactory.LoadVgg16(path, wanted);
         log.Information("VGG-16 weights from {Path}", path);
         return (Vgg16Features)vgg.to(device);
+    }
+
+    /// <summary>Finds parameters that no output of the network reaches (in eval mode, so a spectral norm's power
+    /// iteration does not advance) and has the optimizer leave them alone, as torch.optim.Adam does for a parameter
+    /// whose gradient is None.</summary>
+    static void SkipUntouched(FlatAdam opt, nn.Module<Tensor, Tensor> net, Func<Tensor> input, string what, ILogger log)
+    {
+        net.eval();
+        var unused = opt.Parameters.FindUnused(() => net.call(input()));
+        net.train();
+        if (unused.Count == 0) return;
+        opt.SkipUntouched(unused);
+        log.Warning("The {What}'s parameter(s) {Names} reach no output: they are never updated (torch.optim.Adam skips a parameter without a gradient)",
+            what, string.Join(", ", unused));
     }
 
     static FlatAdam Adam(nn.Module m, OptimizerConfig o) =>

@@ -139,6 +139,31 @@ public class SrganStepTests
         Assert.False(optG.Parameters.Data.eq(gBefore).all().item<bool>());
     }
 
+    /// <summary>x4 nearest upscaling times sqrt(gain): at gain 0 the output and the L1 loss are finite, but
+    /// d sqrt/d gain is infinite.</summary>
+    sealed class SqrtGain : nn.Module<Tensor, Tensor>
+    {
+        public readonly TorchSharp.Modules.Parameter gain = new(zeros(1));
+
+        public SqrtGain() : base(nameof(SqrtGain)) => RegisterComponents();
+
+        public override Tensor forward(Tensor x) =>
+            nn.functional.interpolate(x, scale_factor: new[] { 4.0, 4.0 }, mode: InterpolationMode.Nearest) * gain.sqrt();
+    }
+
+    [Fact]
+    public void NonFiniteGradient_OfAFiniteLoss_SkipsTheStep()
+    {
+        // Only the loss was checked: an infinite gradient went into Adam and made the weights NaN.
+        var g = new SqrtGain();
+        using var opt = new FlatAdam(new FlatParameters(g, withGrad: true), 1e-3);
+        var step = new SrganStep(g, null, opt, null, new LossesConfig(), null, 0);
+        Assert.Null(step.Run(0, Batch(corners: false)));
+        Assert.Equal(0f, g.gain.item<float>());
+        Assert.Equal(0, opt.StepCount);
+        Assert.Equal(0f, opt.Parameters.Grad!.abs().sum().item<float>());   // zeroed, not left for the next step
+    }
+
     [Fact]
     public void ActiveTranslationalTerm_WithoutASecondCorner_IsAnError()
     {
