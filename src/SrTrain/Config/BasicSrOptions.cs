@@ -14,7 +14,7 @@ public static class BasicSrOptions
     // Real-ESRGAN's synthetic degradation settings (RealESRNetModel/RealESRGANModel top level and RealESRGANDataset).
     static readonly string[] DegradationKeys =
     {
-        "gt_usm", "resize_prob", "resize_range", "gaussian_noise_prob", "noise_range", "poisson_scale_range", "gray_noise_prob",
+        "resize_prob", "resize_range", "gaussian_noise_prob", "noise_range", "poisson_scale_range", "gray_noise_prob",
         "jpeg_range", "second_blur_prob", "resize_prob2", "resize_range2", "gaussian_noise_prob2", "noise_range2",
         "poisson_scale_range2", "gray_noise_prob2", "jpeg_range2", "queue_size",
     };
@@ -26,17 +26,32 @@ public static class BasicSrOptions
         "final_sinc_prob",
     };
 
-    const string DegradationWhy = "Real-ESRGAN's synthetic degradations are not implemented: SrTrain makes LQ by bicubic downscaling, " +
-                                  "optionally with noise and JPEG (datasets.train.noise_prob, noise_range, jpeg_prob, jpeg_range)";
+    // RealESRNetModel's gt_usm and RealESRGANModel's per-loss switches: the GT is sharpened (USM) before the loss.
+    static readonly string[] UsmKeys = { "gt_usm", "l1_gt_usm", "percep_gt_usm", "gan_gt_usm" };
 
-    public static BasicSrTranslation Translate(YamlMappingNode source)
+    const string DegradationWhy = "SrTrain makes LQ by bicubic downscaling, optionally with noise and JPEG (datasets.train.noise_prob, " +
+                                  "noise_range, jpeg_prob, jpeg_range)";
+
+    public static BasicSrTranslation Translate(YamlMappingNode source) => Translate(source, null, isOverride: false);
+
+    /// <summary>Reads an override (a --set value, a resume --config file) on its own, before it is merged onto the file
+    /// it overrides, so that it replaces the file's value whichever vocabulary either used. <paramref name="fileModelType"/>
+    /// is the overridden file's model_type (ESRGANModel makes a vanilla gan_type relativistic); an override never adds
+    /// the defaults a whole BasicSR file implies (no pixel_opt → no pixel loss).</summary>
+    public static BasicSrTranslation TranslateOverride(YamlMappingNode source, string? fileModelType) => Translate(source, fileModelType, isOverride: true);
+
+    /// <summary>The file's BasicSR model_type, if it has one.</summary>
+    public static string? ModelType(YamlMappingNode file) =>
+        file.Children.TryGetValue(new YamlScalarNode("model_type"), out var n) ? Str(n) : null;
+
+    static BasicSrTranslation Translate(YamlMappingNode source, string? inheritedModelType, bool isOverride)
     {
-        var t = new Translator(Clone(source));
+        var t = new Translator(Clone(source), inheritedModelType, isOverride);
         t.Run();
         return new BasicSrTranslation(t.Root, t.Renamed, t.Ignored, t.Unsupported);
     }
 
-    sealed class Translator(YamlMappingNode root)
+    sealed class Translator(YamlMappingNode root, string? inheritedModelType, bool isOverride)
     {
         public YamlMappingNode Root { get; } = root;
         public List<string> Renamed { get; } = new();
@@ -45,17 +60,31 @@ public static class BasicSrOptions
 
         public void Run()
         {
-            string? modelType = Str(Take(Root, "model_type"));
-            bool basicSr = modelType != null;
-            if (modelType != null && modelType is not ("SRModel" or "SRGANModel" or "ESRGANModel" or "RealESRNetModel" or "RealESRGANModel"))
-                Unsupported.Add($"'model_type: {modelType}' (SrTrain trains SRModel, SRGANModel, ESRGANModel, RealESRNetModel and RealESRGANModel-style GANs)");
+            string? ownModelType = Str(Take(Root, "model_type"));
+            string? modelType = ownModelType ?? inheritedModelType;
+            bool basicSr = ownModelType != null && !isOverride;
+            if (ownModelType is not (null or ("SRModel" or "SRGANModel" or "ESRGANModel" or "RealESRNetModel" or "RealESRGANModel")))
+                Unsupported.Add($"'model_type: {ownModelType}' (SrTrain trains SRModel, SRGANModel, ESRGANModel, RealESRNetModel and RealESRGANModel-style GANs)");
 
             Move(Root, "manual_seed", "seed", "manual_seed");
-            Ignore(Root, "num_gpu", "num_gpu", "SrTrain trains on one device; choose it with --device");
-            Ignore(Root, "dist_params", "dist_params", "no distributed training here");
+            // SrTrain does train data-parallel, but the launcher decides how (README, "Several GPUs or machines").
+            Ignore(Root, "num_gpu", "num_gpu", "--device picks the device; started by mpirun or srun, SrTrain trains on one GPU per rank. " +
+                                               "datasets.train.batch_size is the global batch, so batch_size_per_gpu gives BasicSR's batch on one GPU");
+            Ignore(Root, "dist_params", "dist_params", "mpirun or srun starts the ranks; distributed.backend picks NCCL or MPI");
             Ignore(Root, "is_train", "is_train", "set by BasicSR itself");
-            Ignore(Root, "find_unused_parameters", "find_unused_parameters", "no DDP here");
-            foreach (var k in DegradationKeys) Cannot(Root, k, k, DegradationWhy);
+            Ignore(Root, "find_unused_parameters", "find_unused_parameters", "every parameter gets a gradient here");
+            foreach (var k in DegradationKeys) Degradation(Root, k, k);
+            if (Str(Take(Root, "high_order_degradation")) is { } highOrder)
+            {
+                if (IsTrue(highOrder)) _degradations.Add("high_order_degradation");
+                else Ignored.Add("high_order_degradation: false (SrTrain synthesises no degradations)");
+            }
+            var usm = UsmKeys.Select(k => (Key: k, Value: Str(Take(Root, k)))).Where(u => u.Value != null).ToList();
+            if (usm.Where(u => IsTrue(u.Value!)).Select(u => u.Key).ToList() is { Count: > 0 } sharpened)
+                Unsupported.Add($"{string.Join(", ", sharpened.Select(k => $"'{k}: true'"))} (Real-ESRGAN sharpens the GT with USM for " +
+                                "these losses; SrTrain compares with the GT as it is: set them false)");
+            foreach (var (key, _) in usm.Where(u => !IsTrue(u.Value!)))
+                Ignored.Add($"{key}: false (SrTrain compares with the GT as it is)");
             // A top-level gt_size belongs to RealESRNetModel's degradation; datasets.train.gt_size is the patch size.
             Cannot(Root, "gt_size", "gt_size", "the top-level gt_size is Real-ESRGAN's degradation setting; give datasets.train.gt_size");
 
@@ -67,12 +96,52 @@ public static class BasicSrOptions
                     if (extra.Value!.StartsWith("val", StringComparison.Ordinal))
                         Cannot(datasets, extra.Value!, "datasets." + extra.Value, "SrTrain validates on one set, datasets.val");
             }
+            if (Child(Root, "network_g") is { } ng) Upscale(ng);
             if (Child(Root, "network_d") is { } nd && Str(Take(nd, "skip_connection")) is { } skip && !IsTrue(skip))
                 Unsupported.Add("'network_d.skip_connection: false' (UNetDiscriminatorSN always has its skip connections here)");
             if (Child(Root, "path") is { } path) Paths(path);
             Train(modelType, basicSr);
             Val();
             Logger();
+            // Real-ESRGAN's files hold some thirty degradation settings: named once, with the reason once.
+            if (_degradations.Count > 0)
+            {
+                // Top-level keys by name, the dataset's under its path once: "resize_prob, …; datasets.train: type …".
+                var groups = _degradations.GroupBy(l => l.Contains('.') ? l[..l.LastIndexOf('.')] : "")
+                    .Select(g => g.Key == "" ? string.Join(", ", g) : $"{g.Key}: {string.Join(", ", g.Select(l => l[(g.Key.Length + 1)..]))}");
+                Unsupported.Insert(0, $"Real-ESRGAN's synthetic degradations ({_degradations.Count} settings: {string.Join("; ", groups)}) " +
+                                      $"are not implemented: {DegradationWhy}");
+            }
+        }
+
+        readonly List<string> _degradations = new();
+
+        void Degradation(YamlMappingNode map, string key, string label)
+        {
+            if (Take(map, key) is not null) _degradations.Add(label);
+        }
+
+        /// <summary>BasicSR's MSRResNet, SRVGGNetCompact and RRDBNet-as-arch take the factor as <c>network_g.upscale</c>
+        /// (RRDBNet as <c>scale</c>); SrTrain builds every network at the top-level <c>scale</c>, which BasicSR uses for
+        /// the data. BasicSR itself fails at the first loss when the two differ, so they must agree.</summary>
+        void Upscale(YamlMappingNode ng)
+        {
+            foreach (var key in new[] { "upscale", "scale" })
+            {
+                if (Take(ng, key) is not { } up) continue;
+                var label = "network_g." + key;
+                var factor = Num(up, label);
+                if (!Root.Children.TryGetValue(new YamlScalarNode("scale"), out var scale))
+                {
+                    Root.Children[new YamlScalarNode("scale")] = up;
+                    Renamed.Add($"{label} → scale");
+                }
+                else if (Num(scale, "scale") != factor)
+                    Unsupported.Add($"'{label}: {Str(up)}' differs from 'scale: {Str(scale)}' (BasicSR builds the network at {label} and " +
+                                    "the data at scale, and fails at the first loss when they differ; set both alike)");
+                else
+                    Renamed.Add($"{label} (= scale)");
+            }
         }
 
         void Dataset(YamlMappingNode d, string at, bool isTrain)
@@ -80,8 +149,9 @@ public static class BasicSrOptions
             Ignore(d, "name", at + ".name", "a label in BasicSR's log");
             if (Str(Take(d, "type")) is { } type)
             {
-                if (type == "RealESRGANDataset") Unsupported.Add($"'{at}.type: RealESRGANDataset' ({DegradationWhy})");
-                else if (type is not ("PairedImageDataset" or "SingleImageDataset"))
+                if (type == "RealESRGANDataset") _degradations.Add($"{at}.type RealESRGANDataset");
+                // Real-ESRGAN's paired dataset reads GT/LQ pairs and crops and flips them as BasicSR's does.
+                else if (type is not ("PairedImageDataset" or "SingleImageDataset" or "RealESRGANPairedDataset"))
                     Unsupported.Add($"'{at}.type: {type}' (SrTrain reads folders of images: dataroot_gt, optionally dataroot_lq)");
             }
             if (Take(d, "io_backend") is YamlMappingNode io && Str(Take(io, "type")) is { } backend && backend != "disk")
@@ -100,7 +170,7 @@ public static class BasicSrOptions
                 Ignore(d, "dataset_enlarge_ratio", at + ".dataset_enlarge_ratio", "SrTrain counts steps, not epochs");
                 Ignore(d, "prefetch_mode", at + ".prefetch_mode", "SrTrain always prefetches (datasets.train.prefetch_batches)");
                 Ignore(d, "pin_memory", at + ".pin_memory", "not needed here");
-                foreach (var k in DatasetDegradationKeys) Cannot(d, k, $"{at}.{k}", DegradationWhy);
+                foreach (var k in DatasetDegradationKeys) Degradation(d, k, $"{at}.{k}");
                 foreach (var k in new[] { "mean", "std" })
                     if (Str(Take(d, k)) is { } v && v is not ("~" or "null" or ""))
                         Unsupported.Add($"'{at}.{k}' (images are used in [0, 1] without normalisation)");
@@ -115,8 +185,10 @@ public static class BasicSrOptions
             Ignore(p, "param_key_g", "path.param_key_g", "SrTrain reads params_ema, else params, from the file");
             if (Str(Take(p, "resume_state")) is { } resume && resume is not ("~" or "null" or ""))
                 Unsupported.Add("'path.resume_state' (continue a run with `srtrain resume --run runs/<name>`)");
-            foreach (var k in new[] { "pretrain_network_d", "strict_load_d", "param_key_d" })
-                Cannot(p, k, "path." + k, "SrTrain starts the discriminator from scratch");
+            if (Str(Take(p, "pretrain_network_d")) is { } preD && preD is not ("~" or "null" or ""))
+                Unsupported.Add("'path.pretrain_network_d' (SrTrain starts the discriminator from scratch)");
+            foreach (var k in new[] { "strict_load_d", "param_key_d" })
+                Ignore(p, k, "path." + k, "no discriminator weights are loaded");
             foreach (var k in new[] { "experiments_root", "models", "training_states", "log", "visualization", "results_root" })
                 Ignore(p, k, "path." + k, "SrTrain writes everything under runs_dir/<name>");
         }
@@ -161,6 +233,10 @@ public static class BasicSrOptions
             var weights = Take(s, "restart_weights");
             switch (type)
             {
+                case null when periods != null:
+                    // Periods belong to the cosine only; in an override without the type they still must fit.
+                    CosineLength(periods, "periods", train);
+                    break;
                 case null: break;
                 case "MultiStepLR" or "MultiStepRestartLR":
                     s.Children[new YamlScalarNode("type")] = new YamlScalarNode("MultiStep");
@@ -175,16 +251,42 @@ public static class BasicSrOptions
                     // One period over the whole run is SrTrain's cosine; restarts are not.
                     if (periods is YamlSequenceNode ps && ps.Children.Count > 1)
                         Unsupported.Add("'train.scheduler.periods' with several periods (SrTrain's cosine runs once, from 0 to total_steps)");
+                    else if (periods != null) CosineLength(periods, "periods", train);
                     if (weights is YamlSequenceNode ws && ws.Children.Count > 1)
                         Unsupported.Add("'train.scheduler.restart_weights' (SrTrain's cosine does not restart)");
-                    if (Take(s, "T_max") is { } tmax)
-                        Ignored.Add($"train.scheduler.T_max {Str(tmax)} (SrTrain's cosine ends at train.total_steps)");
+                    else if (weights is YamlSequenceNode { Children: [var w] } && Num(w, "train.scheduler.restart_weights") != 1)
+                        Unsupported.Add($"'train.scheduler.restart_weights: [{Str(w)}]' (it scales BasicSR's cosine; SrTrain's starts at the " +
+                                        "full learning rate: set train.optim_g.lr and optim_d.lr to eta_min + weight·(lr − eta_min) instead)");
+                    if (Take(s, "T_max") is { } tmax) CosineLength(tmax, "T_max", train);
                     break;
                 default:
                     // SrTrain's own names (any case) and anything else go to the binder, which names the allowed values.
                     s.Children[new YamlScalarNode("type")] = new YamlScalarNode(type);
+                    if (periods != null) CosineLength(periods, "periods", train);
                     break;
             }
+        }
+
+        /// <summary>A cosine of one period (CosineAnnealingRestartLR's periods: [P], CosineAnnealingLR's T_max) is
+        /// SrTrain's cosine only when P is the run's length: SrTrain's reaches eta_min at total_steps, BasicSR's at
+        /// step P (and fails after it). Anything else is named, never dropped.</summary>
+        void CosineLength(YamlNode node, string key, YamlMappingNode train)
+        {
+            var at = "train.scheduler." + key;
+            var value = node is YamlSequenceNode { Children: [var only] } ? only : node;
+            if (value is not YamlScalarNode)
+            {
+                Unsupported.Add($"'{at}' (expected one number: SrTrain's cosine has one period, train.total_steps)");
+                return;
+            }
+            double period = Num(value, at);
+            var shown = node is YamlSequenceNode ? $"[{Str(value)}]" : Str(value);
+            var total = train.Children.TryGetValue(new YamlScalarNode("total_steps"), out var t) ? Num(t, "train.total_steps") : (double?)null;
+            if (total == period)
+                Renamed.Add($"{at} {shown} (= train.total_steps)");
+            else
+                Unsupported.Add($"'{at}: {shown}' " + (total is { } n ? $"differs from the run's {n:0} steps" : "without train.total_steps beside it") +
+                                $" (SrTrain's cosine reaches eta_min at train.total_steps, BasicSR's at step {Str(value)}: give one period equal to the run's length)");
         }
 
         void Pixel(YamlMappingNode p, YamlMappingNode losses)

@@ -14,24 +14,31 @@ public static class ConfigLoader
 {
     /// <param name="note">Receives one line saying which BasicSR names were read as SrTrain's and which were
     /// ignored (see <see cref="BasicSrOptions"/>); nothing for a file in SrTrain's own names.</param>
-    public static SrTrainConfig LoadFile(string path, IEnumerable<string>? overrideFiles = null, Action<string>? note = null)
-    {
-        var root = ReadYamlFile(path);
-        foreach (var o in overrideFiles ?? Array.Empty<string>())
-            root = Merge(root, ReadYamlFile(o));
-        return Bind(root, path, note);
-    }
+    public static SrTrainConfig LoadFile(string path, IEnumerable<string>? overrideFiles = null, Action<string>? note = null) =>
+        Bind([ReadYamlFile(path), .. (overrideFiles ?? Array.Empty<string>()).Select(ReadYamlFile)], path, note);
 
     public static SrTrainConfig LoadText(string yaml, string sourceName = "<config>")
         => Bind(ParseYaml(yaml, sourceName), sourceName);
 
-    /// <summary>Binds a YAML mapping onto the root record, then validates the whole config.</summary>
     /// <summary>Binds a YAML mapping onto the root record, then validates the whole config. BasicSR's names are read
     /// first (<see cref="BasicSrOptions"/>); every unknown key and every value of the wrong type is reported in one
     /// message, so a file with many problems costs one try, not one per key.</summary>
-    public static SrTrainConfig Bind(YamlMappingNode root, string sourceName, Action<string>? note = null)
+    public static SrTrainConfig Bind(YamlMappingNode root, string sourceName, Action<string>? note = null) => Bind([root], sourceName, note);
+
+    /// <summary>Binds a config file (<paramref name="layers"/>[0]) with its overrides in order (override files, then
+    /// <c>--set</c> values, see <see cref="SetOverride"/>). Each layer is read from BasicSR's names on its own before
+    /// they are merged, so an override replaces the file's value whichever name either used (<c>--set
+    /// train.total_steps=20</c> on a file with <c>total_iter</c>, as BasicSR's <c>--force_yml</c> would).</summary>
+    public static SrTrainConfig Bind(IReadOnlyList<YamlMappingNode> layers, string sourceName, Action<string>? note = null)
     {
-        var basicSr = BasicSrOptions.Translate(root);
+        var basicSr = BasicSrOptions.Translate(layers[0]);
+        var fileModelType = BasicSrOptions.ModelType(layers[0]);
+        foreach (var layer in layers.Skip(1))
+        {
+            var o = BasicSrOptions.TranslateOverride(layer, fileModelType);
+            basicSr = new BasicSrTranslation(Merge(basicSr.Tree, o.Tree), [.. basicSr.Renamed, .. o.Renamed],
+                [.. basicSr.Ignored, .. o.Ignored], [.. basicSr.Unsupported, .. o.Unsupported]);
+        }
         var problems = new List<string>();
         var config = (SrTrainConfig)BindRecord(typeof(SrTrainConfig), basicSr.Tree, "", problems);
         if (basicSr.Unsupported.Count > 0)
@@ -75,7 +82,6 @@ public static class ConfigLoader
         return (YamlMappingNode)node;
     }
 
-    /// <summary>Merges <c>--set</c> overrides, in order, onto a config tree.</summary>
     /// <summary>Every YAML text read here goes through <see cref="YamlGuard"/> first: YamlDotNet's loader recurses, so a
     /// config file or a --set value of deep nesting would overflow the stack. Throws YamlException for invalid YAML.</summary>
     static YamlStream LoadGuarded(string text, string sourceName)
@@ -84,12 +90,6 @@ public static class ConfigLoader
         var stream = new YamlStream();
         stream.Load(new StringReader(text));
         return stream;
-    }
-
-    public static YamlMappingNode ApplySets(YamlMappingNode root, IEnumerable<string>? sets)
-    {
-        foreach (var s in sets ?? Array.Empty<string>()) root = Merge(root, SetOverride(s));
-        return root;
     }
 
     public static YamlMappingNode ReadYamlFile(string path)

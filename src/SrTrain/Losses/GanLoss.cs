@@ -8,11 +8,13 @@ namespace SrTrain.Losses;
 /// weight is applied by the caller (the generator's term only; the discriminator's loss is unweighted).</summary>
 public static class GanLoss
 {
-    /// <summary>The generator's adversarial loss. <paramref name="realLogits"/> must already be detached.</summary>
-    public static Tensor Generator(GanType type, Tensor fakeLogits, Tensor realLogits) => type switch
+    /// <summary>The generator's adversarial loss. <paramref name="realLogits"/> (RaGAN only; the others do not run D
+    /// on the reals in the generator's step) must already be detached.</summary>
+    public static Tensor Generator(GanType type, Tensor fakeLogits, Tensor? realLogits) => type switch
     {
         // ESRGAN's relativistic average GAN: the generator wants fakes judged more real than the average real and
         // reals judged less real than the average fake.
+        GanType.RaGAN when realLogits is null => throw new ArgumentNullException(nameof(realLogits), "RaGAN needs the real logits"),
         GanType.RaGAN => TensorOps.Add(Bce(realLogits - fakeLogits.mean(), false), Bce(fakeLogits - realLogits.mean(), true)).mul(Scalars.Half),
         GanType.Vanilla => Bce(fakeLogits, true),
         GanType.LSGAN => nn.functional.mse_loss(fakeLogits, ones_like(fakeLogits)),
@@ -20,13 +22,31 @@ public static class GanLoss
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 
-    /// <summary>The discriminator's loss on real and (detached) fake logits.</summary>
-    public static Tensor Discriminator(GanType type, Tensor realLogits, Tensor fakeLogits) => type switch
+    /// <summary>The discriminator's loss, BasicSR's <c>l_d_real + l_d_fake</c>, on real and (detached) fake logits.
+    /// BasicSR's SRGANModel and Real-ESRGAN back-propagate both terms in full; only ESRGAN's relativistic terms carry a
+    /// factor 0.5 each.</summary>
+    public static Tensor Discriminator(GanType type, Tensor realLogits, Tensor fakeLogits) =>
+        TensorOps.Add(DiscriminatorReal(type, realLogits, fakeLogits), DiscriminatorFake(type, fakeLogits, realLogits));
+
+    /// <summary>BasicSR's <c>l_d_real</c>. For RaGAN it is relative to the mean of <paramref name="fakeLogits"/>
+    /// (treated as a constant); the other types ignore them.</summary>
+    public static Tensor DiscriminatorReal(GanType type, Tensor realLogits, Tensor fakeLogits) => type switch
     {
-        GanType.RaGAN => TensorOps.Add(Bce(realLogits - fakeLogits.mean().detach(), true), Bce(fakeLogits - realLogits.mean().detach(), false)).mul(Scalars.Half),
-        GanType.Vanilla => TensorOps.Add(Bce(realLogits, true), Bce(fakeLogits, false)).mul(Scalars.Half),
-        GanType.LSGAN => TensorOps.Add(nn.functional.mse_loss(realLogits, ones_like(realLogits)), nn.functional.mse_loss(fakeLogits, zeros_like(fakeLogits))).mul(Scalars.Half),
-        GanType.Hinge => TensorOps.Add(nn.functional.relu(realLogits.neg().add(Scalars.One, Scalars.One)).mean(), nn.functional.relu(fakeLogits.add(Scalars.One, Scalars.One)).mean()).mul(Scalars.Half),
+        GanType.RaGAN => Bce(realLogits - fakeLogits.mean().detach(), true).mul(Scalars.Half),
+        GanType.Vanilla => Bce(realLogits, true),
+        GanType.LSGAN => nn.functional.mse_loss(realLogits, ones_like(realLogits)),
+        GanType.Hinge => nn.functional.relu(realLogits.neg().add(Scalars.One, Scalars.One)).mean(),
+        _ => throw new ArgumentOutOfRangeException(nameof(type)),
+    };
+
+    /// <summary>BasicSR's <c>l_d_fake</c>. For RaGAN it is relative to the mean of <paramref name="realLogits"/>
+    /// (treated as a constant); the other types ignore them.</summary>
+    public static Tensor DiscriminatorFake(GanType type, Tensor fakeLogits, Tensor realLogits) => type switch
+    {
+        GanType.RaGAN => Bce(fakeLogits - realLogits.mean().detach(), false).mul(Scalars.Half),
+        GanType.Vanilla => Bce(fakeLogits, false),
+        GanType.LSGAN => nn.functional.mse_loss(fakeLogits, zeros_like(fakeLogits)),
+        GanType.Hinge => nn.functional.relu(fakeLogits.add(Scalars.One, Scalars.One)).mean(),
         _ => throw new ArgumentOutOfRangeException(nameof(type)),
     };
 

@@ -38,6 +38,42 @@ public static class NetworkFactory
         return g;
     }
 
+    /// <summary>Loads a pretrained generator file (path.pretrain_network_g) into the configured <paramref name="g"/>. A file
+    /// of another architecture or size is named by what its shapes say it is, with the network_g settings that fit it,
+    /// instead of hundreds of missing keys and wrong shapes. Old-layout ESRGAN files load, as in `upscale`.</summary>
+    public static void LoadPretrained(nn.Module g, GeneratorConfig config, int scale, string path)
+    {
+        var sd = GeneratorKeys.ToBasicSr(WeightFile.Read(path), path);
+        GeneratorSpec? spec = null;
+        try { spec = GeneratorSpec.Detect(sd, path); }
+        catch (SrTrainException) { }   // not a generator SrTrain knows: the key-by-key comparison below says what differs
+        if (spec != null && Describe(spec) is var file && Describe(config, scale) is var want && file != want)
+        {
+            var set = new List<string>();
+            if (spec.Arch != config.Type.ToString()) set.Add($"network_g.type: {spec.Arch}");
+            if (spec.Scale != scale) set.Add($"scale: {spec.Scale}");
+            if (spec.NumInCh != config.NumInCh) set.Add($"network_g.num_in_ch: {spec.NumInCh}");
+            if (spec.NumOutCh != config.NumOutCh) set.Add($"network_g.num_out_ch: {spec.NumOutCh}");
+            if (spec.NumFeat != config.NumFeat) set.Add($"network_g.num_feat: {spec.NumFeat}");
+            if (spec.NumBlock != config.NumBlock) set.Add($"network_g.num_block: {spec.NumBlock}");
+            if (spec.Arch == GeneratorSpec.RrdbNet && spec.NumGrowCh != config.NumGrowCh) set.Add($"network_g.num_grow_ch: {spec.NumGrowCh}");
+            throw new SrTrainException($"path.pretrain_network_g: {path} is {file}; the config builds {want}. Set {string.Join(", ", set)}, " +
+                                       "or give a file of the configured network" +
+                                       (spec.Scale != scale ? " (SrTrain loads whole networks only, where BasicSR's strict_load_g: false loads the layers that fit)" : ""));
+        }
+        WeightFile.LoadInto(g, sd, path);
+    }
+
+    static string Describe(GeneratorSpec s) =>
+        Describe(s.Arch, s.Scale, s.NumInCh, s.NumOutCh, s.NumFeat, s.NumBlock, s.Arch == GeneratorSpec.RrdbNet ? s.NumGrowCh : 0);
+
+    static string Describe(GeneratorConfig c, int scale) =>
+        Describe(c.Type.ToString(), scale, c.NumInCh, c.NumOutCh, c.NumFeat, c.NumBlock, c.Type == GeneratorType.RRDBNet ? c.NumGrowCh : 0);
+
+    static string Describe(string arch, int scale, int inCh, int outCh, int feat, int blocks, int grow) =>
+        $"{arch} x{scale}, {feat} features, {blocks} blocks" + (grow > 0 ? $", {grow} grow channels" : "") +
+        (inCh != 3 || outCh != 3 ? $", {inCh} → {outCh} channels" : "");
+
     /// <param name="inputSize">HQ patch size (gt_size): the VGG-style discriminator's linear layer depends on it.</param>
     public static nn.Module<Tensor, Tensor> CreateDiscriminator(DiscriminatorConfig d, int inputSize) => d.Type switch
     {

@@ -57,11 +57,28 @@ public sealed class FlatAdam : IDisposable
 
     public void ZeroGrad() => _params.ZeroGrad();
 
+    Tensor? _trainedMask;
+
+    /// <summary>Parameters that no loss reaches (see <see cref="FlatParameters.FindUnused"/>): torch.optim.Adam never
+    /// sees a gradient for them and leaves them and their state alone, so this optimizer does too, even with weight
+    /// decay. Names not in the network are an error.</summary>
+    public void SkipUntouched(IReadOnlyCollection<string> names)
+    {
+        var unknown = names.Except(_params.Parameters.Select(p => p.Name)).ToList();
+        if (unknown.Count > 0) throw new ArgumentException($"not parameters of this network: {string.Join(", ", unknown)}", nameof(names));
+        _trainedMask?.Dispose();
+        _trainedMask = names.Count > 0 ? _params.MaskWithout(names) : null;
+    }
+
     public void Step()
     {
+        _params.EnsureAttached();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         StepCount++;
+        // Skipped parameters keep their value and moments: everything is updated, then they are put back (a copy of
+        // three buffers, made only when the network has such parameters).
+        var before = _trainedMask is null ? null : new[] { _params.Data.clone(), _expAvg.clone(), _expAvgSq.clone() };
         var grad = _params.Grad!;
         if (_weightDecay != 0) grad = grad.add(_params.Data, _weightDecayS);
         _expAvg.mul_(_beta1S).add_(grad, _oneMinusBeta1);
@@ -72,6 +89,12 @@ public sealed class FlatAdam : IDisposable
         using var stepSize = (-LearningRate / biasCorrection1).ToScalar();
         var denom = _expAvgSq.sqrt().div_(bc2).add_(_eps, Scalars.One);
         _params.Data.addcdiv_(_expAvg, denom, stepSize);
+        if (before != null)
+        {
+            var keep = _trainedMask!.eq(Scalars.Zero);
+            foreach (var (now, old) in new[] { (_params.Data, before[0]), (_expAvg, before[1]), (_expAvgSq, before[2]) })
+                now.copy_(where(keep, old, now));
+        }
     }
 
     /// <summary>The state as named CPU tensors: <c>step</c>, and <c>exp_avg.NAME</c>/<c>exp_avg_sq.NAME</c> per parameter
@@ -106,6 +129,7 @@ public sealed class FlatAdam : IDisposable
 
     public void Dispose()
     {
+        _trainedMask?.Dispose();
         _expAvg.Dispose();
         _expAvgSq.Dispose();
         foreach (var s in new[] { _beta1S, _oneMinusBeta1, _beta2S, _oneMinusBeta2, _eps, _weightDecayS }) s.Dispose();

@@ -78,6 +78,56 @@ public sealed class FlatParameters : IDisposable
     /// <summary>Sets every gradient to zero, keeping the flat layout.</summary>
     public void ZeroGrad() => Grad?.zero_();
 
+    /// <summary>Throws when a parameter is no longer its view of <see cref="Data"/> or its gradient no longer its view of
+    /// <see cref="Grad"/>: <c>module.zero_grad()</c> sets gradients to null (backward then makes new ones), and a
+    /// dtype or device move replaces the parameters. Either way the optimizer would update buffers the network no longer
+    /// reads, and training would go on without learning. Cheap (no device work): run before each optimizer step.
+    /// Identity is judged by dtype, device and storage offset (TorchSharp exposes no data pointer), so a new tensor that
+    /// happens to start at the same offset as its view, such as the first parameter's, is caught through the others.</summary>
+    public void EnsureAttached()
+    {
+        var dtype = Data.dtype;
+        var device = Data.device_type;
+        foreach (var (name, p, offset) in _entries)
+        {
+            string? why = null;
+            // A module moved to another dtype or device gets new Parameters and disposes the old ones this holds.
+            if (p.IsInvalid || p.dtype != dtype || p.device_type != device || p.storage_offset() != offset)
+                why = "the parameter was replaced (a dtype or device move, or set_/load that swapped its storage)";
+            else if (Grad is not null)
+            {
+                using var g = p.grad;
+                if (g is null) why = "its gradient was set to None (module.zero_grad(); clear gradients with the optimizer's ZeroGrad)";
+                else if (g.dtype != dtype || g.storage_offset() != offset) why = "its gradient is no longer the flat buffer's view (module.zero_grad() before a backward)";
+            }
+            if (why != null)
+                throw new InvalidOperationException($"parameter {name} is no longer part of the optimizer's flat buffers: {why}; its updates would be lost");
+        }
+    }
+
+    /// <summary>The parameters that no output of <paramref name="forward"/> depends on (torch.autograd.grad with
+    /// allow_unused). torch.optim.Adam leaves a parameter without a gradient alone; in a flat buffer every gradient
+    /// exists, so <see cref="FlatAdam"/> is told which to skip. Run it in eval mode on a small input: it does one
+    /// forward and one backward, and must not advance a spectral norm's power iteration.</summary>
+    public IReadOnlyList<string> FindUnused(Func<Tensor> forward)
+    {
+        using var scope = NewDisposeScope();
+        var output = forward();
+        var inputs = _entries.Select(e => (Tensor)e.Param).ToArray();
+        var grads = torch.autograd.grad(new[] { output.sum() }, inputs, allow_unused: true);
+        return _entries.Where((e, i) => grads[i] is null || grads[i].IsInvalid).Select(e => e.Name).ToList();
+    }
+
+    /// <summary>A 0/1 mask in <see cref="Data"/>'s layout: 0 for the named parameters.</summary>
+    public Tensor MaskWithout(IReadOnlyCollection<string> names)
+    {
+        var mask = ones_like(Data).DetachFromDisposeScope();
+        using var noGrad = no_grad();
+        foreach (var (name, p, offset) in _entries)
+            if (names.Contains(name)) mask.narrow(0, offset, p.numel()).zero_();
+        return mask;
+    }
+
     /// <summary>A view of the flat tensor <paramref name="flat"/> (laid out like <see cref="Data"/>) for each parameter,
     /// by name: for saving per-parameter state.</summary>
     public Dictionary<string, Tensor> Split(Tensor flat)

@@ -69,12 +69,26 @@ public sealed class SrganStep
     public bool GanActive(long step) => Active(_losses.Gan.Weight, _losses.Gan.StartStep, step);
     public bool TranslationalActive(long step) => Translational.IsActive(step);
 
-    /// <summary>Runs update number <paramref name="step"/> (0-based). Returns null when the loss was not finite: then
+    /// <summary>Whether the generator has any loss at <paramref name="step"/>; without one the step updates nothing.</summary>
+    public bool AnyGeneratorLoss(long step) => PixelActive(step) || PerceptualActive(step) || GanActive(step) || TranslationalActive(step);
+
+    /// <summary>The first step at which the generator has a loss (the config guarantees one weight above 0).</summary>
+    public long FirstGeneratorLossStep =>
+        new[] { (_losses.Pixel.Weight, (long)_losses.Pixel.StartStep), (_losses.Perceptual.Weight, _losses.Perceptual.StartStep),
+                (_losses.Gan.Weight, _losses.Gan.StartStep), (Translational.Weight, Translational.StartStep) }
+            .Where(t => t.Item1 > 0).Select(t => t.Item2).DefaultIfEmpty(0).Min();
+
+    /// <summary>Runs update number <paramref name="step"/> (0-based). Returns null when the loss or G's gradient was not
+    /// finite (a finite loss can still overflow in backward): then
     /// no weight was changed and the caller counts the skip.</summary>
     public Dictionary<string, double>? Run(long step, TrainingBatch batch)
     {
         using var scope = NewDisposeScope();
         bool gan = GanActive(step);
+        // No generator loss at this step (e.g. losses.pixel.weight 0 and the GAN from a later step): there is nothing
+        // to back-propagate, and torch.optim.Adam leaves a parameter without a gradient and its state alone. D is off
+        // too (its only loss is the GAN's), so the step changes no weight; the start-up log says which steps these are.
+        if (!AnyGeneratorLoss(step)) return new Dictionary<string, double>();
 
         // ---- generator ----
         SetRequiresGrad(_d, false);
@@ -87,22 +101,29 @@ public sealed class SrganStep
             terms.Add(("l_g_percep", _perceptual!.Compute(fake, batch.Hq).mul(_wPercep)));
         if (gan)
         {
-            var realLogits = _d!.call(batch.Hq).detach();
-            var fakeLogits = _d.call(fake);
+            // D runs on the HQ batch here only for RaGAN (ESRGANModel: real first, then fake); SRGANModel and
+            // Real-ESRGAN run it on the fakes alone. Each training forward of a spectral-norm D is one power iteration,
+            // so the call pattern is part of the numbers, not only of the cost.
+            bool relativistic = _losses.Gan.Type == GanType.RaGAN;
+            var realLogits = relativistic ? _d!.call(batch.Hq).detach() : null;
+            var fakeLogits = _d!.call(fake);
             terms.Add(("l_g_gan", GanLoss.Generator(_losses.Gan.Type, fakeLogits, realLogits).mul(_wGan)));
         }
         if (second is var (fake2, view))
             terms.Add(("l_g_trans", TranslationalLoss.Compute(fake, fake2, view).mul(_wTrans)));
-        var lossG = terms.Count == 0 ? zeros(1, device: fake.device).squeeze() : terms[0].Value;
+        var lossG = terms[0].Value;
         for (int i = 1; i < terms.Count; i++) lossG = TensorOps.Add(lossG, terms[i].Value);
         terms.Add(("l_g_total", lossG));
 
         lossG.backward();
-        var log = ReadBack(terms);
-        // Data parallel: the gradients are averaged over the ranks, and a non-finite loss on any rank skips the update
-        // on every rank (one process: the step counts when this loss is finite). The gradients live in the optimizer's
-        // flat buffer, so a skipped step only has to zero that.
-        if (!_sync.Average(_optG.Parameters.Grad!, double.IsFinite(log["l_g_total"])))
+        // The gradient's sum rides along with the losses (one read-back): it is finite only if every gradient is.
+        var log = ReadBack([.. terms, (GradSum, _optG.Parameters.Grad!.sum())]);
+        bool finite = double.IsFinite(log["l_g_total"]) && double.IsFinite(log[GradSum]);
+        log.Remove(GradSum);
+        // Data parallel: the gradients are averaged over the ranks, and a non-finite loss or gradient on any rank skips
+        // the update on every rank (one process: the step counts when both are finite). The gradients live in the
+        // optimizer's flat buffer, so a skipped step only has to zero that.
+        if (!_sync.Average(_optG.Parameters.Grad!, finite))
         {
             _optG.ZeroGrad();
             return null;
@@ -115,17 +136,28 @@ public sealed class SrganStep
         {
             SetRequiresGrad(_d, true);
             _optD!.ZeroGrad();
+            // BasicSR's order: ESRGANModel first runs D on the fakes for the mean its real term is relative to, then on
+            // the reals, then on the fakes again for the fake term; SRGANModel and Real-ESRGAN run reals, then fakes.
+            var type = _losses.Gan.Type;
+            var fakeForReal = type == GanType.RaGAN ? _d!.call(fake.detach()).detach() : null;
             var realLogits = _d!.call(batch.Hq);
+            var lossReal = GanLoss.DiscriminatorReal(type, realLogits, fakeForReal ?? realLogits);
             var fakeLogits = _d.call(fake.detach());
-            var lossD = GanLoss.Discriminator(_losses.Gan.Type, realLogits, fakeLogits);
+            var lossD = TensorOps.Add(lossReal, GanLoss.DiscriminatorFake(type, fakeLogits, realLogits));
             lossD.backward();
-            var d = ReadBack(new List<(string, Tensor)> { ("l_d", lossD), ("out_d_real", realLogits.mean()), ("out_d_fake", fakeLogits.mean()) });
+            var d = ReadBack(new List<(string, Tensor)> { ("l_d", lossD), ("out_d_real", realLogits.mean()), ("out_d_fake", fakeLogits.mean()),
+                (GradSum, _optD.Parameters.Grad!.sum()) });
+            bool finiteD = double.IsFinite(d["l_d"]) && double.IsFinite(d[GradSum]);
+            d.Remove(GradSum);
             foreach (var (k, v) in d) log[k] = v;
             // A non-finite D loss skips only D's update: G's update above was sound.
-            if (_sync.Average(_optD.Parameters.Grad!, double.IsFinite(d["l_d"])))
+            // Losses are averaged over the steps that logged them, so d_skipped is logged on every GAN step: its mean is
+            // the share of GAN steps whose D update was skipped.
+            if (_sync.Average(_optD.Parameters.Grad!, finiteD))
             {
                 Clip(_optD);
                 _optD.Step();
+                log["d_skipped"] = 0;
             }
             else
             {
@@ -163,6 +195,8 @@ public sealed class SrganStep
         var both = _g.call(cat(new[] { batch.Lq, view.Lq }, 0));
         return (both.narrow(0, 0, b), (both.narrow(0, b, b), view));
     }
+
+    const string GradSum = "grad_sum";
 
     /// <summary>All values in one device-to-host copy.</summary>
     static Dictionary<string, double> ReadBack(List<(string Name, Tensor Value)> values)

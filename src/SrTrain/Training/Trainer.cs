@@ -23,7 +23,9 @@ public sealed class Trainer
     long _nonfiniteTotal;
     bool _baselineWritten;
     readonly Dictionary<string, double> _lossSums = new();
-    int _lossCount;
+    // Per loss: a term active on only some steps of the window (no generator loss yet, a skipped D) is averaged over
+    // the steps that computed it.
+    readonly Dictionary<string, long> _lossCounts = new();
 
     /// <param name="metrics">Written by rank 0 only; null on the other ranks.</param>
     /// <param name="ranks">Data parallel: rank 0 alone logs, validates and writes; every rank stops at the same step.</param>
@@ -55,6 +57,10 @@ public sealed class Trainer
         data.Start(startStep);
         _log.Information("Training {Run} from step {Start} to {Total}", _run.Name, startStep, total);
         CheckRanksAgree(startStep);
+        long firstLoss = _p.Step.FirstGeneratorLossStep;
+        if (startStep < firstLoss)
+            _log.Warning("No loss is active before step {First} (losses.*.weight and start_step): steps {From}–{To} update no weight",
+                firstLoss, startStep, Math.Min(firstLoss, total) - 1);
         for (long step = startStep; step < total; step++)
         {
             // A signal to any rank stops every rank at the same step (one process: just this one).
@@ -75,8 +81,11 @@ public sealed class Trainer
             }
             _nonfiniteInARow = 0;
             _p.Ema.Update();
-            foreach (var (k, v) in losses) _lossSums[k] = _lossSums.GetValueOrDefault(k) + v;
-            _lossCount++;
+            foreach (var (k, v) in losses)
+            {
+                _lossSums[k] = _lossSums.GetValueOrDefault(k) + v;
+                _lossCounts[k] = _lossCounts.GetValueOrDefault(k) + 1;
+            }
 
             long done = step + 1;
             progress.Tick(done);
@@ -141,7 +150,7 @@ public sealed class Trainer
     {
         _nonfiniteInARow++;
         _nonfiniteTotal++;
-        _log.Warning("Step {Step}: the loss is not finite; the step is skipped ({InARow} in a row, {Total} in all)",
+        _log.Warning("Step {Step}: the loss or its gradient is not finite; the step is skipped ({InARow} in a row, {Total} in all)",
             step, _nonfiniteInARow, _nonfiniteTotal);
         if (_nonfiniteInARow >= _c.Train.MaxNonfiniteInARow)
             throw new SrTrainException(
@@ -155,7 +164,7 @@ public sealed class Trainer
     {
         var losses = MeanOverRanks();
         _lossSums.Clear();
-        _lossCount = 0;
+        _lossCounts.Clear();
         if (!_ranks.IsRoot) return;
         var values = new Dictionary<string, double>(losses)
         {
@@ -174,10 +183,9 @@ public sealed class Trainer
     Dictionary<string, double> MeanOverRanks()
     {
         var keys = _lossSums.Keys.Order(StringComparer.Ordinal).ToArray();
-        var sums = keys.Select(k => _lossSums[k]).Append(_lossCount).ToArray();
+        var sums = keys.Select(k => _lossSums[k]).Concat(keys.Select(k => (double)_lossCounts[k])).ToArray();
         _ranks.SumInPlace(sums);
-        double n = Math.Max(1, sums[^1]);
-        return keys.Select((k, i) => (k, sums[i] / n)).ToDictionary(x => x.k, x => x.Item2);
+        return keys.Select((k, i) => (k, sums[i] / Math.Max(1, sums[keys.Length + i]))).ToDictionary(x => x.k, x => x.Item2);
     }
 
     /// <summary>Data parallel: every rank applies the same averaged gradients, so the weights must stay bit-identical.

@@ -17,7 +17,7 @@ public static class TrainingLauncher
     {
         if (!ctx.Ranks.IsRoot) return FollowRoot(ctx, cancel);
         var sets = request.Sets ?? Array.Empty<string>();
-        var config = ConfigLoader.Bind(ConfigLoader.ApplySets(ConfigLoader.ReadYamlFile(request.ConfigPath), sets),
+        var config = ConfigLoader.Bind([ConfigLoader.ReadYamlFile(request.ConfigPath), .. sets.Select(ConfigLoader.SetOverride)],
             sets.Count > 0 ? request.ConfigPath + " with --set" : request.ConfigPath, note => ctx.Log.Information("{Note}", note));
         if (request.Name != null) config = config with { Name = request.Name };
         if (request.Seed != null) config = config with { Seed = request.Seed.Value };
@@ -114,12 +114,11 @@ public static class TrainingLauncher
         store.Verify(from);
 
         // The run's own resolved config, with overrides merged at the YAML level so they are checked like any config.
-        YamlMappingNode yaml = ConfigLoader.ReadYamlFile(parent.ConfigPath);
-        foreach (var o in request.OverrideConfigs) yaml = ConfigLoader.Merge(yaml, ConfigLoader.ReadYamlFile(o));
         var resumeSets = request.Sets ?? Array.Empty<string>();
-        yaml = ConfigLoader.ApplySets(yaml, resumeSets);
+        List<YamlMappingNode> layers = [ConfigLoader.ReadYamlFile(parent.ConfigPath), .. request.OverrideConfigs.Select(ConfigLoader.ReadYamlFile),
+            .. resumeSets.Select(ConfigLoader.SetOverride)];
         var overrideNames = request.OverrideConfigs.Concat(resumeSets.Count > 0 ? new[] { "--set" } : Array.Empty<string>()).ToList();
-        var config = ConfigLoader.Bind(yaml, overrideNames.Count > 0 ? string.Join(" + ", overrideNames) : parent.ConfigPath,
+        var config = ConfigLoader.Bind(layers, overrideNames.Count > 0 ? string.Join(" + ", overrideNames) : parent.ConfigPath,
             note => ctx.Log.Information("{Note}", note));
         var original = ConfigLoader.Bind(ConfigLoader.ReadYamlFile(parent.ConfigPath), parent.ConfigPath);
 

@@ -3,7 +3,6 @@ using SrTrain.Config;
 using SrTrain.Data;
 using SrTrain.Distributed;
 using SrTrain.Evaluation;
-using SrTrain.Interop;
 using SrTrain.Losses;
 using SrTrain.Models;
 using SrTrain.Translational;
@@ -40,13 +39,14 @@ public static class TrainingSetup
         var g = NetworkFactory.CreateGenerator(c.NetworkG, c.Scale);
         if (!string.IsNullOrWhiteSpace(c.Path.PretrainNetworkG))
         {
-            WeightFile.LoadInto(g, WeightFile.Read(c.Path.PretrainNetworkG), c.Path.PretrainNetworkG);
+            NetworkFactory.LoadPretrained(g, c.NetworkG, c.Scale, c.Path.PretrainNetworkG);
             log.Information("Generator initialised from {Path}", c.Path.PretrainNetworkG);
         }
         // Networks go to their device first; only then are their parameters laid out in flat buffers (moving a module
         // afterwards would replace its Parameters and cut them loose from the optimizer).
         g.to(device).train();
         var optG = Adam(g, c.Train.OptimG);
+        SkipUntouched(optG, g, () => zeros(1, c.NetworkG.NumInCh, 16, 16, device: device), "generator", log);
         var gEma = NetworkFactory.CreateGenerator(c.NetworkG, c.Scale).to(device);
         var ema = new Ema(g, optG.Parameters, gEma, c.Train.EmaDecay);
 
@@ -57,6 +57,8 @@ public static class TrainingSetup
             d = NetworkFactory.CreateDiscriminator(c.NetworkD, c.Datasets.Train.GtSize).to(device);
             d.train();
             optD = Adam(d, c.Train.OptimD);
+            int hq = c.Datasets.Train.GtSize;
+            SkipUntouched(optD, d, () => zeros(1, c.NetworkD.NumInCh, hq, hq, device: device), "discriminator", log);
         }
         log.Information("Generator {G} ({GParams:N0} parameters){D}", c.NetworkG.Type, Count(g),
             d is null ? "" : $", discriminator {c.NetworkD.Type} ({Count(d):N0} parameters)");
@@ -103,6 +105,20 @@ public static class TrainingSetup
         var vgg = NetworkFactory.LoadVgg16(path, wanted);
         log.Information("VGG-16 weights from {Path}", path);
         return (Vgg16Features)vgg.to(device);
+    }
+
+    /// <summary>Finds parameters that no output of the network reaches (in eval mode, so a spectral norm's power
+    /// iteration does not advance) and has the optimizer leave them alone, as torch.optim.Adam does for a parameter
+    /// whose gradient is None.</summary>
+    static void SkipUntouched(FlatAdam opt, nn.Module<Tensor, Tensor> net, Func<Tensor> input, string what, ILogger log)
+    {
+        net.eval();
+        var unused = opt.Parameters.FindUnused(() => net.call(input()));
+        net.train();
+        if (unused.Count == 0) return;
+        opt.SkipUntouched(unused);
+        log.Warning("The {What}'s parameter(s) {Names} reach no output: they are never updated (torch.optim.Adam skips a parameter without a gradient)",
+            what, string.Join(", ", unused));
     }
 
     static FlatAdam Adam(nn.Module m, OptimizerConfig o) =>

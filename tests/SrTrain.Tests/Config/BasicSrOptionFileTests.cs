@@ -226,6 +226,12 @@ public class BasicSrOptionFileTests
         Assert.Contains("read BasicSR names as SrTrain's: manual_seed → seed", output);
         foreach (var ignored in new[] { "num_gpu", "dist_params", "datasets.train.name", "datasets.train.dataset_enlarge_ratio", "path.strict_load_g" })
             Assert.Contains(ignored + " (", output);
+        // SrTrain does train data-parallel (README, "Several GPUs or machines"); the notes said it did not.
+        Assert.Contains("num_gpu (--device picks the device; started by mpirun or srun, SrTrain trains on one GPU per rank. " +
+                        "datasets.train.batch_size is the global batch, so batch_size_per_gpu gives BasicSR's batch on one GPU)", output);
+        Assert.Contains("dist_params (mpirun or srun starts the ranks; distributed.backend picks NCCL or MPI)", output);
+        Assert.DoesNotContain("one device", output);
+        Assert.DoesNotContain("no distributed training", output);
 
         var c = ConfigLoader.LoadFile(Path.Combine(t.RunsDir, "esrgan_style", "config.yml"));
         Assert.Equal(5, c.Seed);
@@ -247,6 +253,26 @@ public class BasicSrOptionFileTests
         Assert.Equal(2, c.Checkpoint.SaveFreq);
         Assert.False(c.Logger.UseTensorboard);
         Assert.Contains("Finished at step 4", output);
+    }
+
+    [Theory]
+    [InlineData("train.total_steps=3", "datasets.train.batch_size=1")]                 // SrTrain's names over BasicSR's
+    [InlineData("train.total_iter=3", "datasets.train.batch_size_per_gpu=1")]          // BasicSR's, as --force_yml takes them
+    public void Set_OnABasicSrFile_Overrides_WhicheverNameTheFileUsed(string steps, string batch)
+    {
+        // "'train.total_iter' and its SrTrain name 'total_steps' are both given": the file's total_iter and the
+        // override's total_steps met in one merged tree.
+        using var t = new TrainingTestRun();
+        var path = Path.Combine(t.Dir, "train_ESRGAN_x4.yml");
+        File.WriteAllText(path, EsrganStyle(t.RunsDir, "vgg16", "relu5_3"));
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", path, "--set", steps, "--set", batch, "--set", "train.scheduler.milestones=[1]");
+        Assert.True(code == 0, output);
+        Assert.Contains("Finished at step 3", output);
+        var c = ConfigLoader.LoadFile(Path.Combine(t.RunsDir, "esrgan_style", "config.yml"));
+        Assert.Equal(3, c.Train.TotalSteps);
+        Assert.Equal(1, c.Datasets.Train.BatchSize);
+        Assert.Equal(5, c.Seed);                          // the rest of the file is read as before
+        Assert.Equal(GanType.RaGAN, c.Losses.Gan.Type);
     }
 
     [Fact]
@@ -290,19 +316,16 @@ public class BasicSrOptionFileTests
         var (code, output) = CliProcess.Run(t.Dir, "train", "--config", path, "--device", "cpu");
         Assert.Equal(2, code);
         Assert.Single(output.Trim().Split('\n'));
-        foreach (var key in new[]
-                 {
-                     "gt_usm", "resize_prob", "resize_range", "gaussian_noise_prob", "noise_range", "poisson_scale_range", "gray_noise_prob",
-                     "jpeg_range", "second_blur_prob", "resize_prob2", "resize_range2", "gaussian_noise_prob2", "noise_range2",
-                     "poisson_scale_range2", "gray_noise_prob2", "jpeg_range2", "queue_size", "gt_size",
-                     "datasets.train.type: RealESRGANDataset", "datasets.train.meta_info", "datasets.train.blur_kernel_size",
-                     "datasets.train.kernel_list", "datasets.train.kernel_prob", "datasets.train.sinc_prob", "datasets.train.blur_sigma",
-                     "datasets.train.betag_range", "datasets.train.betap_range", "datasets.train.blur_kernel_size2",
-                     "datasets.train.kernel_list2", "datasets.train.kernel_prob2", "datasets.train.sinc_prob2",
-                     "datasets.train.blur_sigma2", "datasets.train.betag_range2", "datasets.train.betap_range2", "datasets.train.final_sinc_prob",
-                 })
-            Assert.Contains($"'{key}", output);
-        Assert.Contains("35 BasicSR setting(s)", output);
+        // Every degradation setting is named, in one entry that gives the reason once.
+        Assert.Contains("Real-ESRGAN's synthetic degradations (32 settings: resize_prob, resize_range, gaussian_noise_prob, noise_range, " +
+                        "poisson_scale_range, gray_noise_prob, jpeg_range, second_blur_prob, resize_prob2, resize_range2, gaussian_noise_prob2, " +
+                        "noise_range2, poisson_scale_range2, gray_noise_prob2, jpeg_range2, queue_size; datasets.train: type RealESRGANDataset, " +
+                        "blur_kernel_size, kernel_list, kernel_prob, sinc_prob, blur_sigma, betag_range, betap_range, blur_kernel_size2, " +
+                        "kernel_list2, kernel_prob2, sinc_prob2, blur_sigma2, betag_range2, betap_range2, final_sinc_prob) are not implemented", output);
+        Assert.Single(output.Split("SrTrain makes LQ by bicubic downscaling")[1..]);
+        foreach (var key in new[] { "'gt_usm: true'", "'gt_size'", "'datasets.train.meta_info'" })
+            Assert.Contains(key, output);
+        Assert.Contains("4 BasicSR setting(s)", output);
 
         // The conversion keeps everything else; the result reads back with the BasicSR names mapped.
         var converted = Path.Combine(t.Dir, "converted.yaml");
@@ -316,6 +339,167 @@ public class BasicSrOptionFileTests
         Assert.Equal(0, c.Losses.Gan.Weight);
         Assert.Equal("weights/ESRGAN_SRx4.pth", c.Path.PretrainNetworkG);
         Assert.Equal(5000, c.Checkpoint.SaveFreq);
+    }
+
+    /// <summary>Real option files as BasicSR and Real-ESRGAN ship them (TestData/Config/BasicSR, see its LICENSES.md).</summary>
+    static string Shipped(string dir, string file)
+    {
+        var path = Path.Combine(dir, file);
+        File.Copy(Path.Combine(AppContext.BaseDirectory, "TestData", "Config", "BasicSR", file), path);
+        return path;
+    }
+
+    [Theory]
+    [InlineData("train_MSRResNet_x4.yml", 4, 5)]   // meta_info_file, val_2, 4 cosine periods and their restart weights, NIQE
+    [InlineData("train_MSRGAN_x4.yml", 4, 2)]      // VGG-19 and its layer weights
+    [InlineData("train_MSRResNet_x2.yml", 2, 2)]   // 4 cosine periods and their restart weights
+    public void BasicSrsMsrResNetFiles_ReadNetworkUpscale_AndConvertConfigWritesTheRest(string file, int scale, int notConverted)
+    {
+        // "unknown key 'network_g.upscale'" refused these files, and convert-config (which the message recommends) too.
+        using var t = new TrainingTestRun();
+        var path = Shipped(t.Dir, file);
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", path);
+        Assert.Equal(2, code);
+        Assert.Single(output.Trim().Split('\n'));
+        Assert.Contains($"{notConverted} BasicSR setting(s) SrTrain cannot follow", output);
+        Assert.DoesNotContain("upscale", output);
+        Assert.DoesNotContain("unknown key", output);
+
+        var converted = Path.Combine(t.Dir, "converted.yaml");
+        (code, output) = CliProcess.Run(t.Dir, "convert-config", path, "-o", converted);
+        Assert.True(code == 0, output);
+        Assert.Contains("network_g.upscale (= scale)", output);
+        var c = ConfigLoader.LoadFile(converted);
+        Assert.Equal(scale, c.Scale);
+        Assert.Equal(GeneratorType.MSRResNet, c.NetworkG.Type);
+        Assert.Equal(16, c.NetworkG.NumBlock);
+        Assert.Equal(64, c.NetworkG.NumFeat);
+    }
+
+    [Fact]
+    public void ConvertedMsrResNetX2File_Trains_WithTheUsersDataAndSizes()
+    {
+        using var t = new TrainingTestRun();
+        var converted = Path.Combine(t.Dir, "msrresnet_x2.yaml");
+        var (code, output) = CliProcess.Run(t.Dir, "convert-config", Shipped(t.Dir, "train_MSRResNet_x2.yml"), "-o", converted);
+        Assert.True(code == 0, output);
+        (code, output) = CliProcess.Run(t.Dir, "train", "--config", converted, "--name", "x2", "--set", $"runs_dir={t.RunsDir}",
+            "--set", $"datasets.train.dataroot_gt={Path.Combine(Data, "train")}", "--set", "datasets.train.dataroot_lq=~",
+            "--set", $"datasets.val.dataroot_gt={Path.Combine(Data, "val")}", "--set", "datasets.val.dataroot_lq=~",
+            "--set", "path.pretrain_network_g=~", "--set", "datasets.train={gt_size: 32, batch_size: 2, num_workers: 1}",
+            "--set", "network_g={num_feat: 8, num_block: 1}", "--set", "train.total_steps=2", "--set", "val.val_freq=2",
+            "--set", "checkpoint.save_freq=2", "--set", "logger.use_tensorboard=false");
+        Assert.True(code == 0, output);
+        Assert.Contains("Generator MSRResNet", output);
+        Assert.Contains("Finished at step 2", output);
+        Assert.Equal(2, ConfigLoader.LoadFile(Path.Combine(t.RunsDir, "x2", "config.yml")).Scale);
+    }
+
+    [Theory]
+    [InlineData("[250000]", "[1]", "'train.scheduler.periods: [250000]' differs from the run's 1000000 steps (SrTrain's cosine reaches " +
+                                    "eta_min at train.total_steps, BasicSR's at step 250000")]
+    [InlineData("[1000000]", "[0.5]", "'train.scheduler.restart_weights: [0.5]' (it scales BasicSR's cosine")]
+    [InlineData("[1000000]", "[1]", null)]
+    public void CosineOfOnePeriod_IsConverted_OnlyWhenItSpansTheRun(string periods, string weights, string? notConverted)
+    {
+        // convert-config dropped a single period that differs from total_iter without a word (BasicSR's cosine then
+        // reaches eta_min at that step and fails after it; SrTrain's reaches it at total_steps).
+        using var t = new TrainingTestRun();
+        var path = Shipped(t.Dir, "train_MSRResNet_x2.yml");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("periods: [250000, 250000, 250000, 250000]", "periods: " + periods)
+            .Replace("restart_weights: [1, 1, 1, 1]", "restart_weights: " + weights));
+        var converted = Path.Combine(t.Dir, "converted.yaml");
+        var (code, output) = CliProcess.Run(t.Dir, "convert-config", path, "-o", converted);
+        Assert.True(code == 0, output);
+        var text = File.ReadAllText(converted);
+        if (notConverted is null)
+        {
+            Assert.DoesNotContain("NOT CONVERTED", text);
+            Assert.Contains("train.scheduler.periods [1000000] (= train.total_steps)", output);
+        }
+        else
+        {
+            Assert.Contains("# NOT CONVERTED: " + notConverted, text);
+            (code, output) = CliProcess.Run(t.Dir, "train", "--config", path);
+            Assert.Equal(2, code);
+            Assert.Contains("1 BasicSR setting(s) SrTrain cannot follow: " + notConverted, output);
+        }
+        var c = ConfigLoader.LoadFile(converted);
+        Assert.Equal(SchedulerType.Cosine, c.Train.Scheduler.Type);
+        Assert.Equal(1_000_000, c.Train.TotalSteps);
+    }
+
+    [Fact]
+    public void NetworkUpscaleThatDiffersFromScale_IsNamed()
+    {
+        using var t = new TrainingTestRun();
+        var path = Shipped(t.Dir, "train_MSRGAN_x4.yml");
+        File.WriteAllText(path, File.ReadAllText(path).Replace("  upscale: 4", "  upscale: 2"));
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", path);
+        Assert.Equal(2, code);
+        Assert.Contains("'network_g.upscale: 2' differs from 'scale: 4'", output);
+    }
+
+    [Theory]
+    [InlineData("train_realesrgan_x4plus.yml", 6)]
+    [InlineData("finetune_realesrgan_x4plus.yml", 7)]
+    [InlineData("finetune_realesrgan_x4plus_pairdata.yml", 5)]
+    public void RealEsrganFiles_GiveOneShortLine_AndConvertConfigWritesALoadableConfig(string file, int notConverted)
+    {
+        // Real-ESRGAN's own files gave one 8,384-character line with the degradation explanation 30+ times, and
+        // convert-config failed on l1_gt_usm, percep_gt_usm and gan_gt_usm.
+        using var t = new TrainingTestRun();
+        var path = Shipped(t.Dir, file);
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", path);
+        Assert.Equal(2, code);
+        Assert.Single(output.Trim().Split('\n'));
+        Assert.True(output.Length < 2000, $"{output.Length} characters: {output}");
+        Assert.True(output.Split("SrTrain makes LQ by bicubic downscaling").Length <= 2, output);
+        Assert.Contains($"{notConverted} BasicSR setting(s)", output);
+        Assert.Contains("'l1_gt_usm: true', 'percep_gt_usm: true' (Real-ESRGAN sharpens the GT with USM", output);
+        Assert.DoesNotContain("unknown key", output);
+        Assert.DoesNotContain("gan_gt_usm", output);        // false: what SrTrain does anyway
+
+        var converted = Path.Combine(t.Dir, "converted.yaml");
+        (code, output) = CliProcess.Run(t.Dir, "convert-config", path, "-o", converted);
+        Assert.True(code == 0, output);
+        var c = ConfigLoader.LoadFile(converted);
+        Assert.Equal(GeneratorType.RRDBNet, c.NetworkG.Type);
+        Assert.Equal(23, c.NetworkG.NumBlock);
+        Assert.Equal(0.1, c.Losses.Gan.Weight);
+        Assert.Equal(GanType.Vanilla, c.Losses.Gan.Type);     // RealESRGANModel's GAN is not relativistic
+        Assert.Equal(256, c.Datasets.Train.GtSize);
+        Assert.Contains("# ignored (no effect in SrTrain): gan_gt_usm: false", File.ReadAllText(converted));
+    }
+
+    [Fact]
+    public void FineTuningFromAFileOfAnotherSize_NamesWhatTheFileIs_AndTheSettingsThatFitIt()
+    {
+        // It listed 630 missing keys and 71 wrong shapes.
+        using var t = new TrainingTestRun();
+        var cfg = t.WriteConfig("finetune", "val: {val_freq: 0}\nnetwork_g: {type: RRDBNet, num_feat: 64, num_block: 23, num_grow_ch: 32}\n", totalSteps: 1);
+        var file = Path.Combine(AppContext.BaseDirectory, "TestData", "Reference", "rrdbnet_x4_nf16_nb2_gc8.pth");
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--set", $"path.pretrain_network_g={file}");
+        Assert.Equal(2, code);
+        Assert.Single(output.Trim().Split('\n'), l => l.Contains(" ERR "));
+        Assert.Contains($"path.pretrain_network_g: {file} is RRDBNet x4, 16 features, 2 blocks, 8 grow channels; the config builds " +
+                        "RRDBNet x4, 64 features, 23 blocks, 32 grow channels. Set network_g.num_feat: 16, network_g.num_block: 2, " +
+                        "network_g.num_grow_ch: 8, or give a file of the configured network", output);
+        Assert.DoesNotContain("missing keys", output);
+
+        // What it says to set is what fits.
+        (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--set", $"path.pretrain_network_g={file}",
+            "--set", "network_g.num_feat=16", "--set", "network_g.num_block=2", "--set", "network_g.num_grow_ch=8");
+        Assert.True(code == 0, output);
+        Assert.Contains($"Generator initialised from {file}", output);
+
+        // Another architecture and scale (BasicSR's train_MSRResNet_x2.yml fine-tunes x2 from an x4 file, non-strictly).
+        (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--name", "other", "--set", $"path.pretrain_network_g={file}",
+            "--set", "network_g={type: SRVGGNetCompact, num_feat: 8, num_block: 2}", "--set", "scale=2");
+        Assert.Equal(2, code);
+        Assert.Contains("the config builds SRVGGNetCompact x2, 8 features, 2 blocks. Set network_g.type: RRDBNet, scale: 4, " +
+                        "network_g.num_feat: 16, network_g.num_grow_ch: 8, or give a file of the configured network (SrTrain loads " +
+                        "whole networks only, where BasicSR's strict_load_g: false loads the layers that fit)", output);
     }
 
     [Fact]

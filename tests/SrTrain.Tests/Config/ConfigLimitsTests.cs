@@ -22,7 +22,7 @@ public class ConfigLimitsTests
         // A --set value went to YamlDotNet's recursive loader without the guard; 130,000 '[' (one command-line
         // argument's worth) overflowed the stack and killed the process with a trace.
         var e = Assert.Throws<SrTrainException>(() =>
-            ConfigLoader.ApplySets(new YamlDotNet.RepresentationModel.YamlMappingNode(), ["train.total_steps=" + new string('[', 130_000)]));
+            ConfigLoader.SetOverride("train.total_steps=" + new string('[', 130_000)));
         Assert.Contains("--set train.total_steps", e.Message);
         Assert.Contains("nests deeper than 64", e.Message);
     }

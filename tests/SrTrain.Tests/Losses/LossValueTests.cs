@@ -49,13 +49,14 @@ public class LossValueTests
     {
         var real = tensor(new float[] { 2f, 0f });
         var fake = tensor(new float[] { 1f, -1f });
-        // Vanilla: (mean softplus(-real) + mean softplus(fake)) / 2.
-        double vanilla = ((Softplus(-2) + Softplus(0)) / 2 + (Softplus(1) + Softplus(-1)) / 2) / 2;
+        // BasicSR's SRGANModel (and Real-ESRGAN) back-propagate l_d_real + l_d_fake, each in full.
+        // Vanilla: mean softplus(-real) + mean softplus(fake).
+        double vanilla = (Softplus(-2) + Softplus(0)) / 2 + (Softplus(1) + Softplus(-1)) / 2;
         Assert.Equal(vanilla, GanLoss.Discriminator(GanType.Vanilla, real, fake).item<float>(), 5);
-        // LSGAN: (mean (real-1)² + mean fake²) / 2 = ((1 + 1)/2 + (1 + 1)/2) / 2 = 1.
-        Assert.Equal(1.0, GanLoss.Discriminator(GanType.LSGAN, real, fake).item<float>(), 5);
-        // Hinge: (mean relu(1 - real) + mean relu(1 + fake)) / 2 = ((0 + 1)/2 + (2 + 0)/2) / 2 = 0.75.
-        Assert.Equal(0.75, GanLoss.Discriminator(GanType.Hinge, real, fake).item<float>(), 5);
+        // LSGAN: mean (real-1)² + mean fake² = (1 + 1)/2 + (1 + 1)/2 = 2.
+        Assert.Equal(2.0, GanLoss.Discriminator(GanType.LSGAN, real, fake).item<float>(), 5);
+        // Hinge: mean relu(1 - real) + mean relu(1 + fake) = (0 + 1)/2 + (2 + 0)/2 = 1.5.
+        Assert.Equal(1.5, GanLoss.Discriminator(GanType.Hinge, real, fake).item<float>(), 5);
         // RaGAN: real - mean(fake) = (2, 0) target 1; fake - mean(real) = (0, -2) target 0.
         double ra = ((Softplus(-2) + Softplus(0)) / 2 + (Softplus(0) + Softplus(-2)) / 2) / 2;
         Assert.Equal(ra, GanLoss.Discriminator(GanType.RaGAN, real, fake).item<float>(), 5);

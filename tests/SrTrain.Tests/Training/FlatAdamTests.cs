@@ -3,6 +3,7 @@ using SrTrain.Runtime;
 using SrTrain.Tests.Support;
 using SrTrain.Training;
 using SrTrain.Training.Checkpoints;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -147,6 +148,78 @@ public class FlatAdamTests
 
         StateDictFile.Write(path, adam.StateDict());
         Assert.False(LegacyAdamState.IsLegacy(path));
+    }
+
+    [Fact]
+    public void ParameterNoOutputReaches_StaysPut_WhileTheOthersFollowPyTorchAdam()
+    {
+        // torch.optim.Adam skips a parameter whose grad is None; the flat gradient is never None, so with weight decay
+        // an unused parameter moved (0.049 in 5 steps at weight decay 0.1). Reference for the used one: PyTorch's Adam
+        // on it alone (adam_ref.*, scripts/reference/make_adam_reference.py).
+        var p0 = ReadF32("adam_ref.params0.f32", 5, 7);
+        var grads = ReadF32("adam_ref.grads.f32", 6, 5, 7);
+        var after = ReadF32("adam_ref.after.f32", 6, 5, 7);
+        var holder = new OneUsedOneNot(p0, full(new long[] { 3 }, 2f));
+        using var flat = new FlatParameters(holder, withGrad: true);
+        var unused = flat.FindUnused(() => holder.call(ones(2)));
+        Assert.Equal(new[] { "unused" }, unused);
+        using var adam = new FlatAdam(flat, 1e-2, 0.9, 0.99, 1e-8, weightDecay: 0.01);
+        adam.SkipUntouched(unused);
+        for (int t = 0; t < 6; t++)
+        {
+            adam.LearningRate = 1e-2 * (1 - 0.1 * t);
+            flat.ZeroGrad();
+            holder.used.grad!.copy_(grads[t]);
+            adam.Step();
+            var diff = (holder.used - after[t]).abs().max().item<float>();
+            Assert.True(diff < 2e-7, $"step {t + 1}: max |SrTrain − PyTorch| = {diff}");
+        }
+        Assert.True(holder.unused.eq(2f).all().item<bool>());
+        var state = adam.StateDict();
+        Assert.Equal(0f, state["exp_avg.unused"].abs().sum().item<float>());
+        Assert.Equal(0f, state["exp_avg_sq.unused"].abs().sum().item<float>());
+    }
+
+    [Fact]
+    public void ParametersCutLooseFromTheFlatBuffers_StopTheStep_NamingOne()
+    {
+        // module.zero_grad() sets gradients to None (backward then writes new tensors), and a dtype move replaces the
+        // parameters: the optimizer would update buffers the network no longer reads, silently.
+        manual_seed(0);
+        var net = new SrVggNetCompact(3, 3, 8, 1, 4);
+        using var flat = new FlatParameters(net, withGrad: true);
+        using var adam = new FlatAdam(flat, 1e-3);
+        net.call(ones(1, 3, 6, 6)).sum().backward();
+        adam.Step();
+
+        net.zero_grad();
+        net.call(ones(1, 3, 6, 6)).sum().backward();
+        var e = Assert.Throws<InvalidOperationException>(adam.Step);
+        // The first parameter's new gradient starts at offset 0 like its view did; the second one's gives it away.
+        Assert.Contains("parameter body.0.bias is no longer part of the optimizer's flat buffers: its gradient", e.Message);
+        Assert.Contains("module.zero_grad()", e.Message);
+
+        var moved = new SrVggNetCompact(3, 3, 8, 1, 4);
+        using var flat2 = new FlatParameters(moved, withGrad: true);
+        using var adam2 = new FlatAdam(flat2, 1e-3);
+        moved.to(ScalarType.Float64);
+        e = Assert.Throws<InvalidOperationException>(adam2.Step);
+        Assert.Contains("the parameter was replaced", e.Message);
+    }
+
+    sealed class OneUsedOneNot : nn.Module<Tensor, Tensor>
+    {
+        public readonly Parameter used;
+        public readonly Parameter unused;
+
+        public OneUsedOneNot(Tensor a, Tensor b) : base(nameof(OneUsedOneNot))
+        {
+            used = new Parameter(a.clone());
+            unused = new Parameter(b.clone());
+            RegisterComponents();
+        }
+
+        public override Tensor forward(Tensor x) => x * used.sum();
     }
 
     sealed class ParameterHolder : nn.Module

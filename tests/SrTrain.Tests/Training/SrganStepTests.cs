@@ -108,6 +108,63 @@ public class SrganStepTests
     }
 
     [Fact]
+    public void StepWithoutAnyGeneratorLoss_UpdatesNothing_AndTheFirstLossStepTrains()
+    {
+        // Pixel weight 0 and the GAN from step 3: steps 0–2 have no loss. BasicSR would call backward on a plain 0;
+        // here such a step leaves G, D and both optimizers as they were (torch.optim.Adam skips a parameter without
+        // a gradient), and the first step with a loss trains as usual.
+        var losses = new LossesConfig { Pixel = new PixelLossConfig { Weight = 0 }, Gan = new GanLossConfig { Weight = 0.01, StartStep = 3 } };
+        manual_seed(0);
+        var g = new SrVggNetCompact(3, 3, 8, 1, 4);
+        var d = new UNetDiscriminatorSN(3, 4);
+        var optG = new FlatAdam(new FlatParameters(g, withGrad: true), 1e-3, weightDecay: 0.1);
+        var optD = new FlatAdam(new FlatParameters(d, withGrad: true), 1e-3, weightDecay: 0.1);
+        var step = new SrganStep(g, d, optG, optD, losses, null, 0);
+        Assert.Equal(3, step.FirstGeneratorLossStep);
+        var gBefore = optG.Parameters.Data.clone();
+        var dBefore = optD.Parameters.Data.clone();
+
+        var idle = step.Run(2, Batch(corners: false));
+        Assert.NotNull(idle);
+        Assert.Empty(idle!);
+        Assert.True(optG.Parameters.Data.eq(gBefore).all().item<bool>());
+        Assert.True(optD.Parameters.Data.eq(dBefore).all().item<bool>());
+        Assert.Equal(0, optG.StepCount);
+        Assert.Equal(0, optD.StepCount);
+        Assert.Equal(0, step.GeneratorImages);
+
+        var trained = step.Run(3, Batch(corners: false))!;
+        Assert.Equal(new[] { "d_skipped", "l_d", "l_g_gan", "l_g_total", "out_d_fake", "out_d_real" }, trained.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(1, optG.StepCount);
+        Assert.False(optG.Parameters.Data.eq(gBefore).all().item<bool>());
+    }
+
+    /// <summary>x4 nearest upscaling times sqrt(gain): at gain 0 the output and the L1 loss are finite, but
+    /// d sqrt/d gain is infinite.</summary>
+    sealed class SqrtGain : nn.Module<Tensor, Tensor>
+    {
+        public readonly TorchSharp.Modules.Parameter gain = new(zeros(1));
+
+        public SqrtGain() : base(nameof(SqrtGain)) => RegisterComponents();
+
+        public override Tensor forward(Tensor x) =>
+            nn.functional.interpolate(x, scale_factor: new[] { 4.0, 4.0 }, mode: InterpolationMode.Nearest) * gain.sqrt();
+    }
+
+    [Fact]
+    public void NonFiniteGradient_OfAFiniteLoss_SkipsTheStep()
+    {
+        // Only the loss was checked: an infinite gradient went into Adam and made the weights NaN.
+        var g = new SqrtGain();
+        using var opt = new FlatAdam(new FlatParameters(g, withGrad: true), 1e-3);
+        var step = new SrganStep(g, null, opt, null, new LossesConfig(), null, 0);
+        Assert.Null(step.Run(0, Batch(corners: false)));
+        Assert.Equal(0f, g.gain.item<float>());
+        Assert.Equal(0, opt.StepCount);
+        Assert.Equal(0f, opt.Parameters.Grad!.abs().sum().item<float>());   // zeroed, not left for the next step
+    }
+
+    [Fact]
     public void ActiveTranslationalTerm_WithoutASecondCorner_IsAnError()
     {
         var (step, _, _) = Make(Losses(1.0, 0));

@@ -41,12 +41,20 @@ public static class StateDictFile
     }
 
     /// <summary>Copies the file's tensors into <paramref name="module"/>'s parameters and buffers in place (all keys
-    /// must match, both ways).</summary>
+    /// must match, both ways, and every shape, as PyTorch's load_state_dict checks: copy_ alone would broadcast a [1]
+    /// into an [8]).</summary>
     public static void LoadInto(nn.Module module, string path)
     {
         var sd = Read(path);
         try
         {
+            var misShaped = module.state_dict()
+                .Where(kv => sd.TryGetValue(kv.Key, out var t) && !t.shape.SequenceEqual(kv.Value.shape))
+                .Select(kv => $"{kv.Key} is [{string.Join(", ", sd[kv.Key].shape)}] in the file, [{string.Join(", ", kv.Value.shape)}] in the network")
+                .ToList();
+            if (misShaped.Count > 0)
+                throw new InvalidDataException($"{Path.GetFileName(path)}: " + string.Join("; ", misShaped.Take(3)) +
+                    (misShaped.Count > 3 ? $" (and {misShaped.Count - 3} more of other shapes)" : ""));
             var (missing, unexpected) = module.load_state_dict(sd, strict: false);
             if (missing.Count > 0 || unexpected.Count > 0)
                 throw new InvalidDataException($"{Path.GetFileName(path)}: " +
