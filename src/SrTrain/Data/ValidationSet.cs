@@ -32,15 +32,18 @@ public static class ValidationSet
                     catalog.MarkBad(entry, entry.HqPath, e);
                     continue;
                 }
-                var lq = image.Lq;
-                if (lq == null)
+                using (image)
                 {
-                    lq = MatlabResize.Resize(image.Hq, 1.0 / scale);
-                    lq.QuantizeTo8Bit();
+                    var lq = image.Lq?.ReadTile(0, 0, image.Lq.Height, image.Lq.Width);
+                    if (lq is null)
+                    {
+                        var made = MatlabResize.Resize(image.Hq, 1.0 / scale);
+                        made.QuantizeTo8Bit();
+                        lq = made.ToTensor().unsqueeze(0);
+                    }
+                    pairs.Add(new ValidationPair(entry.Name, lq.MoveToOuterDisposeScope(),
+                        image.Hq.ReadTile(0, 0, image.Hq.Height, image.Hq.Width).MoveToOuterDisposeScope()));
                 }
-                pairs.Add(new ValidationPair(entry.Name,
-                    lq.ToTensor().unsqueeze(0).MoveToOuterDisposeScope(),
-                    image.Hq.ToTensor().unsqueeze(0).MoveToOuterDisposeScope()));
             }
         }
         if (pairs.Count == 0)

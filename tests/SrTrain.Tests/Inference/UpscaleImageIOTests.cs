@@ -20,8 +20,8 @@ public sealed class UpscaleImageIOTests : IDisposable
 
     string PathFor(string name) => _dir.File(name);
 
-    static Func<Tensor, Tensor> Nearest(int scale) =>
-        x => nn.functional.interpolate(x, scale_factor: new double[] { scale, scale }, mode: InterpolationMode.Nearest);
+    static TiledUpscaler Nearest(int scale) =>
+        new(x => nn.functional.interpolate(x, scale_factor: new double[] { scale, scale }, mode: InterpolationMode.Nearest), scale, tile: 0);
 
     static T[] PixelsOf<T>(Image<T> image) where T : unmanaged, IPixel<T>
     {
