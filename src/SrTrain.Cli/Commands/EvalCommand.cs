@@ -1,5 +1,4 @@
 using System.CommandLine;
-using SrTrain.Data;
 using SrTrain.Evaluation;
 using SrTrain.Inference;
 using SrTrain.Models;
@@ -87,22 +86,14 @@ public static class EvalCommand
             using var vgg = parse.GetValue(vgg16) is { } vggFile ? NetworkFactory.LoadVgg16(vggFile.FullName, Evaluation.PerceptualDistance.Layers.Keys) : null;
             vgg?.to(device);
             var dataDir = parse.GetValue(data)!.FullName;
-            var pairs = ValidationSet.LoadValidationSet(dataDir, parse.GetValue(lq)?.FullName, s, log: ctx.Log);
-            try
-            {
-                // One model keeps the method name "model"; several are named after what the user gave.
-                var labels = resolved.Length == 1 ? [EvalReport.ModelMethod] : Labels(given);
-                var models = upscalers.Select((u, i) => (labels[i], (Func<torch.Tensor, torch.Tensor>)u.Run)).ToList();
-                var report = EvalRunner.RunMany(pairs, models, new EvalOptions(s, border, k), vgg, device, ctx.Log, interrupt.Token);
-                Console.Out.Write(report.FormatTable());
-                Console.Out.Flush();
-                if (parse.GetValue(csv) is { } csvFile) Write(csvFile.FullName, report.ToCsv(), ctx);
-                if (parse.GetValue(json) is { } jsonFile) Write(jsonFile.FullName, report.ToJson(string.Join(", ", resolved.Select(r => r.WeightsPath)), dataDir), ctx);
-            }
-            finally
-            {
-                foreach (var p in pairs) p.Dispose();
-            }
+            // One model keeps the method name "model"; several are named after what the user gave.
+            var labels = resolved.Length == 1 ? [EvalReport.ModelMethod] : Labels(given);
+            var models = upscalers.Select((u, i) => (labels[i], (Func<torch.Tensor, torch.Tensor>)u.Run)).ToList();
+            var report = EvalRunner.RunFolder(dataDir, parse.GetValue(lq)?.FullName, models, new EvalOptions(s, border, k), vgg, device, ctx.Log, interrupt.Token);
+            Console.Out.Write(report.FormatTable());
+            Console.Out.Flush();
+            if (parse.GetValue(csv) is { } csvFile) Write(csvFile.FullName, report.ToCsv(), ctx);
+            if (parse.GetValue(json) is { } jsonFile) Write(jsonFile.FullName, report.ToJson(string.Join(", ", resolved.Select(r => r.WeightsPath)), dataDir), ctx);
             return CliApp.ExitOk;
         }
     }
