@@ -61,7 +61,7 @@ public static class BatchUpscaler
         var size = new Size(w, h);
         int tile = o.TileFor(w, h);
         if (tile != o.Tile)
-            log.Information("{Tag} {Input} has {Megapixels:F1} MP, more than the {Limit:F1} MP that --tile 0 runs whole; tiling at {Tile} " +
+            log.Information("{Tag} {Input} has {Megapixels:F2} MP, more than the {Limit:F2} MP that --tile 0 runs whole; tiling at {Tile} " +
                             "to bound memory (give --tile N to choose)", tag, job.Input, (double)w * h / 1e6, UpscaleOptions.WholeImageMaxPixels / 1e6, tile);
         int tilesDone = 0, tilesTotal = 0;
         var lastProgress = Stopwatch.StartNew();

@@ -144,4 +144,16 @@ public class TiledUpscalerTests(ITestOutputHelper output)
         Assert.Equal(0f, (assembled - reference).abs().max().item<float>());
         Assert.Equal(4 * 3, tiler.TileCount(90, 61));
     }
+
+    [Fact]
+    public void TileZero_MeansWholeImage_OnlyUpTo512x512()
+    {
+        // --tile 0 keeps Real-ESRGAN's meaning for inputs whose activations fit; larger ones get the default tile.
+        var untiled = new UpscaleOptions(Tile: 0);
+        Assert.Equal(0, untiled.TileFor(512, 512));
+        Assert.Equal(0, untiled.TileFor(451, 300));
+        Assert.Equal(UpscaleOptions.DefaultTile, untiled.TileFor(513, 512));
+        Assert.Equal(UpscaleOptions.DefaultTile, untiled.TileFor(4000, 3000));
+        Assert.Equal(64, new UpscaleOptions(Tile: 64).TileFor(4000, 3000));
+    }
 }
