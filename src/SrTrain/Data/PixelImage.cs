@@ -37,13 +37,6 @@ internal sealed class PixelImage : IDisposable
         return new PixelImage(image, image.Height, image.Width, image.Height, image.Width);
     }
 
-    /// <summary>Wraps decoded pixels (tests build images in memory); the view owns them.</summary>
-    public static PixelImage Of(Image image) => image switch
-    {
-        Image<Rgb24> or Image<Rgba32> or Image<Rgb48> or Image<Rgba64> => new PixelImage(image, image.Height, image.Width, image.Height, image.Width),
-        _ => throw new ArgumentException($"unsupported pixel type {image.GetType().Name}", nameof(image)),
-    };
-
     public int Height { get; }
     public int Width { get; }
 
