@@ -161,7 +161,7 @@ public sealed class TiledUpscaler
 
     /// <summary>Output rows per <c>emit</c> call: what the caller makes of them (levels, float64 metrics) stays small
     /// even for a wide image.</summary>
-    const int EmitRows = 64;
+    const int EmitRows = 16;
 
     static void Emit(Tensor band, long bandTop, long rows, float[] rowSum, float[] colSum, Action<Tensor, long> emit)
     {

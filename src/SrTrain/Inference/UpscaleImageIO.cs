@@ -74,7 +74,7 @@ public static class UpscaleImageIO
                 });
         }
         log?.Debug("Upscaled {Input} x{Scale} ({Layout}); alpha by {AlphaMode}", inputPath, scale, layout, alphaMode);
-        Save(canvas.Image, layout.Grey, layout.HasAlpha, sixteen, format, outputPath);
+        Save(canvas.Image, layout.Grey, format, outputPath);
         return layout;
     }
 
@@ -187,26 +187,17 @@ public static class UpscaleImageIO
                 throw new ArgumentException($"alpha shape [{string.Join(",", alpha.shape)}] does not match the {h}x{w} colour image");
             canvas.SetAlpha(0, ToLevels(a, max));
         }
-        Save(canvas.Image, layout.Grey, hasAlpha, sixteen, format, path);
+        Save(canvas.Image, layout.Grey, format, path);
     }
 
-    static void Save(Image image, bool grey, bool hasAlpha, bool sixteen, IImageFormat format, string path)
+    static void Save(Image image, bool grey, IImageFormat format, string path)
     {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir != null) Directory.CreateDirectory(dir);
         if (format == PngFormat.Instance)
         {
-            image.Save(path, new PngEncoder
-            {
-                ColorType = (grey, hasAlpha) switch
-                {
-                    (true, true) => PngColorType.GrayscaleWithAlpha,
-                    (true, false) => PngColorType.Grayscale,
-                    (false, true) => PngColorType.RgbWithAlpha,
-                    (false, false) => PngColorType.Rgb,
-                },
-                BitDepth = sixteen ? PngBitDepth.Bit16 : PngBitDepth.Bit8,
-            });
+            // The canvas's pixel type is the file's colour type and bit depth (grey, alpha, 16 bits).
+            PngStreamWriter.Save(image, path);
         }
         else if (format == JpegFormat.Instance)
         {
