@@ -170,6 +170,8 @@ public static class CliApp
             SrTrain.Config.InputLimits.CheckEnvironment();
             var ctx = new CommandContext(parse, Log.Logger, fileSink);
             int code = body(ctx);
+            // What this command took at most (srtrain bench --large-images reads it).
+            if (Benchmarks.ProcessMemory.PeakResidentBytes() is long peak) Log.Debug(Benchmarks.LargeImageBench.PeakTemplate, peak / 1048576);
             ProcessGroup.FinishJob();
             return code;
         }

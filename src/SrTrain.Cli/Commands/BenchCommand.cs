@@ -25,12 +25,21 @@ public static class BenchCommand
         var memorySteps = new Option<int>("--memory-steps") { Description = "Steps for --memory (resident memory is compared between step 100 and the last)", DefaultValueFactory = _ => 1000 };
         var noPeaks = new Option<bool>("--no-peaks") { Description = "Skip the matmul/conv peak probes" };
         var gcHammer = new Option<bool>("--gc-hammer") { Description = "With --memory: collect garbage without pause on another thread meanwhile (a crash in native code here means a Scalar is not kept alive)" };
+        var largeImages = new Option<bool>("--large-images") { Description = "Instead: peak memory of upscale (tiled and --tile 0), eval and train on generated photos of --sizes megapixels, each in its own srtrain process" };
+        var sizes = new Option<string>("--sizes") { Description = "Megapixels for --large-images", DefaultValueFactory = _ => "1,4,16" };
+        var trainMegapixels = new Option<double>("--train-megapixels") { Description = "Size of the one training photo for --large-images (0 = no training case)", DefaultValueFactory = _ => 100 };
+        var photo = new Option<string>("--photo") { Description = "Photo the --large-images inputs are made from", DefaultValueFactory = _ => "datasets/sample/val/chelsea.png" };
+        var model = new Option<string?>("--model") { Description = "Model for --large-images (default: the newest run, as upscale)" };
         var cmd = new Command("bench", "Time the training step, inference or the data pipeline on a fixed preset (compare with scripts/bench-vs-peer.sh)")
         {
             preset, translational, infer, data, dataDir, steps, warmup, memory, config, memorySteps, noPeaks, gcHammer,
+            largeImages, sizes, trainMegapixels, photo, model,
         };
         cmd.SetAction(parse => CliApp.Run(parse, ctx =>
         {
+            if (parse.GetValue(largeImages))
+                return RunLargeImages(parse.GetValue(sizes)!, parse.GetValue(trainMegapixels), parse.GetValue(photo)!, parse.GetValue(model),
+                    parse.GetValue(config)!, ctx);
             var p = BenchPreset.Find(parse.GetValue(preset)!);
             int n = parse.GetValue(steps), w = parse.GetValue(warmup);
             if (n < 1) throw new SrTrainException($"--steps {n}: must be at least 1");
@@ -145,6 +154,56 @@ public static class BenchCommand
         Out($"memory {configPath}: RSS {growth * 100:+0.0;-0.0}% from step {first.Step} to {last.Step} (limit +5%), live tensors {tensorGrowth:+0;-0;0} " +
             $"-> {(ok ? "FLAT" : "GROWING")}");
         return ok ? CliApp.ExitOk : 1;
+    }
+
+    static int RunLargeImages(string sizeList, double trainMegapixels, string photo, string? model, string configPath, CommandContext ctx)
+    {
+        var megapixels = sizeList.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(v => double.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var mp) && mp > 0 && mp <= 400 ? mp
+                : throw new SrTrainException($"--sizes {sizeList}: give megapixels between 0 and 400, separated by commas"))
+            .ToList();
+        if (!File.Exists(photo)) throw new SrTrainException($"--photo {photo}: file not found (run from the repository root or pass --photo)");
+        if (trainMegapixels > 0 && !File.Exists(configPath)) throw new SrTrainException($"--config {configPath}: file not found");
+        var srtrain = Environment.ProcessPath ?? throw new SrTrainException("cannot tell where srtrain is");
+        var work = Directory.CreateTempSubdirectory("srtrain-large-");
+        try
+        {
+            var threads = new[] { "--threads", ctx.Threads.ToString(CultureInfo.InvariantCulture) };
+            var modelArgs = model is null ? Array.Empty<string>() : new[] { "--model", Path.GetFullPath(model) };
+            var cases = new List<LargeImageBench.Case>();
+            foreach (double mp in megapixels)
+            {
+                int side = LargeImageBench.Side(mp);
+                string dir = Path.Combine(work.FullName, $"{mp:0.##}mp"), file = Path.Combine(dir, "photo.png");
+                LargeImageBench.MakePhoto(photo, side, side, file);
+                string outDir = Path.Combine(work.FullName, "out");
+                cases.Add(new($"upscale {mp:0.##} MP ({side}x{side}) tiled", [.. threads, "upscale", file, "-o", outDir, "--overwrite", .. modelArgs]));
+                cases.Add(new($"upscale {mp:0.##} MP ({side}x{side}) --tile 0", [.. threads, "upscale", file, "-o", outDir, "--overwrite", "--tile", "0", .. modelArgs]));
+                cases.Add(new($"eval {mp:0.##} MP ({side}x{side})", [.. threads, "eval", "--data", dir, .. (model is null ? Array.Empty<string>() : new[] { "--model", Path.GetFullPath(model) })]));
+            }
+            if (trainMegapixels > 0)
+            {
+                int side = LargeImageBench.Side(trainMegapixels);
+                string dir = Path.Combine(work.FullName, "train");
+                LargeImageBench.MakePhoto(photo, side, side, Path.Combine(dir, "photo.png"));
+                foreach (var cache in new[] { "true", "false" })
+                    cases.Add(new($"train {trainMegapixels:0.##} MP ({side}x{side}) cache_images {cache}, 4 steps", [.. threads, "train", "-c", Path.GetFullPath(configPath),
+                        "--name", $"large-{cache}", "--set", $"datasets.train.dataroot_gt={dir}", "--set", $"datasets.train.cache_images={cache}",
+                        "--set", "train.total_steps=4", "--set", $"runs_dir={Path.Combine(work.FullName, "runs")}"]));
+            }
+            int failed = 0;
+            foreach (var c in cases)
+            {
+                var r = LargeImageBench.Run(srtrain, c, Directory.GetCurrentDirectory());
+                if (r.ExitCode != 0) failed++;
+                Out($"large-images {c.Name}: peak RSS {Mib(r.PeakBytes)}, {r.Seconds:F0} s, exit {r.ExitCode}");
+            }
+            return failed == 0 ? CliApp.ExitOk : 1;
+        }
+        finally
+        {
+            work.Delete(recursive: true);
+        }
     }
 
     static string Mib(long? bytes) => bytes is null ? "n/a" : (bytes.Value / 1048576.0).ToString("F0", CultureInfo.InvariantCulture) + " MiB";

@@ -1,5 +1,4 @@
 using System.CommandLine;
-using SrTrain.Data;
 using SrTrain.Evaluation;
 using SrTrain.Inference;
 using SrTrain.Models;
@@ -88,21 +87,13 @@ public static class EvalCommand
             using var vgg = parse.GetValue(vgg16) is { } vggFile ? NetworkFactory.LoadVgg16(vggFile.FullName, Evaluation.PerceptualDistance.Layers.Keys) : null;
             vgg?.to(device);
             var dataDir = parse.GetValue(data)!.FullName;
-            var pairs = ValidationSet.LoadValidationSet(dataDir, parse.GetValue(lq)?.FullName, s, log: ctx.Log);
-            try
-            {
-                // Named after what the user gave (the run, run@step or file), one model as several; none given: the run used.
-                var labels = Labels(given.Length > 0 ? given : resolved.Select(r => r.WeightsPath).ToArray());
-                var models = upscalers.Select((u, i) => (labels[i], (Func<torch.Tensor, torch.Tensor>)u.Run)).ToList();
-                var report = EvalRunner.RunMany(pairs, models, new EvalOptions(s, border, k), vgg, device, ctx.Log, interrupt.Token);
-                CliApp.WriteOutput(report.FormatTable());
-                if (parse.GetValue(csv) is { } csvFile) Write(csvFile.FullName, report.ToCsv(), ctx);
-                if (parse.GetValue(json) is { } jsonFile) Write(jsonFile.FullName, report.ToJson(string.Join(", ", resolved.Select(r => r.WeightsPath)), dataDir), ctx);
-            }
-            finally
-            {
-                foreach (var p in pairs) p.Dispose();
-            }
+            // Named after what the user gave (the run, run@step or file), one model as several; none given: the run used.
+            var labels = Labels(given.Length > 0 ? given : resolved.Select(r => r.WeightsPath).ToArray());
+            var models = upscalers.Select((u, i) => (labels[i], (Func<torch.Tensor, torch.Tensor>)u.Run)).ToList();
+            var report = EvalRunner.RunFolder(dataDir, parse.GetValue(lq)?.FullName, models, new EvalOptions(s, border, k), vgg, device, ctx.Log, interrupt.Token);
+            CliApp.WriteOutput(report.FormatTable());
+            if (parse.GetValue(csv) is { } csvFile) Write(csvFile.FullName, report.ToCsv(), ctx);
+            if (parse.GetValue(json) is { } jsonFile) Write(jsonFile.FullName, report.ToJson(string.Join(", ", resolved.Select(r => r.WeightsPath)), dataDir), ctx);
             return CliApp.ExitOk;
         }
     }

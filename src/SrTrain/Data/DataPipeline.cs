@@ -94,6 +94,20 @@ public sealed class DataPipeline
     {
         var o = Options;
         var (entry, image) = PickImage(rng);
+        try
+        {
+            return CutSample(rng, entry, image);
+        }
+        finally
+        {
+            // Uncached images are decoded for this one patch; their pixels go back at once, not when the GC runs.
+            if (_cache == null) image.Dispose();
+        }
+    }
+
+    (RgbImage Lq, RgbImage Hq, SampleInfo Info) CutSample(SampleRandom rng, ImageEntry entry, LoadedImage image)
+    {
+        var o = Options;
         int s = o.Scale, full = o.FullPatchSize, lqGt = full / s;
         // Pick the LQ position and multiply, so the HQ patch sits exactly over the LQ patch.
         int lqTop = rng.NextInt(image.Hq.Height / s - lqGt + 1);

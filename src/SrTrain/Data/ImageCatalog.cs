@@ -169,23 +169,33 @@ internal sealed class ImageCatalog
         if (Interlocked.Exchange(ref entry.Bad, 1) == 0) Skip(path, $"cannot be decoded ({SrTrainException.FirstLine(e)})");
     }
 
-    /// <summary>Decodes an entry. Throws on unreadable pixels (the caller marks the entry bad).</summary>
+    /// <summary>Decodes an entry at its file's bit depth (never as a whole float image). Throws on unreadable pixels
+    /// (the caller marks the entry bad).</summary>
     public LoadedImage Load(ImageEntry entry, int padTo)
     {
-        var hq = ImageFile.ReadRgbImage(entry.HqPath, _maxPixels).CropToMultiple(_scale);
-        RgbImage? lq = null;
-        if (entry.LqPath != null)
+        var hq = PixelImage.Load(entry.HqPath, maxPixels: _maxPixels);
+        PixelImage? lq = null;
+        try
         {
-            lq = ImageFile.ReadRgbImage(entry.LqPath, _maxPixels);
-            if (lq.Height != hq.Height / _scale || lq.Width != hq.Width / _scale)
-                throw new InvalidDataException($"decoded LQ {lq.Width}x{lq.Height} does not match HQ {hq.Width}x{hq.Height} at x{_scale}");
+            hq = hq.CropToMultiple(_scale);
+            if (entry.LqPath != null)
+            {
+                lq = PixelImage.Load(entry.LqPath, maxPixels: _maxPixels);
+                if (lq.Height != hq.Height / _scale || lq.Width != hq.Width / _scale)
+                    throw new InvalidDataException($"decoded LQ {lq.Width}x{lq.Height} does not match HQ {hq.Width}x{hq.Height} at x{_scale}");
+            }
+            if (padTo > 0 && (hq.Height < padTo || hq.Width < padTo))
+            {
+                hq = hq.ReflectPadTo(padTo, padTo);
+                lq = lq?.ReflectPadTo(padTo / _scale, padTo / _scale);
+            }
+            return new LoadedImage(hq, lq);
         }
-        if (padTo > 0 && (hq.Height < padTo || hq.Width < padTo))
+        catch
         {
-            hq = hq.ReflectPadTo(padTo, padTo);
-            lq = lq?.ReflectPadTo(padTo / _scale, padTo / _scale);
+            hq.Dispose();
+            lq?.Dispose();
+            throw;
         }
-        return new LoadedImage(hq, lq);
     }
-
 }

@@ -1,5 +1,7 @@
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Gif;
+using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using SixLabors.ImageSharp.Processing;
@@ -26,20 +28,46 @@ public static class ImageFile
     /// pixels (default <see cref="InputLimits.MaxImagePixels"/>) and, for PNG and JPEG, that it is not cut off. The
     /// EXIF orientation is applied (as cv2.imread does for BasicSR and Real-ESRGAN); only the first frame of an
     /// animated GIF is decoded.</summary>
-    internal static Image<Rgba64> LoadRgba64(string path, long? maxPixels = null)
+    internal static Image<Rgba64> LoadRgba64(string path, long? maxPixels = null) =>
+        Decode(path, maxPixels, (file, _, _) => Image.Load<Rgba64>(FirstFrameOnly, file));
+
+    /// <summary>Decodes an image at its file's bit depth, as <see cref="LoadRgba64"/> checks and orients it: 8 bits per
+    /// channel (<see cref="Rgb24"/>, or <see cref="Rgba32"/> with <paramref name="alpha"/>) unless the file holds 16
+    /// (a 16-bit PNG, or a format whose pixels take 48 bits or more), then <see cref="Rgb48"/> or <see cref="Rgba64"/>.
+    /// A large photo costs 3 bytes a pixel this way instead of the 8 of Rgba64 or the 12 of float RGB.</summary>
+    internal static Image LoadCompact(string path, bool alpha, long? maxPixels = null) =>
+        Decode(path, maxPixels, (file, info, format) => (IsSixteenBit(info, format), alpha) switch
+        {
+            (false, false) => (Image)Image.Load<Rgb24>(FirstFrameOnly, file),
+            (false, true) => Image.Load<Rgba32>(FirstFrameOnly, file),
+            (true, false) => Image.Load<Rgb48>(FirstFrameOnly, file),
+            (true, true) => Image.Load<Rgba64>(FirstFrameOnly, file),
+        });
+
+    static bool IsSixteenBit(IImageInfo info, IImageFormat format) =>
+        format == PngFormat.Instance
+            ? info.Metadata.GetPngMetadata().BitDepth == PngBitDepth.Bit16
+            : info.PixelType?.BitsPerPixel >= 48;
+
+    /// <summary>The checks and orientation shared by every decode: size limit from the header, end marker, EXIF
+    /// orientation applied after <paramref name="load"/> decodes the (rewound) stream.</summary>
+    static TImage Decode<TImage>(string path, long? maxPixels, Func<Stream, IImageInfo, IImageFormat, TImage> load) where TImage : Image
     {
         try
         {
             // One open for the header, the end-marker check and the decode: the data pipeline reads every sample this way.
             using var file = RegularFile.OpenRead(path);
-            var size = Identify(file) ?? throw new SrTrainException($"{path}: not a readable image (unknown format)");
+            file.Position = 0;
+            var info = Image.Identify(FirstFrameOnly, file, out var format);
+            if (info == null || format == null) throw new SrTrainException($"{path}: not a readable image (unknown format)");
+            var size = DisplaySize(info);
             long limit = maxPixels ?? InputLimits.MaxImagePixels;
             if ((long)size.Width * size.Height > limit)
                 throw new SrTrainException($"{path}: {size.Width}x{size.Height} is above the limit of {limit} pixels per image " +
                                            $"(raise it with the environment variable {InputLimits.MaxImagePixelsVariable})");
             if (TruncationReason(file, path) is string truncated) throw new SrTrainException($"{path}: {truncated}");
             file.Position = 0;
-            var image = Image.Load<Rgba64>(FirstFrameOnly, file);
+            var image = load(file, info, format);
             image.Mutate(x => x.AutoOrient());
             return image;
         }
@@ -88,7 +116,11 @@ public static class ImageFile
     {
         file.Position = 0;
         var info = Image.Identify(file);
-        if (info == null) return null;
+        return info == null ? null : DisplaySize(info);
+    }
+
+    static (int Width, int Height) DisplaySize(IImageInfo info)
+    {
         // Orientations 5 to 8 turn the image by 90 degrees.
         var orientation = info.Metadata.ExifProfile?.GetValue(ExifTag.Orientation)?.Value ?? 1;
         return orientation is >= 5 and <= 8 ? (info.Height, info.Width) : (info.Width, info.Height);

@@ -45,20 +45,70 @@ public static class MatlabResize
     /// cost of the window alone. Training LQ patches come from here.</summary>
     public static RgbImage ResizeWindow(RgbImage image, double scale, int top, int left, int height, int width)
     {
-        var wy = Weights(image.Height, OutputLength(image.Height, scale), scale);
-        var wx = Weights(image.Width, OutputLength(image.Width, scale), scale);
+        int h = image.Height, w = image.Width;
+        var d = image.Data;
+        return ResizeWindow(h, w, (y, x0, n, r, g, b) =>
+        {
+            d.AsSpan(y * w + x0, n).CopyTo(r);
+            d.AsSpan((h + y) * w + x0, n).CopyTo(g);
+            d.AsSpan((2 * h + y) * w + x0, n).CopyTo(b);
+        }, scale, top, left, height, width);
+    }
+
+    /// <summary><see cref="ResizeWindow(RgbImage, double, int, int, int, int)"/> of an 8- or 16-bit image, reading
+    /// only the rows and columns the window needs as float.</summary>
+    internal static RgbImage ResizeWindow(PixelImage image, double scale, int top, int left, int height, int width) =>
+        ResizeWindow(image.Height, image.Width, (y, x0, n, r, g, b) => image.ReadRow(y, x0, n, r, g, b, default),
+            scale, top, left, height, width);
+
+    /// <summary>Resizes a whole 8- or 16-bit image, a band of rows at a time so that only the band is ever float.</summary>
+    internal static RgbImage Resize(PixelImage image, double scale)
+    {
+        int oh = OutputLength(image.Height, scale), ow = OutputLength(image.Width, scale);
+        var result = new RgbImage(oh, ow);
+        int plane = oh * ow;
+        // Output rows per band: enough to amortise reading the kernel's support rows, few enough that the band's
+        // float input (about band/scale rows of the whole width) stays small.
+        int band = Math.Max(1, (int)Math.Min(oh, 64));
+        for (int top = 0; top < oh; top += band)
+        {
+            int n = Math.Min(band, oh - top);
+            var part = ResizeWindow(image, scale, top, 0, n, ow);
+            for (int c = 0; c < 3; c++)
+                Array.Copy(part.Data, c * n * ow, result.Data, c * plane + top * ow, n * ow);
+        }
+        return result;
+    }
+
+    delegate void RowReader(int y, int x0, int count, Span<float> r, Span<float> g, Span<float> b);
+
+    static RgbImage ResizeWindow(int inH, int inW, RowReader read, double scale, int top, int left, int height, int width)
+    {
+        var wy = Weights(inH, OutputLength(inH, scale), scale);
+        var wx = Weights(inW, OutputLength(inW, scale), scale);
         if (top < 0 || left < 0 || top + height > wy.OutLength || left + width > wx.OutLength)
             throw new ArgumentOutOfRangeException(nameof(top), $"window {height}x{width} at ({top},{left}) outside {wy.OutLength}x{wx.OutLength}");
 
-        // Input columns the window needs; rows are read directly per output row.
+        // Input columns and rows the window needs, read once as float: (3, r1 - r0, cw).
         int c0 = int.MaxValue, c1 = 0;
         for (int j = left; j < left + width; j++)
         {
             c0 = Math.Min(c0, wx.Start[j]);
             c1 = Math.Max(c1, wx.Start[j] + wx.Values[j].Length);
         }
-        int cw = c1 - c0, inH = image.Height, inW = image.Width;
-        var src = image.Data;
+        int r0 = int.MaxValue, r1 = 0;
+        for (int i = top; i < top + height; i++)
+        {
+            r0 = Math.Min(r0, wy.Start[i]);
+            r1 = Math.Max(r1, wy.Start[i] + wy.Values[i].Length);
+        }
+        int cw = c1 - c0, rh = r1 - r0, inPlane = rh * cw;
+        var src = new float[3 * inPlane];
+        for (int y = r0; y < r1; y++)
+        {
+            int o = (y - r0) * cw;
+            read(y, c0, cw, src.AsSpan(o, cw), src.AsSpan(inPlane + o, cw), src.AsSpan(2 * inPlane + o, cw));
+        }
         var rows = new float[3 * height * cw];  // after the H pass: (3, height, cw)
         var acc = new double[cw];
         for (int c = 0; c < 3; c++)
@@ -70,7 +120,7 @@ public static class MatlabResize
                 for (int k = 0; k < wv.Length; k++)
                 {
                     double f = wv[k];
-                    int off = (c * inH + s + k) * inW + c0;
+                    int off = (c * rh + s + k - r0) * cw;
                     for (int x = 0; x < cw; x++) acc[x] += f * src[off + x];
                 }
                 int o = (c * height + i) * cw;

@@ -84,7 +84,7 @@ public static class Metrics
         return total / p.A.Length;
     }
 
-    const int Window = 11;
+    internal const int Window = 11;
     const int Radius = Window / 2;
 
     /// <summary>cv2.getGaussianKernel(11, 1.5): exp(-x²/(2σ²)) for x = -5..5, normalised to sum 1.</summary>
@@ -109,6 +109,16 @@ public static class Metrics
     /// differs from OpenCV's (DFT-based for this kernel size) only by float64 rounding.</summary>
     static double SsimPlane(double[] x, double[] y, int h, int w)
     {
+        double sum = 0;
+        AddSsim(x, y, h, w, ref sum);
+        return sum / ((h - 2 * Radius) * (w - 2 * Radius));
+    }
+
+    /// <summary>Adds the SSIM map of one plane (its 'valid' part, (h−10)×(w−10) values) to <paramref name="sum"/> in
+    /// row-major order, so that bands of rows overlapping by <see cref="Window"/> − 1 rows add up to the whole plane's
+    /// sum exactly (<see cref="BandMetrics"/>).</summary>
+    internal static void AddSsim(double[] x, double[] y, int h, int w, ref double sum)
+    {
         const double c1 = (0.01 * 255) * (0.01 * 255);
         const double c2 = (0.03 * 255) * (0.03 * 255);
         int n = h * w;
@@ -126,7 +136,6 @@ public static class Metrics
         var fxx = FilterValid(xx, h, w);
         var fyy = FilterValid(yy, h, w);
         var fxy = FilterValid(xy, h, w);
-        double sum = 0;
         for (int i = 0; i < mu1.Length; i++)
         {
             double m1 = mu1[i], m2 = mu2[i];
@@ -134,7 +143,6 @@ public static class Metrics
             double s1 = fxx[i] - m1Sq, s2 = fyy[i] - m2Sq, s12 = fxy[i] - m12;
             sum += ((2 * m12 + c1) * (2 * s12 + c2)) / ((m1Sq + m2Sq + c1) * (s1 + s2 + c2));
         }
-        return sum / mu1.Length;
     }
 
     static double[] FilterValid(double[] src, int h, int w)
@@ -200,7 +208,7 @@ public static class Metrics
 
     /// <summary>(C,H,W) or (1,C,H,W) in [0,1] → C planes on [0,255]. Quantizing follows BasicSR's tensor2img:
     /// clamp to [0,1], ×255 and round half to even in float32.</summary>
-    static double[][] ToPlanes(Tensor t, bool quantize, out int h, out int w)
+    internal static double[][] ToPlanes(Tensor t, bool quantize, out int h, out int w)
     {
         using var scope = torch.NewDisposeScope();
         var chw = t.dim() == 4 && t.shape[0] == 1 ? t[0] : t;

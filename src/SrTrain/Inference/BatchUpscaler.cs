@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Serilog;
 using SixLabors.ImageSharp;
-using SrTrain.Runtime;
+using SrTrain.Data;
 using static TorchSharp.torch;
 using Size = SixLabors.ImageSharp.Size;
 
@@ -57,8 +57,14 @@ public static class BatchUpscaler
         ILogger log, string tag)
     {
         var clock = Stopwatch.StartNew();
-        var size = Size.Empty;
-        int pass = 0, tilesDone = 0, tilesTotal = 0;
+        var layout = UpscaleImageIO.Identify(job.Input);
+        var (w, h) = ImageFile.Identify(job.Input) ?? throw new SrTrainException($"{job.Input}: not a readable image (unknown format)");
+        var size = new Size(w, h);
+        int tile = o.TileFor(w, h);
+        if (tile != o.Tile)
+            log.Information("{Tag} {Input} has {Megapixels:F2} MP, more than the {Limit:F2} MP that --tile 0 runs whole; tiling at {Tile} " +
+                            "to bound memory (give --tile N to choose)", tag, job.Input, (double)w * h / 1e6, UpscaleOptions.WholeImageMaxPixels / 1e6, tile);
+        int tilesDone = 0, tilesTotal = 0;
         var lastProgress = Stopwatch.StartNew();
         Tensor CountingGenerator(Tensor x)
         {
@@ -67,22 +73,15 @@ public static class BatchUpscaler
             log.Verbose("{Tag} tile {Done}/{Total}", tag, tilesDone, tilesTotal);
             if (tilesTotal > 1 && lastProgress.Elapsed.TotalSeconds >= ProgressEverySeconds)
             {
-                log.Information("{Tag} {Input}: tile {Done}/{Total}{Pass}", tag, job.Input, tilesDone, tilesTotal, pass > 1 ? " (alpha)" : "");
+                log.Information("{Tag} {Input}: tile {Done}/{Total}", tag, job.Input, tilesDone, tilesTotal);
                 lastProgress.Restart();
             }
             return y;
         }
-        var tiled = new TiledUpscaler(CountingGenerator, scale, o.Tile, o.Overlap, log);
-        Tensor Upscale(Tensor lq)
-        {
-            pass++;
-            if (pass == 1) size = new Size((int)lq.shape[3], (int)lq.shape[2]);
-            tilesDone = 0;
-            tilesTotal = TileCount((int)lq.shape[2], o.Tile, o.Overlap) * TileCount((int)lq.shape[3], o.Tile, o.Overlap);
-            // Clamped before UpscaleImageIO makes grey or alpha from it, as Real-ESRGAN's post_process clamps before
-            // its RGB2GRAY: an overshoot in one channel must not leak into the grey value.
-            return tiled.Upscale(lq).clamp_(Scalars.Zero, Scalars.One);
-        }
+        var tiled = new TiledUpscaler(CountingGenerator, scale, tile, o.Overlap, log);
+        // The generator's tiles: the colour's, and the alpha's again when the generator upscales transparency.
+        bool alphaByGenerator = o.Alpha == AlphaUpscale.Generator && layout.HasAlpha;
+        tilesTotal = tiled.TileCount(h, w) * (alphaByGenerator ? 2 : 1);
 
         // Written under a temporary name in the same folder (same extension, so the same format) and moved into place,
         // so a failure or interruption never leaves a half-written file under the output's name.
@@ -91,7 +90,7 @@ public static class BatchUpscaler
         var temp = Path.Combine(dir, $".{Path.GetFileNameWithoutExtension(job.Output)}.tmp-{Guid.NewGuid():N}{Path.GetExtension(job.Output)}");
         try
         {
-            UpscaleImageIO.UpscaleFile(job.Input, temp, Upscale, o.Alpha, log, o.OutScale);
+            UpscaleImageIO.UpscaleFile(job.Input, temp, tiled, o.Alpha, log, o.OutScale);
             File.Move(temp, job.Output, overwrite: true);
         }
         finally
@@ -100,13 +99,4 @@ public static class BatchUpscaler
         }
         return (size, clock.Elapsed.TotalSeconds);
     }
-
-    /// <summary>Tiles along one axis, as <see cref="TiledUpscaler"/> cuts them.</summary>
-    static int TileCount(int length, int tile, int overlap)
-    {
-        int input = tile + 2 * overlap;
-        if (tile == 0 || length <= input) return 1;
-        return (int)Math.Ceiling((length - input) / (double)tile) + 1;
-    }
-
 }

@@ -50,59 +50,141 @@ public sealed class TiledUpscaler
     public int Overlap { get; }
 
     /// <summary>Upscales a (1,C,H,W) LQ tensor to (1,C',H·scale,W·scale) without gradients. The result belongs to
-    /// the caller's dispose scope, if any.</summary>
+    /// the caller's dispose scope, if any. For images too large to hold as float, use <see cref="UpscaleBands"/>.</summary>
     public Tensor Upscale(Tensor lq)
     {
         if (lq.dim() != 4 || lq.shape[0] != 1)
             throw new ArgumentException($"expected a (1,C,H,W) tensor, got shape [{string.Join(",", lq.shape)}]");
         using var noGrad = torch.no_grad();
         int h = (int)lq.shape[2], w = (int)lq.shape[3];
-        int input = Tile + 2 * Overlap;
-        if (Tile == 0 || (h <= input && w <= input))
+        if (IsWhole(h, w))
         {
             using var scope = torch.NewDisposeScope();
             return Run(lq, h, w).MoveToOuterDisposeScope();
         }
-
-        var ys = Starts(h, input);
-        var xs = Starts(w, input);
-        int th = Math.Min(h, input), tw = Math.Min(w, input);
-        _log?.Debug("Tiled upscale {H}x{W}: {Rows}x{Cols} tiles of {TileH}x{TileW} LQ pixels", h, w, ys.Count, xs.Count, th, tw);
-
-        Tensor? output = null, weight = null;
+        // Made in the caller's scope (if any) so that the output, allocated inside the bands' scopes, can join it there.
+        using var anchor = torch.empty(0, device: lq.device);
+        Tensor? output = null;
         try
         {
-            foreach (int y0 in ys)
-                foreach (int x0 in xs)
+            UpscaleBands(h, w,
+                (top, left, th, tw) => lq[TensorIndex.Ellipsis, TensorIndex.Slice(top, top + th), TensorIndex.Slice(left, left + tw)],
+                (rows, firstRow) =>
                 {
-                    using var scope = torch.NewDisposeScope();
-                    var tileIn = lq[TensorIndex.Ellipsis, TensorIndex.Slice(y0, y0 + th), TensorIndex.Slice(x0, x0 + tw)];
-                    var tileOut = Run(tileIn, th, tw);
-                    if (output is null)
-                    {
-                        // Accumulators outlive the per-tile scope; they go to the caller's scope (if any) like the result.
-                        output = tileOut.new_zeros(1, tileOut.shape[1], (long)h * Scale, (long)w * Scale).MoveToOuterDisposeScope();
-                        weight = tileOut.new_zeros(1, 1, (long)h * Scale, (long)w * Scale).MoveToOuterDisposeScope();
-                    }
-                    var wy = Ramp(th, y0 == 0, y0 + th == h).to(tileOut.dtype, tileOut.device);
-                    var wx = Ramp(tw, x0 == 0, x0 + tw == w).to(tileOut.dtype, tileOut.device);
-                    var mask = wy.view(-1, 1) * wx.view(1, -1);
-                    var rows = TensorIndex.Slice((long)y0 * Scale, (long)(y0 + th) * Scale);
-                    var cols = TensorIndex.Slice((long)x0 * Scale, (long)(x0 + tw) * Scale);
-                    output[TensorIndex.Ellipsis, rows, cols].add_(tileOut * mask, Scalars.One);
-                    weight![TensorIndex.Ellipsis, rows, cols].add_(mask, Scalars.One);
-                }
-            return output!.div_(weight!);
+                    // Outlives the bands' scopes; it goes to the caller's scope (if any) like the result.
+                    output ??= rows.new_zeros(1, rows.shape[1], (long)h * Scale, (long)w * Scale).MoveToOtherDisposeScope(anchor);
+                    output[TensorIndex.Ellipsis, TensorIndex.Slice(firstRow, firstRow + rows.shape[2]), TensorIndex.Colon].copy_(rows);
+                });
+            return output!;
         }
         catch
         {
             output?.Dispose();
             throw;
         }
-        finally
+    }
+
+    /// <summary>True when an H×W image goes through the generator in one piece.</summary>
+    public bool IsWhole(int height, int width) => Tile == 0 || (height <= Tile + 2 * Overlap && width <= Tile + 2 * Overlap);
+
+    /// <summary>Tiles of an H×W image (rows × columns).</summary>
+    public int TileCount(int height, int width) =>
+        IsWhole(height, width) ? 1 : Starts(height, Tile + 2 * Overlap).Count * Starts(width, Tile + 2 * Overlap).Count;
+
+    /// <summary>Upscales an H×W image that the caller holds in any form, without ever making a float tensor of the
+    /// whole image or of the whole output: <paramref name="read"/> gives one network input (top, left, height, width)
+    /// as a (1,C,h,w) tensor, and <paramref name="emit"/> receives the finished output rows in order, top to bottom, as
+    /// (1,C',n,W·scale) with the index of their first row. The rows tensor lives only during the call. Besides the
+    /// tiles, one band of output rows <c>(Tile + 2·Overlap)·scale</c> high and as wide as the output is held, in
+    /// float. Without gradients; an image that <see cref="IsWhole"/> is read and emitted in one piece.</summary>
+    public void UpscaleBands(int height, int width, Func<int, int, int, int, Tensor> read, Action<Tensor, long> emit)
+    {
+        if (height < 1 || width < 1) throw new ArgumentOutOfRangeException(nameof(height), $"image size {width}x{height}");
+        using var noGrad = torch.no_grad();
+        int h = height, w = width;
+        if (IsWhole(h, w))
         {
-            weight?.Dispose();
+            using var scope = torch.NewDisposeScope();
+            var whole = Run(read(0, 0, h, w), h, w);
+            for (long r = 0; r < whole.shape[2]; r += EmitRows)
+                emit(whole.narrow(2, r, Math.Min(EmitRows, whole.shape[2] - r)), r);
+            return;
         }
+
+        int input = Tile + 2 * Overlap;
+        var ys = Starts(h, input);
+        var xs = Starts(w, input);
+        int th = Math.Min(h, input), tw = Math.Min(w, input);
+        _log?.Debug("Tiled upscale {H}x{W}: {Rows}x{Cols} tiles of {TileH}x{TileW} LQ pixels", h, w, ys.Count, xs.Count, th, tw);
+
+        // The blend weights are a product of a row ramp and a column ramp on a product grid of tiles, so their sum over
+        // the tiles covering a pixel is (Σ row ramps)·(Σ column ramps): two 1-D sums instead of a weight image.
+        var rowRamps = ys.Select(y0 => RampValues(th, y0 == 0, y0 + th == h)).ToList();
+        var colRamps = xs.Select(x0 => RampValues(tw, x0 == 0, x0 + tw == w)).ToList();
+        var rowSum = Sums(ys, rowRamps, (long)h * Scale);
+        var colSum = Sums(xs, colRamps, (long)w * Scale);
+
+        using var outer = torch.NewDisposeScope();
+        Tensor? band = null;     // Σ mask·output over output rows [bandTop, bandTop + th·scale), all columns
+        long bandTop = 0, bandRows = (long)th * Scale, outWidth = (long)w * Scale;
+        for (int r = 0; r < ys.Count; r++)
+        {
+            long top = (long)ys[r] * Scale;
+            if (band is not null && top > bandTop)
+            {
+                // Rows above this tile row's first are final: no later tile reaches them.
+                long done = top - bandTop;
+                Emit(band, bandTop, done, rowSum, colSum, emit);
+                long keep = bandRows - done;
+                if (keep > 0) band.narrow(2, 0, keep).copy_(band.narrow(2, done, keep).clone());
+                band.narrow(2, Math.Max(keep, 0), Math.Min(done, bandRows)).zero_();
+                bandTop = top;
+            }
+            for (int c = 0; c < xs.Count; c++)
+            {
+                using var scope = torch.NewDisposeScope();
+                int x0 = xs[c];
+                var tileOut = Run(read(ys[r], x0, th, tw), th, tw);
+                if (band is null)
+                {
+                    band = tileOut.new_zeros(1, tileOut.shape[1], bandRows, outWidth).MoveToOuterDisposeScope();
+                    bandTop = top;
+                }
+                var wy = torch.tensor(rowRamps[r], device: torch.CPU).to(tileOut.dtype, tileOut.device);
+                var wx = torch.tensor(colRamps[c], device: torch.CPU).to(tileOut.dtype, tileOut.device);
+                var mask = wy.view(-1, 1) * wx.view(1, -1);
+                band[TensorIndex.Ellipsis, TensorIndex.Colon, TensorIndex.Slice((long)x0 * Scale, (long)(x0 + tw) * Scale)].add_(tileOut * mask, Scalars.One);
+            }
+        }
+        Emit(band!, bandTop, (long)h * Scale - bandTop, rowSum, colSum, emit);
+    }
+
+    /// <summary>Output rows per <c>emit</c> call: what the caller makes of them (levels, float64 metrics) stays small
+    /// even for a wide image.</summary>
+    const int EmitRows = 16;
+
+    static void Emit(Tensor band, long bandTop, long rows, float[] rowSum, float[] colSum, Action<Tensor, long> emit)
+    {
+        for (long r = 0; r < rows; r += EmitRows)
+        {
+            using var scope = torch.NewDisposeScope();
+            long n = Math.Min(EmitRows, rows - r);
+            var rs = torch.tensor(rowSum.AsSpan((int)(bandTop + r), (int)n).ToArray(), device: torch.CPU).to(band.dtype, band.device);
+            var cs = torch.tensor(colSum, device: torch.CPU).to(band.dtype, band.device);
+            emit(band.narrow(2, r, n) / (rs.view(-1, 1) * cs.view(1, -1)), bandTop + r);
+        }
+    }
+
+    float[] Sums(List<int> starts, List<float[]> ramps, long outLength)
+    {
+        var sum = new float[outLength];
+        for (int i = 0; i < starts.Count; i++)
+        {
+            long o = (long)starts[i] * Scale;
+            var ramp = ramps[i];
+            for (int j = 0; j < ramp.Length; j++) sum[o + j] += ramp[j];
+        }
+        return sum;
     }
 
     Tensor Run(Tensor x, int h, int w)
@@ -128,7 +210,7 @@ public sealed class TiledUpscaler
     /// <summary>The 1-D blend weight over one tile's output pixels. Sides on the image border keep weight 1 (nothing
     /// to blend with there); each inner side is 0 up to Overlap/2 LQ pixels from the cut, then a linear ramp to 1 at
     /// 1.5·Overlap. Distances are measured at output pixel centres in LQ units, so the mask is the same for any scale.</summary>
-    Tensor Ramp(int lqLength, bool startOnBorder, bool endOnBorder)
+    float[] RampValues(int lqLength, bool startOnBorder, bool endOnBorder)
     {
         int n = lqLength * Scale;
         var values = new float[n];
@@ -141,7 +223,7 @@ public sealed class TiledUpscaler
             if (!endOnBorder) v *= Fade(fromEnd, dead, width);
             values[j] = (float)v;
         }
-        return torch.tensor(values, device: torch.CPU);
+        return values;
     }
 
     static double Fade(double distance, double dead, double width) =>

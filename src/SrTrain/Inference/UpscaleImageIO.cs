@@ -21,39 +21,96 @@ public static class UpscaleImageIO
     /// <summary>JPEG output quality; cv2.imwrite's default, which Real-ESRGAN's script relies on.</summary>
     public const int JpegQuality = 95;
 
-    /// <summary>Upscales one image file into another. <paramref name="upscale"/> maps (1,3,h,w) in [0,1] to
-    /// (1,3,h·s,w·s) for an integer s (e.g. <see cref="TiledUpscaler.Upscale"/>). Returns the input's layout, which
-    /// the output keeps as far as its format allows.</summary>
+    /// <summary>Upscales one image file into another through <paramref name="upscaler"/>, whose output is clamped to
+    /// [0,1] before grey or alpha is made from it (as Real-ESRGAN's post_process clamps before its RGB2GRAY). Returns
+    /// the input's layout, which the output keeps as far as its format allows.
+    ///
+    /// Memory: the input is held at its file's bit depth and the output at its own (<see cref="UpscaleCanvas"/>); in
+    /// between only tiles and one band of output rows are float (<see cref="TiledUpscaler.UpscaleBands"/>), so a
+    /// tiled upscale of a large photo costs its 8-bit buffers plus an amount set by the tile size and the width.</summary>
     /// <param name="outScale">Real-ESRGAN's <c>--outscale</c>: the final size is the input's times this (truncated to
-    /// whole pixels, as Real-ESRGAN's script does), reached by resizing the model's output; null = the model's scale.</param>
-    public static ImageLayout UpscaleFile(string inputPath, string outputPath, Func<Tensor, Tensor> upscale,
+    /// whole pixels, as Real-ESRGAN's script does), reached by resizing the model's output; null = the model's scale.
+    /// A resize to another scale needs the model's whole output as float (memory grows with the image there).</param>
+    public static ImageLayout UpscaleFile(string inputPath, string outputPath, TiledUpscaler upscaler,
         AlphaUpscale alphaMode = AlphaUpscale.Generator, ILogger? log = null, double? outScale = null)
     {
-        using var input = Read(inputPath);
+        var format = OutputFormat(outputPath);
+        var layout = Identify(inputPath);
+        using var input = PixelImage.Load(inputPath, alpha: layout.HasAlpha);
         if (ImageFile.HasExtraFrames(inputPath)) log?.Warning("{Input} is an animated GIF; only its first frame is upscaled", inputPath);
+        int h = input.Height, w = input.Width, scale = upscaler.Scale;
+        if (outScale is { } os && os != scale)
+        {
+            UpscaleWhole(input, layout, outputPath, upscaler, alphaMode, os);
+            log?.Debug("Upscaled {Input} x{Scale} ({Layout}); alpha by {AlphaMode}", inputPath, os, layout, alphaMode);
+            return layout;
+        }
+
+        bool sixteen = layout.SixteenBit && format == PngFormat.Instance;
+        using var canvas = new UpscaleCanvas(w * scale, h * scale, layout.Grey, layout.HasAlpha, sixteen);
+        upscaler.UpscaleBands(h, w, (top, left, th, tw) => input.ReadTile(top, left, th, tw), (rows, first) =>
+        {
+            CheckBand(rows, 3, w * scale, inputPath);
+            var clamped = rows.clamp(Scalars.Zero, Scalars.One);
+            canvas.SetColour(first, ToLevels(layout.Grey ? ToGrey(clamped)[0] : clamped[0], canvas.MaxLevel));
+        });
+        if (layout.HasAlpha)
+        {
+            // Alpha upscaled by the generator: its input replicated to RGB, its clamped output back to grey (Real-ESRGAN).
+            // Bicubic alpha goes through the same bands, with enough overlap for the cubic kernel's reach of 2 pixels.
+            var (alphaUpscaler, asRgb) = alphaMode switch
+            {
+                AlphaUpscale.Generator => (upscaler, true),
+                AlphaUpscale.Bicubic => (new TiledUpscaler(x => nn.functional.interpolate(x, scale_factor: new double[] { scale, scale },
+                    mode: InterpolationMode.Bicubic, align_corners: false), scale, upscaler.Tile, Math.Max(upscaler.Overlap, 4)), false),
+                _ => throw new ArgumentOutOfRangeException(nameof(alphaMode), alphaMode, null),
+            };
+            alphaUpscaler.UpscaleBands(h, w, (top, left, th, tw) => input.ReadTile(top, left, th, tw, alphaAsRgb: asRgb, alphaOnly: !asRgb),
+                (rows, first) =>
+                {
+                    CheckBand(rows, asRgb ? 3 : 1, w * scale, inputPath);
+                    var a = asRgb ? ToGrey(rows.clamp(Scalars.Zero, Scalars.One)) : rows;
+                    canvas.SetAlpha(first, ToLevels(a[0], canvas.MaxLevel));
+                });
+        }
+        log?.Debug("Upscaled {Input} x{Scale} ({Layout}); alpha by {AlphaMode}", inputPath, scale, layout, alphaMode);
+        Save(canvas.Image, layout.Grey, format, outputPath);
+        return layout;
+    }
+
+    /// <summary>The <c>--outscale</c> path: the model's whole output as float, resized, then written.</summary>
+    static void UpscaleWhole(PixelImage input, ImageLayout layout, string outputPath, TiledUpscaler upscaler, AlphaUpscale alphaMode, double outScale)
+    {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var rgb = upscale(input.Rgb);
-        int scale = CheckScale(input.Rgb, rgb, inputPath);
+        int h = input.Height, w = input.Width;
+        var rgb = upscaler.Upscale(input.ReadTile(0, 0, h, w)).clamp_(Scalars.Zero, Scalars.One);
+        CheckBand(rgb, 3, w * upscaler.Scale, outputPath);
         Tensor? alpha = null;
-        if (input.Alpha is not null)
+        if (layout.HasAlpha)
             alpha = alphaMode switch
             {
-                AlphaUpscale.Generator => ToGrey(upscale(input.Alpha.expand(-1, 3, -1, -1).contiguous())),
-                AlphaUpscale.Bicubic => nn.functional.interpolate(input.Alpha, size: new long[] { rgb.shape[2], rgb.shape[3] },
+                AlphaUpscale.Generator => ToGrey(upscaler.Upscale(input.ReadTile(0, 0, h, w, alphaAsRgb: true)).clamp_(Scalars.Zero, Scalars.One)),
+                AlphaUpscale.Bicubic => nn.functional.interpolate(input.ReadTile(0, 0, h, w, alphaOnly: true), size: new long[] { rgb.shape[2], rgb.shape[3] },
                     mode: InterpolationMode.Bicubic, align_corners: false),
                 _ => throw new ArgumentOutOfRangeException(nameof(alphaMode), alphaMode, null),
             };
-        if (outScale is { } os && os != scale)
-        {
-            var size = new long[] { (long)(input.Rgb.shape[2] * os), (long)(input.Rgb.shape[3] * os) };
-            rgb = Resize(rgb, size);
-            if (alpha is not null) alpha = Resize(alpha, size);
-        }
-        log?.Debug("Upscaled {Input} x{Scale} ({Layout}); alpha by {AlphaMode}", inputPath, outScale ?? scale, input.Layout, alphaMode);
-        Write(rgb, alpha, input.Layout, outputPath);
-        return input.Layout;
+        var size = new long[] { (long)(h * outScale), (long)(w * outScale) };
+        rgb = Resize(rgb, size);
+        if (alpha is not null) alpha = Resize(alpha, size);
+        Write(rgb, alpha, layout, outputPath);
     }
+
+    static void CheckBand(Tensor rows, int channels, long width, string path)
+    {
+        if (rows.dim() != 4 || rows.shape[0] != 1 || rows.shape[1] != channels || rows.shape[3] != width)
+            throw new InvalidOperationException(
+                $"{path}: the upscaler gave output rows of shape [{string.Join(",", rows.shape)}], not (1,{channels},n,{width})");
+    }
+
+    static IImageFormat OutputFormat(string path) =>
+        Configuration.Default.ImageFormatsManager.FindFormatByFileExtension(Path.GetExtension(path).TrimStart('.'))
+        ?? throw new SrTrainException($"{path}: unknown image extension (use .png, .jpg, .bmp, .tga, .tiff, .webp or .gif)");
 
     /// <summary>Reads the layout of an image file from its header, without decoding pixels.</summary>
     public static ImageLayout Identify(string path)
@@ -133,9 +190,7 @@ public static class UpscaleImageIO
     /// extension. Values are clamped to [0,1] and rounded to the nearest level.</summary>
     public static void Write(Tensor rgb, Tensor? alpha, ImageLayout layout, string path)
     {
-        var format = Configuration.Default.ImageFormatsManager.FindFormatByFileExtension(Path.GetExtension(path).TrimStart('.'));
-        if (format is null)
-            throw new SrTrainException($"{path}: unknown image extension (use .png, .jpg, .bmp, .tga, .tiff, .webp or .gif)");
+        var format = OutputFormat(path);
         bool isPng = format == PngFormat.Instance;
         bool sixteen = layout.SixteenBit && isPng;
         bool hasAlpha = layout.HasAlpha && alpha is not null;
@@ -147,39 +202,33 @@ public static class UpscaleImageIO
             throw new ArgumentException($"expected a (1,3,H,W) colour tensor, got shape [{string.Join(",", rgb.shape)}]");
         int h = (int)colour.shape[1], w = (int)colour.shape[2];
         var planes = layout.Grey ? ToGrey(colour.unsqueeze(0))[0] : colour;
-        var levels = ToLevels(planes, max);
-        int[]? alphaLevels = null;
+        using var canvas = new UpscaleCanvas(w, h, layout.Grey, hasAlpha, sixteen);
+        canvas.SetColour(0, ToLevels(planes, max));
         if (hasAlpha)
         {
             var a = alpha!.dim() == 4 ? alpha[0] : alpha;
             if (a.shape[^2] != h || a.shape[^1] != w)
                 throw new ArgumentException($"alpha shape [{string.Join(",", alpha.shape)}] does not match the {h}x{w} colour image");
-            alphaLevels = ToLevels(a, max);
+            canvas.SetAlpha(0, ToLevels(a, max));
         }
+        Save(canvas.Image, layout.Grey, format, path);
+    }
 
-        using var image = Build(levels, alphaLevels, layout.Grey, sixteen, w, h);
+    static void Save(Image image, bool grey, IImageFormat format, string path)
+    {
         var dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir != null) Directory.CreateDirectory(dir);
-        if (isPng)
+        if (format == PngFormat.Instance)
         {
-            image.Save(path, new PngEncoder
-            {
-                ColorType = (layout.Grey, hasAlpha) switch
-                {
-                    (true, true) => PngColorType.GrayscaleWithAlpha,
-                    (true, false) => PngColorType.Grayscale,
-                    (false, true) => PngColorType.RgbWithAlpha,
-                    (false, false) => PngColorType.Rgb,
-                },
-                BitDepth = sixteen ? PngBitDepth.Bit16 : PngBitDepth.Bit8,
-            });
+            // The canvas's pixel type is the file's colour type and bit depth (grey, alpha, 16 bits).
+            PngStreamWriter.Save(image, path);
         }
         else if (format == JpegFormat.Instance)
         {
             image.Save(path, new JpegEncoder
             {
                 Quality = JpegQuality,
-                ColorType = layout.Grey ? JpegColorType.Luminance : JpegColorType.YCbCrRatio420,
+                ColorType = grey ? JpegColorType.Luminance : JpegColorType.YCbCrRatio420,
             });
         }
         else
@@ -202,34 +251,6 @@ public static class UpscaleImageIO
         return chw.detach().to(torch.CPU).to(ScalarType.Float64).clamp(Scalars.Zero, Scalars.One).mul(maxLevel).round().to(ScalarType.Int32).contiguous().data<int>().ToArray();
     }
 
-    static Image Build(int[] levels, int[]? alpha, bool grey, bool sixteen, int w, int h)
-    {
-        int plane = w * h;
-        // Levels are already clamped to [0, max], so the narrowing casts below are exact.
-        return (grey, alpha is not null, sixteen) switch
-        {
-            (true, false, true) => Image.LoadPixelData(Pixels(plane, i => new L16((ushort)levels[i])), w, h),
-            (true, false, false) => Image.LoadPixelData(Pixels(plane, i => new L8((byte)levels[i])), w, h),
-            (true, true, true) => Image.LoadPixelData(Pixels(plane, i => new La32((ushort)levels[i], (ushort)alpha![i])), w, h),
-            (true, true, false) => Image.LoadPixelData(Pixels(plane, i => new La16((byte)levels[i], (byte)alpha![i])), w, h),
-            (false, false, true) => Image.LoadPixelData(Pixels(plane,
-                i => new Rgb48((ushort)levels[i], (ushort)levels[plane + i], (ushort)levels[2 * plane + i])), w, h),
-            (false, false, false) => Image.LoadPixelData(Pixels(plane,
-                i => new Rgb24((byte)levels[i], (byte)levels[plane + i], (byte)levels[2 * plane + i])), w, h),
-            (false, true, true) => Image.LoadPixelData(Pixels(plane,
-                i => new Rgba64((ushort)levels[i], (ushort)levels[plane + i], (ushort)levels[2 * plane + i], (ushort)alpha![i])), w, h),
-            (false, true, false) => (Image)Image.LoadPixelData(Pixels(plane,
-                i => new Rgba32((byte)levels[i], (byte)levels[plane + i], (byte)levels[2 * plane + i], (byte)alpha![i])), w, h),
-        };
-    }
-
-    static T[] Pixels<T>(int n, Func<int, T> pixel)
-    {
-        var result = new T[n];
-        for (int i = 0; i < n; i++) result[i] = pixel(i);
-        return result;
-    }
-
     /// <summary>Bicubic resize of the model's output to the <c>--outscale</c> size; antialiased when it shrinks, so an x4
     /// model's output brought to x2 does not alias. <see cref="Write"/> clamps the overshoot.</summary>
     static Tensor Resize(Tensor t, long[] size)
@@ -237,14 +258,5 @@ public static class UpscaleImageIO
         if (size[0] < 1 || size[1] < 1) throw new SrTrainException($"--outscale: the output would be {size[1]}x{size[0]} pixels");
         bool shrinks = size[0] < t.shape[2] || size[1] < t.shape[3];
         return nn.functional.interpolate(t, size: size, mode: InterpolationMode.Bicubic, align_corners: false, antialias: shrinks);
-    }
-
-    static int CheckScale(Tensor lq, Tensor sr, string path)
-    {
-        long h = lq.shape[2], w = lq.shape[3];
-        if (sr.dim() != 4 || sr.shape[0] != 1 || sr.shape[1] != 3 || sr.shape[2] % h != 0 || sr.shape[2] / h != sr.shape[3] / w || sr.shape[3] % w != 0)
-            throw new InvalidOperationException(
-                $"{path}: the upscaler turned a {h}x{w} image into shape [{string.Join(",", sr.shape)}], not (1,3,s·{h},s·{w})");
-        return (int)(sr.shape[2] / h);
     }
 }

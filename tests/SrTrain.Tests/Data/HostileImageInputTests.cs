@@ -90,7 +90,7 @@ public class HostileImageInputTests
         Assert.False(ImageFile.HasExtraFrames(still));
 
         var sink = new CollectingSink();
-        UpscaleImageIO.UpscaleFile(gif, dir.File("out.png"), x => x.clone(), AlphaUpscale.Bicubic, sink.CreateLogger());
+        UpscaleImageIO.UpscaleFile(gif, dir.File("out.png"), new TiledUpscaler(x => x.clone(), 1, tile: 0), AlphaUpscale.Bicubic, sink.CreateLogger());
         Assert.Contains(sink.Warnings, w => w.Contains("anim.gif") && w.Contains("first frame"));
         using var outImg = Image.Load<Rgb24>(dir.File("out.png"));
         Assert.True(outImg[0, 0].R > 200 && outImg[0, 0].B < 50); // the red first frame

@@ -102,4 +102,45 @@ public sealed class EvalRunnerTests : IDisposable
         Assert.True(bicubic["vgg_dist"] > 0);
         Assert.Matches(@"(?m)^crop\s+model\s+\d", report.FormatTable());
     }
+
+    [Theory]
+    [InlineData(7)]
+    [InlineData(64)]
+    public void BandMetrics_EqualWholeImageMetrics_Exactly(int bandRows)
+    {
+        // PSNR/SSIM of large images are summed band by band; they must be the whole-image numbers, not estimates.
+        using var scope = torch.NewDisposeScope();
+        var hq = ImageFile.ReadRgb(EvalData("chelsea_hq.png")).unsqueeze(0);
+        var sr = ImageFile.ReadRgb(EvalData("chelsea_bicubic_up_x4.png")).unsqueeze(0);
+        int h = (int)hq.shape[2], w = (int)hq.shape[3];
+        var bands = new BandMetrics(h, w, 4);
+        for (int r = 0; r < h; r += bandRows)
+        {
+            int n = Math.Min(bandRows, h - r);
+            bands.Add(sr.narrow(2, r, n), hq.narrow(2, r, n));
+        }
+        var m = bands.Result();
+        Assert.Equal(Metrics.PsnrY(sr, hq, 4), m["psnr_y"]);
+        Assert.Equal(Metrics.SsimY(sr, hq, 4), m["ssim_y"]);
+        Assert.Equal(Metrics.PsnrRgb(sr, hq, 0), m["psnr_rgb"]);
+        Assert.Equal(Metrics.SsimRgb(sr, hq, 0), m["ssim_rgb"]);
+    }
+
+    [Fact]
+    public void LargeImagePath_MeasuresTheWholeImage_InTiles_LikeTheWholeImagePath()
+    {
+        // An image above WholeImageMaxPixels is upscaled in tiles and measured by bands; for the bicubic row (exact in
+        // tiles up to float rounding) its PSNR/SSIM must match the whole-image path's. shift_err comes from a window.
+        using var scope = torch.NewDisposeScope();
+        var hqDir = Path.Combine(_dir.Path, "hq");
+        Directory.CreateDirectory(hqDir);
+        File.Copy(EvalData("coffee_hq.png"), Path.Combine(hqDir, "coffee_hq.png"));
+        var whole = EvalRunner.RunFolder(hqDir, null, [], new EvalOptions(4, 4), null, torch.CPU, Logger.None);
+        var large = EvalRunner.RunFolder(hqDir, null, [], new EvalOptions(4, 4, WholeImageMaxPixels: 0, Window: 128), null, torch.CPU, Logger.None);
+        var a = whole.Mean(EvalReport.BicubicMethod).Metrics;
+        var b = large.Mean(EvalReport.BicubicMethod).Metrics;
+        foreach (var name in new[] { "psnr_y", "psnr_rgb" }) Assert.Equal(a[name], b[name], 3);
+        foreach (var name in new[] { "ssim_y", "ssim_rgb" }) Assert.Equal(a[name], b[name], 5);
+        Assert.True(b["shift_err"] > 0 && b["shift_err"] < 1e-2, $"shift_err {b["shift_err"]}");
+    }
 }

@@ -111,4 +111,49 @@ public class TiledUpscalerTests(ITestOutputHelper output)
         output.WriteLine($"mean |tiled - untiled| = {mad:E3}");
         Assert.True(mad < 1 / 255.0, $"mean difference {mad}");
     }
+
+    [Fact]
+    public void UpscaleBands_ReadsOnlyTiles_AndEmitsSmallRowBandsInOrder_ThatMakeUpTheTiledImage()
+    {
+        // The structural bound behind upscale's memory: nothing asks for more than one network input, and the output
+        // leaves in bands of at most 16 rows, top to bottom, so no caller needs the whole image or output as float.
+        var g = SmallConvNet(5, out var net);
+        using var _ = net;
+        using var scope = torch.NewDisposeScope();
+        var lq = torch.rand(1, 3, 90, 61, generator: new torch.Generator(3));
+        var tiler = new TiledUpscaler(g, 4, tile: 20, overlap: 6);
+        var reference = tiler.Upscale(lq);
+        int maxRead = 0;
+        long nextRow = 0;
+        int maxRows = 0;
+        var assembled = torch.zeros(1, 3, 360, 244);
+        tiler.UpscaleBands(90, 61, (top, left, h, w) =>
+        {
+            maxRead = Math.Max(maxRead, h * w);
+            return lq[TensorIndex.Ellipsis, TensorIndex.Slice(top, top + h), TensorIndex.Slice(left, left + w)];
+        }, (rows, first) =>
+        {
+            Assert.Equal(nextRow, first);
+            maxRows = Math.Max(maxRows, (int)rows.shape[2]);
+            assembled[TensorIndex.Ellipsis, TensorIndex.Slice(first, first + rows.shape[2]), TensorIndex.Colon].copy_(rows);
+            nextRow = first + rows.shape[2];
+        });
+        Assert.Equal(360, nextRow);
+        Assert.Equal(32 * 32, maxRead);
+        Assert.True(maxRows <= 16, $"{maxRows} rows in one band");
+        Assert.Equal(0f, (assembled - reference).abs().max().item<float>());
+        Assert.Equal(4 * 3, tiler.TileCount(90, 61));
+    }
+
+    [Fact]
+    public void TileZero_MeansWholeImage_OnlyUpTo512x512()
+    {
+        // --tile 0 keeps Real-ESRGAN's meaning for inputs whose activations fit; larger ones get the default tile.
+        var untiled = new UpscaleOptions(Tile: 0);
+        Assert.Equal(0, untiled.TileFor(512, 512));
+        Assert.Equal(0, untiled.TileFor(451, 300));
+        Assert.Equal(UpscaleOptions.DefaultTile, untiled.TileFor(513, 512));
+        Assert.Equal(UpscaleOptions.DefaultTile, untiled.TileFor(4000, 3000));
+        Assert.Equal(64, new UpscaleOptions(Tile: 64).TileFor(4000, 3000));
+    }
 }
