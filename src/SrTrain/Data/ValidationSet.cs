@@ -15,40 +15,15 @@ public static class ValidationSet
     public static IReadOnlyList<ValidationPair> LoadValidationSet(string hqDir, string? lqDir, int scale,
         long? maxImagePixels = null, ILogger? log = null)
     {
-        if (scale < 1) throw new SrTrainException($"scale {scale}: must be at least 1");
-        var logger = log ?? Logger.None;
-        var catalog = ImageCatalog.Scan(hqDir, lqDir, scale, 0, false, maxImagePixels ?? Config.InputLimits.MaxImagePixels, logger);
         var pairs = new List<ValidationPair>();
+        // Stream's LQ lands in this scope; both tensors then move out to the caller.
         using (torch.NewDisposeScope())
         {
-            foreach (var entry in catalog.Entries)
-            {
-                LoadedImage image;
-                try
-                {
-                    image = catalog.Load(entry, 0);
-                }
-                catch (Exception e) when (e is not OutOfMemoryException)
-                {
-                    catalog.MarkBad(entry, entry.HqPath, e);
-                    continue;
-                }
-                using (image)
-                {
-                    var lq = image.Lq?.ReadTile(0, 0, image.Lq.Height, image.Lq.Width);
-                    if (lq is null)
-                    {
-                        var made = MatlabResize.Resize(image.Hq, 1.0 / scale);
-                        made.QuantizeTo8Bit();
-                        lq = made.ToTensor().unsqueeze(0);
-                    }
-                    pairs.Add(new ValidationPair(entry.Name, lq.MoveToOuterDisposeScope(),
+            foreach (var image in Stream(hqDir, lqDir, scale, maxImagePixels, log))
+                using (image.Hq)
+                    pairs.Add(new ValidationPair(image.Name, image.Lq.MoveToOuterDisposeScope(),
                         image.Hq.ReadTile(0, 0, image.Hq.Height, image.Hq.Width).MoveToOuterDisposeScope()));
-                }
-            }
         }
-        if (pairs.Count == 0)
-            throw new SrTrainException($"{hqDir}: no usable validation image ({catalog.SkippedCount} file(s) skipped)");
         return pairs;
     }
 
