@@ -300,7 +300,7 @@ public class CliNoSurprisesTests
         using var dir = new TempDir("srtrain-cli");
         var (code, output) = CliProcess.Run(dir.Path, "schema");
         Assert.Equal(0, code);
-        var committed = Path.Combine(RepoRoot(), "configs", "srtrain.schema.json");
+        var committed = Repo.File("configs", "srtrain.schema.json");
         // Compared as text with LF line ends on both sides: a checkout with CRLF (git's autocrlf on Windows, if
         // .gitattributes is ignored) or a console that writes CRLF must not make the committed copy look stale.
         Assert.Equal(File.ReadAllText(committed).Replace("\r\n", "\n"), output.Replace("\r\n", "\n"));
@@ -313,12 +313,5 @@ public class CliNoSurprisesTests
         var gan = doc.RootElement.GetProperty("properties").GetProperty("losses").GetProperty("properties").GetProperty("gan").GetProperty("properties");
         Assert.Contains("RaGAN", gan.GetProperty("type").GetProperty("enum").EnumerateArray().Select(e => e.GetString()));
         Assert.Contains("GAN loss", gan.GetProperty("start_step").GetProperty("description").GetString());
-    }
-
-    static string RepoRoot()
-    {
-        var d = new DirectoryInfo(AppContext.BaseDirectory);
-        while (d != null && !File.Exists(Path.Combine(d.FullName, "SrTrain.sln"))) d = d.Parent;
-        return d?.FullName ?? throw new InvalidOperationException("repository root not found");
     }
 }

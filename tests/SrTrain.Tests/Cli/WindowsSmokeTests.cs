@@ -21,19 +21,12 @@ public class WindowsSmokeTests
     public void EveryCommand_WorksUnderWine_AsTheWindowsWorkflowRunsIt()
     {
         using var work = new TempDir("srtrain-wine");
-        var script = Path.Combine(RepoRoot(), "scripts", "wine-smoke.sh");
+        var script = Repo.File("scripts", "wine-smoke.sh");
         using var smoke = new CapturedProcess("wine-smoke.sh", work.Path, "bash", [script, work.File("w")]);
         int code = smoke.WaitForExit(TimeSpan.FromMinutes(25));
         var lines = smoke.Output.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
         var missing = Checks.Where(c => !lines.Any(l => l == "PASS " + c || l.StartsWith("PASS " + c + " ", StringComparison.Ordinal))).ToList();
         Assert.True(missing.Count == 0 && code == 0,
             $"exit {code}; not passed: {string.Join(", ", missing)}\n{string.Join('\n', lines.TakeLast(80))}");
-    }
-
-    static string RepoRoot()
-    {
-        var d = new DirectoryInfo(AppContext.BaseDirectory);
-        while (d != null && !File.Exists(Path.Combine(d.FullName, "SrTrain.sln"))) d = d.Parent;
-        return d?.FullName ?? throw new InvalidOperationException("SrTrain.sln not found above the test binaries");
     }
 }

@@ -1,25 +1,17 @@
 using SrTrain.Config;
+using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Config;
 
 public class ConfigLoaderTests
 {
-    static string RepoFile(string relative)
-    {
-        // Tests run from tests/SrTrain.Tests/bin/<cfg>/net10.0; the repo root is five levels up.
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir != null && !File.Exists(Path.Combine(dir.FullName, "SrTrain.sln"))) dir = dir.Parent;
-        Assert.NotNull(dir);
-        return Path.Combine(dir!.FullName, relative);
-    }
-
     [Theory]
     [InlineData("configs/quickstart.yaml")]
     [InlineData("configs/esrgan-x4.yaml")]
     [InlineData("configs/esrgan-x4-translational.yaml")]
     public void ShippedConfigs_Load(string file)
     {
-        var c = ConfigLoader.LoadFile(RepoFile(file));
+        var c = ConfigLoader.LoadFile(Repo.File(file));
         Assert.False(string.IsNullOrEmpty(c.Name));
         Assert.True(c.Train.TotalSteps > 0);
     }
@@ -116,7 +108,7 @@ public class ConfigLoaderTests
     [Fact]
     public void ResolvedConfig_RoundTrips_ThroughYaml()
     {
-        var c = ConfigLoader.LoadFile(RepoFile("configs/esrgan-x4-translational.yaml"));
+        var c = ConfigLoader.LoadFile(Repo.File("configs/esrgan-x4-translational.yaml"));
         var yaml = ConfigWriter.ToYaml(c);
         var again = ConfigLoader.LoadText(yaml);
         Assert.Equal(yaml, ConfigWriter.ToYaml(again));
