@@ -7,10 +7,8 @@
 #   scripts/wine-smoke.sh [WORK_DIR]     (WORK_DIR: an empty folder to work in; default: a new temp folder)
 #
 # Needs wine64 (scripts/test.sh installs it) and PowerShell 7, which this script installs from NuGet as a dotnet tool
-# into .tools/pwsh. Two Wine 8.0 workarounds live here and nowhere in the product (Windows needs neither):
-#  - KMP_AFFINITY=disabled: libtorch's libiomp5 calls GetNumaNodeProcessorMaskEx, which Wine 8 lacks;
-#  - Switch.System.Reflection.ForceInterpretedInvoke=true in the published runtimeconfig: .NET 10 on Wine dies with
-#    "Internal CLR error (0x80131506)" when a reflection stub is collected.
+# into .tools/pwsh. The two Wine 8.0 workarounds (KMP_AFFINITY=disabled; ForceInterpretedInvoke in the published
+# runtimeconfig) are applied by windows-smoke.ps1 itself when its program is wine, never in the product.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 work="${1:-$(mktemp -d)}"
@@ -28,17 +26,10 @@ fi
 echo "Publishing srtrain for win-x64 into $work/app" >&2
 dotnet publish "$root/src/SrTrain.Cli/SrTrain.Cli.csproj" -c Release -r win-x64 --self-contained -o "$work/app" \
   -nologo -v quiet -clp:NoSummary >&2
-python3 - "$work/app/SrTrain.Cli.runtimeconfig.json" <<'PY'
-import json, sys
-path = sys.argv[1]
-config = json.load(open(path))
-config["runtimeOptions"].setdefault("configProperties", {})["Switch.System.Reflection.ForceInterpretedInvoke"] = True
-json.dump(config, open(path, "w"), indent=2)
-PY
 linux="$root/src/SrTrain.Cli/bin/Release/net10.0/srtrain"
 [[ -x "$linux" ]] || dotnet build "$root/src/SrTrain.Cli/SrTrain.Cli.csproj" -c Release -nologo -v quiet -clp:NoSummary >&2
 
-export WINEPREFIX="${SRTRAIN_WINEPREFIX:-$HOME/.cache/srtrain/wine-prefix}" WINEDEBUG=-all KMP_AFFINITY=disabled
+export WINEPREFIX="${SRTRAIN_WINEPREFIX:-$HOME/.cache/srtrain/wine-prefix}"
 mkdir -p "$(dirname "$WINEPREFIX")"
 
 rc=0
