@@ -66,6 +66,69 @@ public sealed record TrainDataConfig
     public double JpegProb { get; init; } = 0;
     /// <summary>JPEG quality range.</summary>
     public int[] JpegRange { get; init; } = { 50, 95 };
+    /// <summary>BasicSR's meta_info: a text file listing the images to train on, one per line, relative to dataroot_gt
+    /// (first word of each line; paired data: "gt_path, lq_path"). Empty = every image under the folders.</summary>
+    public string MetaInfo { get; init; } = "";
+    /// <summary>Real-ESRGAN's high-order degradation: LQ made on the fly from each HQ patch by two random rounds of
+    /// blur, resize, noise and JPEG (BasicSR's RealESRGANDataset + RealESRGANModel.feed_data).</summary>
+    public RealEsrganDegradationConfig Realesrgan { get; init; } = new();
+}
+
+/// <summary>datasets.train.realesrgan: every setting under BasicSR's own name (the dataset's kernel settings and the
+/// model's feed_data settings), with the values of Real-ESRGAN's train_realesrnet_x4plus.yml as defaults.</summary>
+public sealed record RealEsrganDegradationConfig
+{
+    /// <summary>On: LQ is synthesised by the high-order degradation (BasicSR: high_order_degradation with
+    /// model_type RealESRNetModel/RealESRGANModel). Needs no dataroot_lq.</summary>
+    public bool Enabled { get; init; } = false;
+    /// <summary>HQ crop (reflect-padded when smaller) that is degraded before the gt_size patch is cut from it
+    /// (Real-ESRGAN hard-codes 400 for gt_size 256).</summary>
+    public int CropPadSize { get; init; } = 400;
+
+    // The first degradation's blur (RealESRGANDataset).
+    public int BlurKernelSize { get; init; } = 21;
+    public string[] KernelList { get; init; } = { "iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso", "plateau_aniso" };
+    public double[] KernelProb { get; init; } = { 0.45, 0.25, 0.12, 0.03, 0.12, 0.03 };
+    public double SincProb { get; init; } = 0.1;
+    public double[] BlurSigma { get; init; } = { 0.2, 3 };
+    public double[] BetagRange { get; init; } = { 0.5, 4 };
+    public double[] BetapRange { get; init; } = { 1, 2 };
+
+    // The second degradation's blur.
+    public int BlurKernelSize2 { get; init; } = 21;
+    public string[] KernelList2 { get; init; } = { "iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso", "plateau_aniso" };
+    public double[] KernelProb2 { get; init; } = { 0.45, 0.25, 0.12, 0.03, 0.12, 0.03 };
+    public double SincProb2 { get; init; } = 0.1;
+    public double[] BlurSigma2 { get; init; } = { 0.2, 1.5 };
+    public double[] BetagRange2 { get; init; } = { 0.5, 4 };
+    public double[] BetapRange2 { get; init; } = { 1, 2 };
+
+    /// <summary>Probability of the final sinc filter.</summary>
+    public double FinalSincProb { get; init; } = 0.8;
+
+    // The first degradation (RealESRGANModel.feed_data).
+    /// <summary>Probabilities of up, down, keep.</summary>
+    public double[] ResizeProb { get; init; } = { 0.2, 0.7, 0.1 };
+    public double[] ResizeRange { get; init; } = { 0.15, 1.5 };
+    public double GaussianNoiseProb { get; init; } = 0.5;
+    /// <summary>Gaussian noise sigma range on the 0..255 scale.</summary>
+    public double[] NoiseRange { get; init; } = { 1, 30 };
+    public double[] PoissonScaleRange { get; init; } = { 0.05, 3 };
+    public double GrayNoiseProb { get; init; } = 0.4;
+    public double[] JpegRange { get; init; } = { 30, 95 };
+
+    // The second degradation.
+    public double SecondBlurProb { get; init; } = 0.8;
+    public double[] ResizeProb2 { get; init; } = { 0.3, 0.4, 0.3 };
+    public double[] ResizeRange2 { get; init; } = { 0.3, 1.2 };
+    public double GaussianNoiseProb2 { get; init; } = 0.5;
+    public double[] NoiseRange2 { get; init; } = { 1, 25 };
+    public double[] PoissonScaleRange2 { get; init; } = { 0.05, 2.5 };
+    public double GrayNoiseProb2 { get; init; } = 0.4;
+    public double[] JpegRange2 { get; init; } = { 30, 95 };
+
+    /// <summary>Training-pair pool size (a multiple of the batch size; 0 = no pool).</summary>
+    public int QueueSize { get; init; } = 180;
 }
 
 public sealed record ValDataConfig
@@ -106,6 +169,15 @@ public sealed record PathConfig
     public string PretrainNetworkG { get; init; } = "";
     /// <summary>Pretrained VGG-16 weights for the perceptual loss: torchvision's vgg16-397923af.pth as downloaded.</summary>
     public string Vgg16 { get; init; } = "";
+    /// <summary>Pretrained VGG-19 weights (losses.perceptual.vgg_type vgg19): torchvision's vgg19-dcbb9e9d.pth.
+    /// Empty = torchvision's download cache ($TORCH_HOME/hub/checkpoints, else ~/.cache/torch/hub/checkpoints).</summary>
+    public string Vgg19 { get; init; } = "";
+    /// <summary>Which entry of pretrain_network_g to load (BasicSR's param_key_g); empty = params_ema, else params.</summary>
+    public string ParamKeyG { get; init; } = "";
+    /// <summary>Discriminator weights to start from (BasicSR's pretrain_network_d, e.g. RealESRGAN_x4plus_netD.pth).</summary>
+    public string PretrainNetworkD { get; init; } = "";
+    /// <summary>Which entry of pretrain_network_d to load; empty = params.</summary>
+    public string ParamKeyD { get; init; } = "";
 }
 
 public enum PixelCriterion { L1, L2, Charbonnier }
@@ -126,6 +198,8 @@ public sealed record PixelLossConfig
     public int StartStep { get; init; } = 0;
     /// <summary>Charbonnier's epsilon.</summary>
     public double Eps { get; init; } = 1e-12;
+    /// <summary>Compare with the USM-sharpened GT (Real-ESRGAN's l1_gt_usm / RealESRNet's gt_usm).</summary>
+    public bool GtUsm { get; init; } = false;
 }
 
 public sealed record PerceptualLossConfig
@@ -146,6 +220,18 @@ public sealed record PerceptualLossConfig
 
     /// <summary>VGG-16 layers and their weights (default: <see cref="DefaultLayerWeights"/>).</summary>
     public Dictionary<string, double> LayerWeights { get; init; } = new(DefaultLayerWeights);
+    /// <summary>vgg16 or vgg19 (BasicSR's vgg_type).</summary>
+    public string VggType { get; init; } = "vgg16";
+    /// <summary>Normalise inputs with ImageNet's mean and std before VGG (BasicSR's use_input_norm).</summary>
+    public bool UseInputNorm { get; init; } = true;
+    /// <summary>Map inputs from [-1, 1] to [0, 1] first (BasicSR's range_norm).</summary>
+    public bool RangeNorm { get; init; } = false;
+    /// <summary>Weight of the Gram-matrix style loss (0 = off).</summary>
+    public double StyleWeight { get; init; } = 0;
+    /// <summary>l1, l2 or fro (BasicSR's criterion).</summary>
+    public string Criterion { get; init; } = "l1";
+    /// <summary>Compare with the USM-sharpened GT (Real-ESRGAN's percep_gt_usm).</summary>
+    public bool GtUsm { get; init; } = false;
 }
 
 public sealed record GanLossConfig
@@ -155,6 +241,8 @@ public sealed record GanLossConfig
     public double Weight { get; init; } = 0;
     /// <summary>Step from which the GAN loss and the discriminator's training start (pixel-only pre-training before).</summary>
     public int StartStep { get; init; } = 0;
+    /// <summary>Show the discriminator the USM-sharpened GT as real (Real-ESRGAN's gan_gt_usm).</summary>
+    public bool GtUsm { get; init; } = false;
 }
 
 public sealed record TranslationalLossConfig
