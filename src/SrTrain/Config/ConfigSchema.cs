@@ -54,9 +54,15 @@ public static class ConfigSchema
             };
         if (t.IsArray)
         {
-            var items = Value(t.GetElementType()!, Activator.CreateInstance(t.GetElementType()!), docs);
+            var element = t.GetElementType()!;
+            var items = Value(element, element == typeof(string) ? "" : Activator.CreateInstance(element), docs);
             items.Remove("default");
-            var defaults = new JsonArray(((Array)value!).Cast<object>().Select(x => JsonValue.Create(x is double d ? d : Convert.ToInt64(x)) as JsonNode).ToArray());
+            var defaults = new JsonArray(((Array)value!).Cast<object>().Select(x => x switch
+            {
+                double d => JsonValue.Create(d),
+                string s => JsonValue.Create(s),
+                _ => JsonValue.Create(Convert.ToInt64(x)),
+            } as JsonNode).ToArray());
             return new JsonObject { ["type"] = "array", ["items"] = items, ["default"] = defaults };
         }
         if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(Dictionary<,>))
