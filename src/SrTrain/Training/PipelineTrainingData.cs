@@ -44,6 +44,7 @@ public sealed class PipelineTrainingData : ITrainingData
             MaxImagePixels = d.MaxImagePixels,
             PadSmall = d.PadSmall,
             Shard = shard ?? BatchShard.Whole,
+            RealEsrgan = d.Realesrgan.Enabled ? d.Realesrgan : null,
             Degradations = new DegradationOptions
             {
                 NoiseProbability = d.NoiseProb,

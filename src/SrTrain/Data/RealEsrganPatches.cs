@@ -1,0 +1,160 @@
+using SrTrain.Config;
+using SrTrain.Degradation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace SrTrain.Data;
+
+/// <summary>The Real-ESRGAN part of the data pipeline (datasets.train.realesrgan): the draws of a sample and of a
+/// step, the crop_pad_size crop of an image (RealESRGANDataset.__getitem__), and the degradation of a group of crops
+/// that share a step's batch draws (RealESRGANModel.feed_data). The draws come from <see cref="SampleRandom"/>
+/// streams, so everything is a pure function of (seed, step, sample index). The workers degrade on the CPU; the
+/// degrader takes a device, so the same design could degrade on the training device instead. Thread-safe.</summary>
+internal sealed class RealEsrganPatches : IDisposable
+{
+    /// <summary>The sample index of the per-step stream of the batch draws (−1 is the translational corners').</summary>
+    public const int BatchStreamIndex = -2;
+
+    readonly RealEsrganDegradationConfig _config;
+    readonly int _scale;
+    readonly long _seed;
+    readonly RealEsrganSampler _sampler;
+    readonly ThreadLocal<RealEsrganDegrader> _degraders;
+
+    public RealEsrganPatches(RealEsrganDegradationConfig config, int scale, long seed)
+    {
+        _config = config;
+        _scale = scale;
+        _seed = seed;
+        _sampler = new RealEsrganSampler(config, scale);
+        // One degrader per worker thread: it holds tensors (DiffJPEG's tables, USM's kernel) used by its own thread only.
+        _degraders = new ThreadLocal<RealEsrganDegrader>(() => new RealEsrganDegrader(config, scale, torch.CPU), trackAllValues: true);
+    }
+
+    /// <summary>Side of the HQ crop that is degraded (crop_pad_size).</summary>
+    public int CropPadSize => _config.CropPadSize;
+
+    /// <summary>The draws of one sample, from its stream (after the image was picked): augmentation, crop position,
+    /// kernels, noise and JPEG.</summary>
+    public SampleDraws DrawSample(SampleRandom rng, int imageHeight, int imageWidth) =>
+        _sampler.DrawSample(rng, imageHeight, imageWidth);
+
+    /// <summary>The batch draws of <paramref name="step"/>, from its own stream (seed, step, −2); the LQ crop is
+    /// placed for a full patch of <paramref name="gtPatch"/> HQ pixels.</summary>
+    public BatchDraws DrawBatch(long step, int gtPatch)
+    {
+        int lq = CropPadSize / _scale;
+        return _sampler.DrawBatch(SampleRandom.For(_seed, step, BatchStreamIndex), lq, lq, gtPatch / _scale);
+    }
+
+    /// <summary>RealESRGANDataset's crop: the image augmented (hflip, vflip, transpose as BasicSR's augment), padded at
+    /// the bottom/right by reflect-101 to crop_pad_size when smaller, and cropped to crop_pad_size at the drawn
+    /// top/left. When no padding is needed the crop is read from the un-augmented image at the mapped position and
+    /// only the crop is augmented, which gives the same pixels without transforming the whole image.</summary>
+    public RgbImage Cut(PixelImage image, SampleDraws d)
+    {
+        int c = CropPadSize, h = image.Height, w = image.Width;
+        // Size after augmentation: the transpose swaps the sides.
+        int ah = d.Rot90 ? w : h, aw = d.Rot90 ? h : w;
+        if (ah >= c && aw >= c)
+        {
+            if (d.CropTop < 0 || d.CropLeft < 0 || d.CropTop + c > ah || d.CropLeft + c > aw)
+                throw new ArgumentOutOfRangeException(nameof(d), $"crop {c} at ({d.CropTop},{d.CropLeft}) outside the augmented {ah}x{aw}");
+            // Undo the transpose, then the flips, to find the window of the original image.
+            int top = d.Rot90 ? d.CropLeft : d.CropTop, left = d.Rot90 ? d.CropTop : d.CropLeft;
+            if (d.VFlip) top = h - top - c;
+            if (d.HFlip) left = w - left - c;
+            return image.Crop(top, left, c, c).Augment(d.HFlip, d.VFlip, d.Rot90);
+        }
+        var whole = Augment(image.Crop(0, 0, h, w), d.HFlip, d.VFlip, d.Rot90).ReflectPadTo(c, c);
+        return whole.Crop(d.CropTop, d.CropLeft, c, c);
+    }
+
+    /// <summary>BasicSR's augment on an image of any shape (flips, then transpose).</summary>
+    internal static RgbImage Augment(RgbImage img, bool hflip, bool vflip, bool transpose)
+    {
+        if (!hflip && !vflip && !transpose) return img;
+        int h = img.Height, w = img.Width, oh = transpose ? w : h, ow = transpose ? h : w;
+        var r = new RgbImage(oh, ow);
+        for (int ch = 0; ch < 3; ch++)
+            for (int y = 0; y < oh; y++)
+                for (int x = 0; x < ow; x++)
+                {
+                    int fy = transpose ? x : y, fx = transpose ? y : x;
+                    int sy = vflip ? h - 1 - fy : fy, sx = hflip ? w - 1 - fx : fx;
+                    r.Data[(ch * oh + y) * ow + x] = img.Data[(ch * h + sy) * w + sx];
+                }
+        return r;
+    }
+
+    /// <summary>Degrades crops that share one step's <paramref name="batch"/> draws (feed_data), then cuts the
+    /// <paramref name="gtPatch"/> HQ patch and its LQ at the batch's LQ crop (paired_random_crop). The crops may be
+    /// smaller than crop_pad_size (sub-pixel views) as long as the LQ crop fits.</summary>
+    public (RgbImage[] Gt, RgbImage[] Lq) Degrade(IReadOnlyList<RgbImage> crops, BatchDraws batch, IReadOnlyList<SampleDraws> samples,
+        int gtPatch, Action<string, Tensor>? onStage = null)
+    {
+        using var scope = torch.NewDisposeScope();
+        int n = crops.Count, h = crops[0].Height, w = crops[0].Width, plane = 3 * h * w;
+        var data = new float[n * plane];
+        for (int i = 0; i < n; i++) Array.Copy(crops[i].Data, 0, data, i * plane, plane);
+        using var gt = torch.tensor(data, new long[] { n, 3, h, w }, device: torch.CPU);
+        var (outGt, outLq) = _degraders.Value!.Degrade(gt, batch, samples, gtPatch, onStage);
+        return (Split(outGt), Split(outLq));
+    }
+
+    static RgbImage[] Split(Tensor t)
+    {
+        var cpu = t.detach().to(torch.CPU).to(ScalarType.Float32).contiguous();
+        int n = (int)cpu.shape[0], h = (int)cpu.shape[2], w = (int)cpu.shape[3], plane = 3 * h * w;
+        var all = cpu.data<float>().ToArray();
+        var images = new RgbImage[n];
+        for (int i = 0; i < n; i++) images[i] = new RgbImage(h, w, all.AsSpan(i * plane, plane).ToArray());
+        return images;
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in _degraders.Values) d.Dispose();
+        _degraders.Dispose();
+    }
+
+    // ---- TEMPORARY stand-ins for K's sampler and P1's degrader until they are merged (removed then). ----
+    sealed class RealEsrganSampler
+    {
+        readonly int _crop;
+        public RealEsrganSampler(RealEsrganDegradationConfig c, int scale) => _crop = c.CropPadSize;
+
+        public SampleDraws DrawSample(SampleRandom rng, int imageHeight, int imageWidth)
+        {
+            bool hf = rng.NextDouble() < 0.5, vf = rng.NextDouble() < 0.5, rot = rng.NextDouble() < 0.5;
+            int ah = Math.Max(rot ? imageWidth : imageHeight, _crop), aw = Math.Max(rot ? imageHeight : imageWidth, _crop);
+            int top = rng.NextInt(ah - _crop + 1), left = rng.NextInt(aw - _crop + 1);
+            var noise = new NoiseDraw(true, 1, 1, false, rng.NextUInt64());
+            return new SampleDraws(hf, vf, rot, top, left, KernelDraw.Pulse, KernelDraw.Pulse, KernelDraw.Pulse, noise, 95, noise, 95);
+        }
+
+        public BatchDraws DrawBatch(SampleRandom rng, int lqHeight, int lqWidth, int lqPatch)
+        {
+            var keep = new ResizeDraw(ResizeDirection.Keep, 1, ResizeMode.Area);
+            return new BatchDraws(keep, true, false, keep, true, true, ResizeMode.Area,
+                rng.NextInt(lqHeight - lqPatch + 1), rng.NextInt(lqWidth - lqPatch + 1));
+        }
+    }
+
+    sealed class RealEsrganDegrader : IDisposable
+    {
+        readonly int _scale;
+        public RealEsrganDegrader(RealEsrganDegradationConfig c, int scale, Device device) => _scale = scale;
+
+        public (Tensor Gt, Tensor Lq) Degrade(Tensor gt, BatchDraws batch, IReadOnlyList<SampleDraws> samples, int gtPatch, Action<string, Tensor>? onStage)
+        {
+            var lq = torch.nn.functional.avg_pool2d(gt, _scale);
+            int lp = gtPatch / _scale;
+            var lqCrop = lq[.., .., batch.LqCropTop..(batch.LqCropTop + lp), batch.LqCropLeft..(batch.LqCropLeft + lp)];
+            var gtCrop = gt[.., .., (batch.LqCropTop * _scale)..(batch.LqCropTop * _scale + gtPatch), (batch.LqCropLeft * _scale)..(batch.LqCropLeft * _scale + gtPatch)];
+            return (gtCrop, lqCrop);
+        }
+
+        public void Dispose() { }
+    }
+}
