@@ -33,10 +33,15 @@ internal sealed class TrainingPairPool
     readonly int _queueSize, _batchSize;
     readonly object _gate = new();
     readonly Dictionary<long, PairOrigin[]> _batches = new();
+    readonly Func<long, int[]> _permutation;
     PairOrigin[] _slots;
     long _simulated;  // steps [0, _simulated) have been applied to _slots
 
-    public TrainingPairPool(long seed, int queueSize, int batchSize)
+    public TrainingPairPool(long seed, int queueSize, int batchSize) : this(seed, queueSize, batchSize, null) { }
+
+    /// <param name="permutation">The shuffle of a step (tests feed torch.randperm's recorded ones); by default a
+    /// Fisher–Yates permutation from the step's own stream.</param>
+    internal TrainingPairPool(long seed, int queueSize, int batchSize, Func<long, int[]>? permutation)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize));
         if (queueSize < batchSize || queueSize % batchSize != 0)
@@ -45,6 +50,7 @@ internal sealed class TrainingPairPool
         _queueSize = queueSize;
         _batchSize = batchSize;
         _slots = new PairOrigin[queueSize];
+        _permutation = permutation ?? (step => RandPerm(SampleRandom.For(_seed, step, StreamIndex), _queueSize));
     }
 
     public int QueueSize => _queueSize;
@@ -93,7 +99,7 @@ internal sealed class TrainingPairPool
         }
         else
         {
-            var perm = RandPerm(SampleRandom.For(_seed, step, StreamIndex), _queueSize);
+            var perm = _permutation(step);
             var shuffled = new PairOrigin[_queueSize];
             for (int i = 0; i < _queueSize; i++) shuffled[i] = _slots[perm[i]];
             _slots = shuffled;
