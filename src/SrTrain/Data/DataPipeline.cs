@@ -31,7 +31,7 @@ public sealed class DataPipeline
         if (options.RealEsrganEnabled)
         {
             var r = options.RealEsrgan!;
-            _realEsrgan = new RealEsrganPatches(r, options.Scale, options.Seed);
+            _realEsrgan = new RealEsrganPatches(r, options.Scale, options.Seed, options.UseHFlip, options.UseRot);
             if (r.QueueSize > 0) _pool = new TrainingPairPool(options.Seed, r.QueueSize, options.BatchSize);
         }
         if (options.CacheImages) _cache = new ConcurrentDictionary<ImageEntry, Lazy<LoadedImage>>();
@@ -124,10 +124,12 @@ public sealed class DataPipeline
         var draws = new SampleDraws[b];
         var names = new string[b];
         var offsets = _offsetViews == null ? null : new ((int Top, int Left) Main, (int Top, int Left) Second)[b];
+        // Each origin step's batch draws (its own stream): a sample's noise types are its step's choice.
+        var batchDraws = origins.Select(x => x.Step).Distinct().ToDictionary(x => x, x => re.DrawBatch(x, full));
         for (int i = 0; i < b; i++)
         {
             var rng = SampleRandom.For(o.Seed, origins[i].Step, origins[i].Index);
-            (crops[i], draws[i], names[i]) = CutRealEsrganCrop(rng);
+            (crops[i], draws[i], names[i]) = CutRealEsrganCrop(rng, batchDraws[origins[i].Step]);
             // Free and sub-pixel offsets: drawn after the sample's other draws, as in the plain mode.
             if (offsets != null) offsets[i] = _offsetViews!.Draw(rng);
         }
@@ -141,7 +143,7 @@ public sealed class DataPipeline
         foreach (var group in Enumerable.Range(0, b).GroupBy(i => origins[i].Step))
         {
             var idx = group.ToArray();
-            var batch = re.DrawBatch(group.Key, full);
+            var batch = batchDraws[group.Key];
             var groupDraws = idx.Select(i => draws[i]).ToArray();
             if (subPixel)
             {
@@ -196,12 +198,12 @@ public sealed class DataPipeline
     }
 
     /// <summary>Picks the image of a Real-ESRGAN sample, draws its degradation and cuts its crop_pad_size crop.</summary>
-    (RgbImage Crop, SampleDraws Draws, string Image) CutRealEsrganCrop(SampleRandom rng)
+    (RgbImage Crop, SampleDraws Draws, string Image) CutRealEsrganCrop(SampleRandom rng, BatchDraws batch)
     {
         var (entry, image) = PickImage(rng);
         try
         {
-            var draws = _realEsrgan!.DrawSample(rng, image.Hq.Height, image.Hq.Width);
+            var draws = _realEsrgan!.DrawSample(rng, image.Hq.Height, image.Hq.Width, batch);
             return (_realEsrgan.Cut(image.Hq, draws), draws, entry.Name);
         }
         finally

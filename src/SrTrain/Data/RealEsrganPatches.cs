@@ -12,21 +12,18 @@ namespace SrTrain.Data;
 /// degrader takes a device, so the same design could degrade on the training device instead. Thread-safe.</summary>
 internal sealed class RealEsrganPatches : IDisposable
 {
-    /// <summary>The sample index of the per-step stream of the batch draws (−1 is the translational corners').</summary>
-    public const int BatchStreamIndex = -2;
-
     readonly RealEsrganDegradationConfig _config;
     readonly int _scale;
     readonly long _seed;
     readonly RealEsrganSampler _sampler;
     readonly ThreadLocal<RealEsrganDegrader> _degraders;
 
-    public RealEsrganPatches(RealEsrganDegradationConfig config, int scale, long seed)
+    public RealEsrganPatches(RealEsrganDegradationConfig config, int scale, long seed, bool useHflip = true, bool useRot = true)
     {
         _config = config;
         _scale = scale;
         _seed = seed;
-        _sampler = new RealEsrganSampler(config, scale);
+        _sampler = new RealEsrganSampler(config, useHflip, useRot);
         // One degrader per worker thread: it holds tensors (DiffJPEG's tables, USM's kernel) used by its own thread only.
         _degraders = new ThreadLocal<RealEsrganDegrader>(() => new RealEsrganDegrader(config, scale, torch.CPU), trackAllValues: true);
     }
@@ -35,16 +32,16 @@ internal sealed class RealEsrganPatches : IDisposable
     public int CropPadSize => _config.CropPadSize;
 
     /// <summary>The draws of one sample, from its stream (after the image was picked): augmentation, crop position,
-    /// kernels, noise and JPEG.</summary>
-    public SampleDraws DrawSample(SampleRandom rng, int imageHeight, int imageWidth) =>
-        _sampler.DrawSample(rng, imageHeight, imageWidth);
+    /// kernels, noise and JPEG, the noise types (Gaussian or Poisson) being its step's <paramref name="batch"/> choice.</summary>
+    public SampleDraws DrawSample(SampleRandom rng, int imageHeight, int imageWidth, BatchDraws batch) =>
+        _sampler.DrawSample(rng, imageHeight, imageWidth, batch);
 
-    /// <summary>The batch draws of <paramref name="step"/>, from its own stream (seed, step, −2); the LQ crop is
-    /// placed for a full patch of <paramref name="gtPatch"/> HQ pixels.</summary>
+    /// <summary>The batch draws of <paramref name="step"/>, from its own stream (RealEsrganSampler.BatchStream); the LQ
+    /// crop is placed for a full patch of <paramref name="gtPatch"/> HQ pixels.</summary>
     public BatchDraws DrawBatch(long step, int gtPatch)
     {
         int lq = CropPadSize / _scale;
-        return _sampler.DrawBatch(SampleRandom.For(_seed, step, BatchStreamIndex), lq, lq, gtPatch / _scale);
+        return _sampler.DrawBatch(RealEsrganSampler.BatchStream(_seed, step), lq, lq, gtPatch / _scale);
     }
 
     /// <summary>RealESRGANDataset's crop: the image augmented (hflip, vflip, transpose as BasicSR's augment), padded at
@@ -122,9 +119,11 @@ internal sealed class RealEsrganPatches : IDisposable
     sealed class RealEsrganSampler
     {
         readonly int _crop;
-        public RealEsrganSampler(RealEsrganDegradationConfig c, int scale) => _crop = c.CropPadSize;
+        public RealEsrganSampler(RealEsrganDegradationConfig c, bool useHflip, bool useRot) => _crop = c.CropPadSize;
 
-        public SampleDraws DrawSample(SampleRandom rng, int imageHeight, int imageWidth)
+        public static SampleRandom BatchStream(long seed, long step) => SampleRandom.For(seed, step, -2);
+
+        public SampleDraws DrawSample(SampleRandom rng, int imageHeight, int imageWidth, BatchDraws batch)
         {
             bool hf = rng.NextDouble() < 0.5, vf = rng.NextDouble() < 0.5, rot = rng.NextDouble() < 0.5;
             int ah = Math.Max(rot ? imageWidth : imageHeight, _crop), aw = Math.Max(rot ? imageHeight : imageWidth, _crop);
