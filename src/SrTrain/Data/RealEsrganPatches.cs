@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using SrTrain.Config;
 using SrTrain.Degradation;
 using TorchSharp;
@@ -16,7 +17,7 @@ internal sealed class RealEsrganPatches : IDisposable
     readonly int _scale;
     readonly long _seed;
     readonly RealEsrganSampler _sampler;
-    readonly ThreadLocal<RealEsrganDegrader> _degraders;
+    readonly ConcurrentBag<RealEsrganDegrader> _degraders = new();
 
     public RealEsrganPatches(RealEsrganDegradationConfig config, int scale, long seed, bool useHflip = true, bool useRot = true)
     {
@@ -24,8 +25,6 @@ internal sealed class RealEsrganPatches : IDisposable
         _scale = scale;
         _seed = seed;
         _sampler = new RealEsrganSampler(config, useHflip, useRot);
-        // One degrader per worker thread: it holds tensors (DiffJPEG's tables, USM's kernel) used by its own thread only.
-        _degraders = new ThreadLocal<RealEsrganDegrader>(() => new RealEsrganDegrader(config, scale, torch.CPU), trackAllValues: true);
     }
 
     /// <summary>Side of the HQ crop that is degraded (crop_pad_size).</summary>
@@ -95,8 +94,17 @@ internal sealed class RealEsrganPatches : IDisposable
         var data = new float[n * plane];
         for (int i = 0; i < n; i++) Array.Copy(crops[i].Data, 0, data, i * plane, plane);
         using var gt = torch.tensor(data, new long[] { n, 3, h, w }, device: torch.CPU);
-        var (outGt, outLq) = _degraders.Value!.Degrade(gt, batch, samples, gtPatch, onStage);
-        return (Split(outGt), Split(outLq));
+        // A degrader holds tensors (DiffJPEG's tables, USM's kernel): one per concurrent caller, kept for the next.
+        if (!_degraders.TryTake(out var degrader)) degrader = new RealEsrganDegrader(_config, _scale, torch.CPU);
+        try
+        {
+            var (outGt, outLq) = degrader.Degrade(gt, batch, samples, gtPatch, onStage);
+            return (Split(outGt), Split(outLq));
+        }
+        finally
+        {
+            _degraders.Add(degrader);
+        }
     }
 
     static RgbImage[] Split(Tensor t)
@@ -111,8 +119,7 @@ internal sealed class RealEsrganPatches : IDisposable
 
     public void Dispose()
     {
-        foreach (var d in _degraders.Values) d.Dispose();
-        _degraders.Dispose();
+        while (_degraders.TryTake(out var d)) d.Dispose();
     }
 
     // ---- TEMPORARY stand-ins for K's sampler and P1's degrader until they are merged (removed then). ----
