@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using SrTrain.Degradation;
 
 namespace SrTrain.Data;
@@ -16,4 +18,15 @@ public sealed record SampleInfo(string Image, int HqTop, int HqLeft, bool HFlip,
     /// <summary>Real-ESRGAN: the (step, global sample index) this pair was made for; another step's when it came out
     /// of the training-pair pool.</summary>
     public PairOrigin? Origin { get; init; }
+
+    // The record's text without the Real-ESRGAN members when they are unset: the text of a plain sample stays what it
+    // was (tests pin hashes of it).
+    bool PrintMembers(StringBuilder b)
+    {
+        b.Append(CultureInfo.InvariantCulture, $"Image = {Image}, HqTop = {HqTop}, HqLeft = {HqLeft}, HFlip = {HFlip}, VFlip = {VFlip}, Transpose = {Transpose}");
+        if (Draws != null) b.Append(", Draws = ").Append(Draws);
+        if (BatchDraws != null) b.Append(", BatchDraws = ").Append(BatchDraws);
+        if (Origin != null) b.Append(", Origin = ").Append(Origin);
+        return true;
+    }
 }
