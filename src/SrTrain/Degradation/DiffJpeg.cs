@@ -11,7 +11,12 @@ namespace SrTrain.Degradation;
 /// chroma by 2×2 average pooling, 8×8 blocks, DCT (tensordot with the 8×8×8×8 cosine tensor, then the α scale),
 /// division by the standard tables × quality_to_factor(quality) and torch.round, the way back (dequantise, IDCT,
 /// merge, nearest 2× chroma, YCbCr→RGB), clamp to 0..255, ÷255, crop. The constants are float32 as BasicSR stores
-/// them (numpy float64 rounded once), kept per device.</remarks>
+/// them (numpy float64 rounded once), kept per device.
+/// <para>torch.round makes the result discontinuous: where a DCT quotient lies within float rounding of a half, the
+/// summation order of the BLAS behind tensordot (MKL here, generic BLAS in Debian's PyTorch, cuBLAS on a GPU) decides
+/// the coefficient. On two 400×400 photo crops at qualities 30.3 and 95, 0.14% of the outputs differed from BasicSR's
+/// (PyTorch 1.13, CPU), by at most 1.2e-3 (0.3/255); BasicSR's own float32 quotients round differently from float64
+/// ones at 57 of the 480,000 coefficients of the same images.</para></remarks>
 internal sealed class DiffJpeg : IDisposable
 {
     static readonly Scalar S128 = 128.0.ToScalar(), Quarter = 0.25.ToScalar(), S50 = 50.0.ToScalar(),
