@@ -122,31 +122,7 @@ internal sealed class RealEsrganPatches : IDisposable
         while (_degraders.TryTake(out var d)) d.Dispose();
     }
 
-    // ---- TEMPORARY stand-ins for K's sampler and P1's degrader until they are merged (removed then). ----
-    sealed class RealEsrganSampler
-    {
-        readonly int _crop;
-        public RealEsrganSampler(RealEsrganDegradationConfig c, bool useHflip, bool useRot) => _crop = c.CropPadSize;
-
-        public static SampleRandom BatchStream(long seed, long step) => SampleRandom.For(seed, step, -2);
-
-        public SampleDraws DrawSample(SampleRandom rng, int imageHeight, int imageWidth, BatchDraws batch)
-        {
-            bool hf = rng.NextDouble() < 0.5, vf = rng.NextDouble() < 0.5, rot = rng.NextDouble() < 0.5;
-            int ah = Math.Max(rot ? imageWidth : imageHeight, _crop), aw = Math.Max(rot ? imageHeight : imageWidth, _crop);
-            int top = rng.NextInt(ah - _crop + 1), left = rng.NextInt(aw - _crop + 1);
-            var noise = new NoiseDraw(true, 1, 1, false, rng.NextUInt64());
-            return new SampleDraws(hf, vf, rot, top, left, KernelDraw.Pulse, KernelDraw.Pulse, KernelDraw.Pulse, noise, 95, noise, 95);
-        }
-
-        public BatchDraws DrawBatch(SampleRandom rng, int lqHeight, int lqWidth, int lqPatch)
-        {
-            var keep = new ResizeDraw(ResizeDirection.Keep, 1, ResizeMode.Area);
-            return new BatchDraws(keep, true, false, keep, true, true, ResizeMode.Area,
-                rng.NextInt(lqHeight - lqPatch + 1), rng.NextInt(lqWidth - lqPatch + 1));
-        }
-    }
-
+    // ---- TEMPORARY stand-in for P1's degrader until it is merged (removed then). ----
     sealed class RealEsrganDegrader : IDisposable
     {
         readonly int _scale;
