@@ -17,7 +17,7 @@ internal sealed class RealEsrganPatches : IDisposable
     readonly int _scale;
     readonly long _seed;
     readonly RealEsrganSampler _sampler;
-    readonly ConcurrentBag<RealEsrganDegrader> _degraders = new();
+    readonly ConcurrentDictionary<int, ConcurrentBag<RealEsrganDegrader>> _degraders = new();
 
     public RealEsrganPatches(RealEsrganDegradationConfig config, int scale, long seed, bool useHflip = true, bool useRot = true)
     {
@@ -85,41 +85,62 @@ internal sealed class RealEsrganPatches : IDisposable
 
     /// <summary>Degrades crops that share one step's <paramref name="batch"/> draws (feed_data), then cuts the
     /// <paramref name="gtPatch"/> HQ patch and its LQ at the batch's LQ crop (paired_random_crop). The crops may be
-    /// smaller than crop_pad_size (sub-pixel views) as long as the LQ crop fits.</summary>
+    /// smaller than crop_pad_size (sub-pixel views) as long as the LQ crop fits. Each crop is degraded alone (a batch
+    /// of one): libtorch's batched operations may round differently with the batch size, and a sample's pixels must
+    /// not depend on which samples share its call (another number of ranks, the pool's mix of steps).</summary>
     public (RgbImage[] Gt, RgbImage[] Lq) Degrade(IReadOnlyList<RgbImage> crops, BatchDraws batch, IReadOnlyList<SampleDraws> samples,
         int gtPatch, Action<string, Tensor>? onStage = null)
     {
-        using var scope = torch.NewDisposeScope();
-        int n = crops.Count, h = crops[0].Height, w = crops[0].Width, plane = 3 * h * w;
-        var data = new float[n * plane];
-        for (int i = 0; i < n; i++) Array.Copy(crops[i].Data, 0, data, i * plane, plane);
-        using var gt = torch.tensor(data, new long[] { n, 3, h, w }, device: torch.CPU);
-        // A degrader holds tensors (DiffJPEG's tables, USM's kernel): one per concurrent caller, kept for the next.
-        if (!_degraders.TryTake(out var degrader)) degrader = new RealEsrganDegrader(_config, _scale, torch.CPU);
+        // A degrader holds tensors (DiffJPEG's tables, USM's kernel): one per concurrent caller, kept for the next; one
+        // kind per input size (the degrader checks its input against crop_pad_size).
+        int size = crops[0].Height;
+        var bag = _degraders.GetOrAdd(size, _ => new ConcurrentBag<RealEsrganDegrader>());
+        if (!bag.TryTake(out var degrader)) degrader = NewDegrader(size);
         try
         {
-            var (outGt, outLq) = degrader.Degrade(gt, batch, samples, gtPatch, onStage);
-            return (Split(outGt), Split(outLq));
+            var gts = new RgbImage[crops.Count];
+            var lqs = new RgbImage[crops.Count];
+            for (int i = 0; i < crops.Count; i++)
+                (gts[i], lqs[i]) = Degrade(degrader, crops[i], batch, samples[i], gtPatch, onStage);
+            return (gts, lqs);
         }
         finally
         {
-            _degraders.Add(degrader);
+            bag.Add(degrader);
         }
     }
 
-    static RgbImage[] Split(Tensor t)
+    /// <summary>A degrader made on a thread of its own: dispose scopes are per thread, and one open on the caller's
+    /// thread (a batch's, a test's) would otherwise take the degrader's long-lived tensors and free them at its end.</summary>
+    RealEsrganDegrader NewDegrader(int cropSize)
     {
-        var cpu = t.detach().to(torch.CPU).to(ScalarType.Float32).contiguous();
-        int n = (int)cpu.shape[0], h = (int)cpu.shape[2], w = (int)cpu.shape[3], plane = 3 * h * w;
-        var all = cpu.data<float>().ToArray();
-        var images = new RgbImage[n];
-        for (int i = 0; i < n; i++) images[i] = new RgbImage(h, w, all.AsSpan(i * plane, plane).ToArray());
-        return images;
+        var config = _config with { CropPadSize = cropSize };
+        RealEsrganDegrader? made = null;
+        Exception? error = null;
+        var thread = new Thread(() =>
+        {
+            try { made = new RealEsrganDegrader(config, _scale, torch.CPU); }
+            catch (Exception e) { error = e; }
+        }) { IsBackground = true, Name = "srtrain-degrader-init" };
+        thread.Start();
+        thread.Join();
+        if (error != null) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(error);
+        return made!;
+    }
+
+    static (RgbImage Gt, RgbImage Lq) Degrade(RealEsrganDegrader degrader, RgbImage crop, BatchDraws batch,
+        SampleDraws sample, int gtPatch, Action<string, Tensor>? onStage)
+    {
+        using var scope = torch.NewDisposeScope();
+        using var gt = torch.tensor(crop.Data, new long[] { 1, 3, crop.Height, crop.Width }, device: torch.CPU);
+        var (outGt, outLq) = degrader.Degrade(gt, batch, new[] { sample }, gtPatch, onStage);
+        return (RgbImage.FromTensor(outGt), RgbImage.FromTensor(outLq));
     }
 
     public void Dispose()
     {
-        while (_degraders.TryTake(out var d)) d.Dispose();
+        foreach (var bag in _degraders.Values)
+            while (bag.TryTake(out var d)) d.Dispose();
     }
 
     // ---- TEMPORARY stand-in for P1's degrader until it is merged (removed then). ----
