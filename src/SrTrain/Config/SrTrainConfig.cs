@@ -222,7 +222,7 @@ public sealed record PerceptualLossConfig
     };
 
     /// <summary>Layers of vgg_type by BasicSR's names (conv1_1 … relu5_4, pool1 … pool5) and their weights (default:
-    /// <see cref="DefaultLayerWeights"/>, VGG-16's relu1_2 0.1, relu2_2 0.1, relu3_3 1, relu4_3 1, relu5_3 1).</summary>
+    /// VGG-16's relu1_2 0.1, relu2_2 0.1, relu3_3 1, relu4_3 1, relu5_3 1, the DefaultLayerWeights).</summary>
     public Dictionary<string, double> LayerWeights { get; init; } = new(DefaultLayerWeights);
     /// <summary>vgg16 or vgg19 (BasicSR's vgg_type).</summary>
     public string VggType { get; init; } = "vgg16";
