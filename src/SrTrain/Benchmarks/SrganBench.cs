@@ -47,7 +47,8 @@ public sealed class SrganBench : IDisposable
         Discriminator.to(_device).train();
         Vgg.to(_device);
         var vgg = Vgg;
-        var perceptual = new PerceptualLoss(x => vgg.call(x), losses.Perceptual.LayerWeights);
+        var p = losses.Perceptual;
+        var perceptual = new PerceptualLoss(x => vgg.call(x), p.LayerWeights, p.Weight, p.StyleWeight, p.Criterion);
         _optG = new FlatAdam(new FlatParameters(Generator, withGrad: true), 1e-4, 0.9, 0.99);
         _optD = new FlatAdam(new FlatParameters(Discriminator, withGrad: true), 1e-4, 0.9, 0.99);
         _step = new SrganStep(Generator, Discriminator, _optG, _optD, losses, perceptual, gradClip: 0);
