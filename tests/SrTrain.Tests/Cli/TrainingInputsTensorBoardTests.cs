@@ -18,7 +18,7 @@ public class TrainingInputsTensorBoardTests
         var result = t.Train(cfg);
         Assert.Equal(10, result.FinalStep);
         var events = Directory.EnumerateFiles(Path.Combine(t.RunsDir, "tb", MetricsLog.TensorBoardDir), "events.out.tfevents.*")
-            .SelectMany(TensorBoardEvents.Read).Where(e => e.IsImage).ToList();
+            .SelectMany(TensorBoardFiles.Read).Where(e => e.IsImage).ToList();
         var trainLq = events.Where(e => e.Tags.Any(tag => tag.StartsWith("train_lq/", StringComparison.Ordinal))).ToList();
         if (!realEsrgan)
         {
