@@ -1,0 +1,211 @@
+using System.IO.Compression;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SrTrain.Config;
+using SrTrain.Data;
+using SrTrain.Degradation;
+using SrTrain.Runtime;
+using static TorchSharp.torch;
+
+namespace SrTrain.Tests.Degradation;
+
+/// <summary>RealEsrganDegrader against Real-ESRGAN's own feed_data (TestData/Degradation/pipeline*, written by
+/// scripts/reference/make_realesrgan_fixture.py with torch 1.13): 64 GT crops of 192 px in 16 batches of 4, scale 4,
+/// gt_size 128, every random draw recorded; the stage outputs of one sample of six batches.</summary>
+public class RealEsrganDegraderTests
+{
+    static RealEsrganDegraderTests() => NativeRuntime.EnsureLoaded();
+
+    sealed record StageInfo(string Name, long[] Shape);
+    sealed record FixtureBatch(BatchDraws Batch, SampleDraws[] Samples, int? StageSample, StageInfo[]? Stages);
+    sealed record Fixture(int CropPadSize, int GtSize, int Scale, int BatchSize, ulong[] RngSeeds, int[] RngShape,
+        int[] StageBatches, FixtureBatch[] Batches);
+
+    static readonly Lazy<Fixture> Fix = new(() => JsonSerializer.Deserialize<Fixture>(
+        System.IO.File.ReadAllBytes(Data("pipeline.json")),
+        new JsonSerializerOptions { Converters = { new JsonStringEnumConverter() } })!);
+
+    static string Data(string file) => Path.Combine(AppContext.BaseDirectory, "TestData", "Degradation", file);
+
+    static float[] ReadF32(string file, bool gzip = false)
+    {
+        using var stream = System.IO.File.OpenRead(Data(file));
+        using Stream s = gzip ? new GZipStream(stream, CompressionMode.Decompress) : stream;
+        using var ms = new MemoryStream();
+        s.CopyTo(ms);
+        var bytes = ms.ToArray();
+        var values = new float[bytes.Length / 4];
+        Buffer.BlockCopy(bytes, 0, values, 0, bytes.Length);
+        return values;
+    }
+
+    static RealEsrganDegrader Degrader() =>
+        new(new RealEsrganDegradationConfig { Enabled = true, CropPadSize = Fix.Value.CropPadSize }, Fix.Value.Scale, CPU);
+
+    static Tensor Gt(int batch)
+    {
+        var f = Fix.Value;
+        var images = Enumerable.Range(batch * f.BatchSize, f.BatchSize)
+            .Select(i => ImageFile.ReadRgb(Data($"pipeline_gt_{i:00}.png"))).ToArray();
+        try
+        {
+            return stack(images);
+        }
+        finally
+        {
+            foreach (var t in images) t.Dispose();
+        }
+    }
+
+    [Fact]
+    public void LibtorchDrawsTorch113sNoiseFromTheSameSeeds()
+    {
+        var f = Fix.Value;
+        var expected = ReadF32("pipeline_rng.f32");
+        long h = f.RngShape[0], w = f.RngShape[1], n = h * w;
+        var rateValues = Enumerable.Range(0, (int)n).Select(i => (float)(i % 97) * 0.37f).ToArray();
+        using var rates = tensor(rateValues, new[] { 1, h, w });
+        using var rates3 = rates.expand(3, h, w);
+        int at = 0;
+        foreach (var seed in f.RngSeeds)
+        {
+            using var scope = NewDisposeScope();
+            var draws = new[] { new NoiseDraw(true, 1, 0, false, seed) };
+            var (noise, gray) = DegradationNoise.GaussianNoise(draws, h, w, CPU);
+            AssertClose(expected.AsSpan(at, (int)n), gray.data<float>().ToArray(), 1e-6, $"randn gray, seed {seed}");
+            at += (int)n;
+            AssertClose(expected.AsSpan(at, 3 * (int)n), noise.data<float>().ToArray(), 1e-6, $"randn colour, seed {seed}");
+            at += 3 * (int)n;
+            using var g = new Generator(seed);
+            AssertClose(expected.AsSpan(at, (int)n), poisson(rates, g).data<float>().ToArray(), 0, $"poisson, seed {seed}");
+            at += (int)n;
+            AssertClose(expected.AsSpan(at, 3 * (int)n), poisson(rates3, g).data<float>().ToArray(), 0, $"poisson 3, seed {seed}");
+            at += 3 * (int)n;
+        }
+        Assert.Equal(expected.Length, at);
+    }
+
+    [Fact]
+    public void KernelsOfTheRecordedDrawsAreThoseFeedDataReceived()
+    {
+        var f = Fix.Value;
+        var expected = ReadF32("pipeline_kernels.f32");
+        const int k = BlurKernels.PaddedSize * BlurKernels.PaddedSize;
+        var samples = f.Batches.SelectMany(b => b.Samples).ToArray();
+        Assert.Equal(samples.Length * 3 * k, expected.Length);
+        double worst = 0;
+        for (int i = 0; i < samples.Length; i++)
+        {
+            var draws = new[] { samples[i].Kernel1, samples[i].Kernel2, samples[i].FinalSinc };
+            for (int j = 0; j < 3; j++)
+            {
+                var actual = draws[j].Type == KernelType.Pulse ? PulseKernel() : BlurKernels.Make(draws[j]);
+                worst = Math.Max(worst, MaxAbs(expected.AsSpan((i * 3 + j) * k, k), actual));
+            }
+        }
+        Assert.True(worst <= 1e-6, $"kernels differ by up to {worst:g3}");
+    }
+
+    [Fact]
+    public void EveryStageMatchesRealEsrgansFeedData()
+    {
+        var f = Fix.Value;
+        Assert.NotEmpty(f.StageBatches);
+        using var degrader = Degrader();
+        var failures = new List<string>();
+        var report = new List<string>();
+        foreach (int bi in f.StageBatches)
+        {
+            var fb = f.Batches[bi];
+            int j = fb.StageSample!.Value;
+            var seen = new List<(string Name, long[] Shape, float[] Values)>();
+            using var gt = Gt(bi);
+            var (gtOut, lqOut) = degrader.Degrade(gt, fb.Batch, fb.Samples, f.GtSize,
+                (name, t) => seen.Add((name, t.shape[1..], t[j].contiguous().data<float>().ToArray())));
+            gtOut.Dispose();
+            lqOut.Dispose();
+            var expectedNames = fb.Stages!.Select(s => s.Name).ToArray();
+            Assert.Equal(expectedNames.Concat(["gt", "lq"]), seen.Select(s => s.Name));
+            foreach (var (stage, (name, shape, values)) in fb.Stages!.Zip(seen))
+            {
+                Assert.Equal(stage.Shape, shape);
+                var expected = ReadF32($"pipeline_b{bi:00}_{stage.Name}.f32.gz", gzip: true);
+                double err = MaxAbs(expected, values);
+                report.Add($"b{bi:00} {name} {err:g3}");
+                if (!(err <= 1e-5)) failures.Add($"batch {bi} sample {j} stage {name}: max abs {err:g3}");
+            }
+        }
+        Assert.True(failures.Count == 0, string.Join("\n", failures) + "\n" + string.Join(", ", report));
+    }
+
+    [Fact]
+    public void FinalLqOfAll64CropsMatchesRealEsrgan()
+    {
+        var f = Fix.Value;
+        var expected = System.IO.File.ReadAllBytes(Data("pipeline_lq.u8"));
+        using var degrader = Degrader();
+        long equal = 0, total = 0;
+        int worst = 0, at = 0;
+        for (int bi = 0; bi < f.Batches.Length; bi++)
+        {
+            using var scope = NewDisposeScope();
+            var fb = f.Batches[bi];
+            var gt = Gt(bi);
+            var (gtOut, lqOut) = degrader.Degrade(gt, fb.Batch, fb.Samples, f.GtSize);
+            long top = fb.Batch.LqCropTop * f.Scale, left = fb.Batch.LqCropLeft * f.Scale;
+            using var gtExpected = gt[.., .., TensorIndex.Slice(top, top + f.GtSize), TensorIndex.Slice(left, left + f.GtSize)];
+            Assert.True(gtOut.allclose(gtExpected, 0, 0));
+            var lq = lqOut.mul(Scalars.Byte).round().data<float>().ToArray();
+            Assert.Equal(f.BatchSize * 3 * (f.GtSize / f.Scale) * (f.GtSize / f.Scale), lq.Length);
+            foreach (var v in lq)
+            {
+                int d = Math.Abs((int)v - expected[at++]);
+                if (d == 0) equal++;
+                worst = Math.Max(worst, d);
+                total++;
+            }
+        }
+        Assert.Equal(expected.Length, at);
+        double share = (double)equal / total;
+        Assert.True(share >= 0.999 && worst <= 1, $"{share:P3} of LQ values equal, worst {worst} levels");
+    }
+
+    [Fact]
+    public void RejectsDrawsThatDoNotFitTheBatch()
+    {
+        var f = Fix.Value;
+        using var degrader = Degrader();
+        using var gt = Gt(0);
+        var fb = f.Batches[0];
+        Assert.Throws<ArgumentException>(() => degrader.Degrade(gt, fb.Batch, fb.Samples[..3], f.GtSize));
+        Assert.Throws<ArgumentOutOfRangeException>(() =>
+            degrader.Degrade(gt, fb.Batch with { LqCropTop = f.CropPadSize / f.Scale }, fb.Samples, f.GtSize));
+        using var small = gt[.., .., TensorIndex.Slice(0, 96), TensorIndex.Slice(0, 96)];
+        Assert.Throws<ArgumentException>(() => degrader.Degrade(small, fb.Batch, fb.Samples, 64));
+    }
+
+    static float[] PulseKernel()
+    {
+        var p = new float[BlurKernels.PaddedSize * BlurKernels.PaddedSize];
+        p[p.Length / 2] = 1;
+        return p;
+    }
+
+    static double MaxAbs(ReadOnlySpan<float> expected, float[] actual)
+    {
+        if (expected.Length != actual.Length) return double.PositiveInfinity;
+        double worst = 0;
+        for (int i = 0; i < actual.Length; i++)
+        {
+            double d = Math.Abs((double)expected[i] - actual[i]);
+            if (!(d <= worst)) worst = double.IsNaN(d) ? double.PositiveInfinity : d;
+        }
+        return worst;
+    }
+
+    static void AssertClose(ReadOnlySpan<float> expected, float[] actual, double tolerance, string what)
+    {
+        double err = MaxAbs(expected, actual);
+        Assert.True(err <= tolerance, $"{what}: max abs {err:g3}");
+    }
+}
