@@ -42,6 +42,7 @@ import types
 import cv2
 import numpy as np
 import torch
+from torch.nn import functional as F
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..')
 OUT = os.path.join(ROOT, 'tests', 'SrTrain.Tests', 'TestData', 'Degradation')
@@ -284,6 +285,7 @@ def seeded(fn, gaussian):
     return wrapped
 
 
+_gaussian_pt, _poisson_pt = deg.generate_gaussian_noise_pt, deg.generate_poisson_noise_pt
 deg.generate_gaussian_noise_pt = seeded(deg.generate_gaussian_noise_pt, True)
 deg.generate_poisson_noise_pt = seeded(deg.generate_poisson_noise_pt, False)
 
@@ -438,6 +440,73 @@ def decode_feed(evs, b):
     return d, per, stages[:-1]
 
 
+def replay(meta, gts):
+    """Runs the degradation again from the recorded draws alone (BasicSR's functions, no random generator), as
+    SrTrain's RealEsrganDegrader does, and returns the LQ patches: a check that the draws say everything."""
+    usm, jpeger = ipu.USMSharp(), diffjpeg.DiffJPEG(differentiable=False)
+    inv = {v: k for k, v in MODES.items()}
+    out_lq = []
+    for bi, fb in enumerate(meta['Batches']):
+        bd, ss = fb['Batch'], fb['Samples']
+        gt = gts[bi * BATCH:(bi + 1) * BATCH]
+        h0, w0 = gt.shape[2:]
+
+        def kern(key):
+            return torch.stack([torch.FloatTensor(kernel_of(s[key])) for s in ss])
+
+        def noise(img, gaussian, key):
+            ds = [s[key] for s in ss]
+            gray = torch.tensor([1.0 if d['Gray'] else 0.0 for d in ds])
+            val = torch.tensor([d['Sigma'] if gaussian else d['PoissonScale'] for d in ds], dtype=torch.float32)
+            deg.torch = NoiseTorch(len(ds), gaussian, [d['NoiseSeed'] for d in ds])
+            try:
+                n = (_gaussian_pt if gaussian else _poisson_pt)(img, val, gray)
+            finally:
+                deg.torch = torch
+            return torch.clamp(img + n, 0, 1)
+
+        def jpeg(img, key):
+            q = torch.tensor([s[key] for s in ss], dtype=torch.float32)
+            return jpeger(torch.clamp(img, 0, 1), quality=q)
+
+        def back_sinc(img):
+            img = F.interpolate(img, size=(h0 // SCALE, w0 // SCALE), mode=inv[bd['FinalMode']])
+            return ipu.filter2D(img, kern('FinalSinc'))
+
+        out = ipu.filter2D(usm(gt), kern('Kernel1'))
+        out = F.interpolate(out, scale_factor=bd['Resize1']['Scale'], mode=inv[bd['Resize1']['Mode']])
+        out = jpeg(noise(out, bd['Gaussian1'], 'Noise1'), 'Jpeg1')
+        if bd['SecondBlur']:
+            out = ipu.filter2D(out, kern('Kernel2'))
+        s2 = bd['Resize2']['Scale']
+        out = F.interpolate(out, size=(int(h0 / SCALE * s2), int(w0 / SCALE * s2)), mode=inv[bd['Resize2']['Mode']])
+        out = noise(out, bd['Gaussian2'], 'Noise2')
+        out = jpeg(back_sinc(out), 'Jpeg2') if bd['ResizeBackFirst'] else back_sinc(jpeg(out, 'Jpeg2'))
+        lq = torch.clamp((out * 255.0).round(), 0, 255) / 255.
+        p, t, l = GT_SIZE // SCALE, bd['LqCropTop'], bd['LqCropLeft']
+        out_lq.append(lq[:, :, t:t + p, l:l + p])
+    return torch.cat(out_lq)
+
+
+def kernel_of(k):
+    n, t = k['Size'], k['Type']
+    if t == 'Pulse':
+        kernel = np.zeros((21, 21))
+        kernel[10, 10] = 1
+        return kernel
+    if t == 'Sinc':
+        return _circular(k['OmegaC'], n, 21)
+    iso = t.endswith('Iso')
+    if t in ('Iso', 'Aniso'):
+        kernel = deg.bivariate_Gaussian(n, k['SigmaX'], k['SigmaY'], k['Rotation'], isotropic=iso)
+    elif t.startswith('Generalized'):
+        kernel = deg.bivariate_generalized_Gaussian(n, k['SigmaX'], k['SigmaY'], k['Rotation'], k['Beta'], isotropic=iso)
+    else:
+        kernel = deg.bivariate_plateau(n, k['SigmaX'], k['SigmaY'], k['Rotation'], k['Beta'], isotropic=iso)
+    p = (21 - n) // 2
+    return np.pad(kernel, ((p, p), (p, p)))
+
+
 def main():
     random.seed(25)
     np.random.seed(25)
@@ -545,6 +614,13 @@ def main():
     with open(os.path.join(OUT, 'pipeline.json'), 'w') as f:
         json.dump(meta, f, indent=1)
     print('stage batches', chosen, 'stage bytes', used)
+    kernel_calls.clear()
+    again = replay(json.loads(json.dumps(meta)), gt)
+    assert torch.equal(again, torch.cat(lqs)), 'the recorded draws do not reproduce the LQ'
+    assert np.array_equal(torch.stack([torch.stack([torch.FloatTensor(kernel_of(s[k])) for k in
+                                                  ('Kernel1', 'Kernel2', 'FinalSinc')]) for b in batches
+                                     for s in b['Samples']]).numpy(), torch.cat(kernels).numpy())
+    print('replay from the recorded draws: LQ and kernels equal')
 
 
 if __name__ == '__main__':
