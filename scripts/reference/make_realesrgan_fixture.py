@@ -13,8 +13,12 @@ What differs from a real Real-ESRGAN run, on purpose:
   inside BasicSR's generate_gaussian_noise_pt / generate_poisson_noise_pt, the degradations module's `torch` is
   replaced while they run so that torch.randn / torch.poisson draw per sample from a CPU torch.Generator seeded with
   that sample's seed. Gaussian: noise_gray = randn(1,H,W) then noise = randn(3,H,W) from one generator, both always
-  drawn (BasicSR draws one (H,W) gray noise for the whole batch). Poisson: torch.poisson per sample, the gray rates
-  first (only when a sample of the batch is gray, as BasicSR calls it) then the colour rates, from one generator.
+  drawn (BasicSR draws one (H,W) gray noise for the whole batch). Poisson: from one generator rand(1,H,W) then
+  rand(3,H,W) in float64, both always drawn, and torch.poisson replaced by the inverse CDF of one uniform per element
+  (poisson_icdf; the gray rates take the first uniforms, the colour rates the second). Why not torch.poisson: it
+  draws a variable number of uniforms per element, so one upstream rounding flip of a rate (round(x*255) of an x
+  that differs by 1e-7 between two builds, or CPU and GPU) shifts every later element of that sample's noise; with
+  one uniform per element the flip stays in its pixel. The counts keep Poisson's distribution.
 - _dequeue_and_enqueue (the training-pair pool) is not run; the model object is made without networks.
 - torchvision is not installed: rgb_to_grayscale is torchvision 0.14's (0.2989 R + 0.587 G + 0.114 B).
 
@@ -26,14 +30,15 @@ Files (all little-endian, C order):
   pipeline_lq.u8           (64, 3, 32, 32) the final LQ patches times 255 (exact integers)
   pipeline_bNN_<stage>.f32.gz  every stage output (gzip of float32) of one sample (StageSample) of each batch
                            listed in StageBatches: about 9 MB of float32 before gzip
-  pipeline_rng.f32         noise of a few seeds drawn by torch 1.13 (randn(1,16,24) then randn(3,16,24); poisson of
-                           fixed rates), to check that libtorch draws the same numbers from the same seeds
+  pipeline_rng.f64         the random numbers of a few seeds drawn by torch 1.13 (see main), to check that libtorch
+                           draws the same numbers from the same seeds, and Poisson counts of fixed rates
 Run with a real PyTorch (Debian's python3-torch 1.13 made the committed files):
 /usr/bin/python3 scripts/reference/make_realesrgan_fixture.py  (needs the BasicSR and Real-ESRGAN sources: set
 BASICSR_SRC / REALESRGAN_SRC to folders holding basicsr/ and realesrgan/)"""
 import gzip
 import importlib.util
 import json
+import math
 import os
 import random
 import sys
@@ -268,7 +273,37 @@ class NoiseTorch:
 
     def poisson(self, rates):
         assert not self.gaussian and rates.size(0) == self.b
-        return torch.stack([torch.poisson(rates[i], generator=g) for i, g in enumerate(self.gens)])
+        b, c, h, w = rates.shape
+        if self.pre is None:
+            self.pre = [(torch.rand(1, h, w, dtype=torch.float64, generator=g),
+                         torch.rand(3, h, w, dtype=torch.float64, generator=g)) for g in self.gens]
+        assert c in (1, 3)
+        return torch.stack([torch.from_numpy(poisson_icdf(rates[i].numpy(), self.pre[i][0 if c == 1 else 1].numpy()))
+                            for i in range(b)])
+
+
+def poisson_cdf(lam):
+    """P(X <= k) for k = 0..K, K = ceil(lam + 10 sqrt(lam) + 20), summed in double from k = 0 (SrTrain's
+    DegradationNoise.PoissonCdf does the same operations in the same order)."""
+    top = math.ceil(lam + 10 * math.sqrt(lam) + 20)
+    cdf, pmf, total = np.empty(top + 1), math.exp(-lam), 0.0
+    for k in range(top + 1):
+        if k > 0:
+            pmf = pmf * lam / k
+        total += pmf
+        cdf[k] = total
+    return cdf
+
+
+def poisson_icdf(rates, u):
+    """Poisson counts of float32 rates by the inverse CDF of one double uniform per element: the first k with
+    u < P(X <= k), at most K."""
+    out = np.empty(rates.shape, np.float32)
+    for lam in np.unique(rates):
+        cdf = poisson_cdf(float(lam))
+        mask = rates == lam
+        out[mask] = np.minimum(np.searchsorted(cdf, u[mask], side='right'), len(cdf) - 1)
+    return out
 
 
 def seeded(fn, gaussian):
@@ -596,17 +631,21 @@ def main():
     assert torch.equal(lq8 / 255, torch.cat(lqs))
     lq8.numpy().astype(np.uint8).tofile(os.path.join(OUT, 'pipeline_lq.u8'))
 
-    # libtorch's generators against torch 1.13's: Gaussian as NoiseTorch draws it, Poisson of fixed rates
+    # libtorch's generators against torch 1.13's, in float64: per seed randn(1,16,24), randn(3,16,24) from one
+    # generator (the Gaussian stage); rand(1,16,24), rand(3,16,24) in float64 from a fresh one (the Poisson stage),
+    # and the Poisson counts of fixed rates with those colour uniforms
     rng_seeds = [1, 2 ** 40 + 7, 4611686018427387903]
-    rates = (torch.arange(16 * 24, dtype=torch.float32).view(1, 16, 24) % 97) * 0.37
+    rates = ((torch.arange(3 * 16 * 24, dtype=torch.float32).view(3, 16, 24) % 97) * 0.37)
     rng = []
     for s in rng_seeds:
         g = torch.Generator().manual_seed(s)
-        rng += [torch.randn(1, 16, 24, generator=g).flatten(), torch.randn(3, 16, 24, generator=g).flatten()]
-        g = torch.Generator().manual_seed(s)
-        rng += [torch.poisson(rates, generator=g).flatten(), torch.poisson(rates.expand(3, 16, 24), generator=g)
+        rng += [torch.randn(1, 16, 24, generator=g).double().flatten(), torch.randn(3, 16, 24, generator=g).double()
                 .flatten()]
-    torch.cat(rng).numpy().astype('<f4').tofile(os.path.join(OUT, 'pipeline_rng.f32'))
+        g = torch.Generator().manual_seed(s)
+        ug, uc = torch.rand(1, 16, 24, dtype=torch.float64, generator=g), torch.rand(3, 16, 24, dtype=torch.float64,
+                                                                                     generator=g)
+        rng += [ug.flatten(), uc.flatten(), torch.from_numpy(poisson_icdf(rates.numpy(), uc.numpy())).double().flatten()]
+    torch.cat(rng).numpy().astype('<f8').tofile(os.path.join(OUT, 'pipeline_rng.f64'))
 
     meta = dict(CropPadSize=CROP, GtSize=GT_SIZE, Scale=SCALE, BatchSize=BATCH, Options=OPT,
                 RngSeeds=rng_seeds, RngShape=[16, 24], StageBatches=chosen, Batches=batches,
@@ -615,7 +654,8 @@ def main():
         json.dump(meta, f, indent=1)
     print('stage batches', chosen, 'stage bytes', used)
     kernel_calls.clear()
-    again = replay(json.loads(json.dumps(meta)), gt)
+    with torch.no_grad():
+        again = replay(json.loads(json.dumps(meta)), gt)
     assert torch.equal(again, torch.cat(lqs)), 'the recorded draws do not reproduce the LQ'
     assert np.array_equal(torch.stack([torch.stack([torch.FloatTensor(kernel_of(s[k])) for k in
                                                   ('Kernel1', 'Kernel2', 'FinalSinc')]) for b in batches
