@@ -138,6 +138,7 @@ public class RealEsrganDegraderTests
             lqOut.Dispose();
             var expectedNames = fb.Stages!.Select(s => s.Name).ToArray();
             Assert.Equal(expectedNames.Concat(["gt", "lq"]), seen.Select(s => s.Name));
+            Assert.All(seen, s => Assert.Contains(s.Name, RealEsrganDegrader.StageNames));
             foreach (var (stage, (name, shape, values)) in fb.Stages!.Zip(seen))
             {
                 Assert.Equal(stage.Shape, shape);
