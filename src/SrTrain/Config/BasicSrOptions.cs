@@ -159,7 +159,11 @@ public static class BasicSrOptions
             if (Str(Take(d, "filename_tmpl")) is { } tmpl && tmpl != "{}")
                 Unsupported.Add($"'{at}.filename_tmpl: {tmpl}' (LQ files must have the same names as the GT files)");
             foreach (var key in new[] { "meta_info", "meta_info_file" })
+            {
+                // SrTrain's own datasets.train.meta_info, as a resolved config writes it, is empty until meta_info lists are read.
+                if (isTrain && key == "meta_info" && d.Children.TryGetValue(new YamlScalarNode(key), out var v) && Str(v) is "" or null) continue;
                 Cannot(d, key, $"{at}.{key}", "SrTrain uses every image in dataroot_gt (searched recursively); make a folder with the images you want");
+            }
             if (isTrain)
             {
                 Move(d, "use_flip", "use_hflip", at + ".use_flip");

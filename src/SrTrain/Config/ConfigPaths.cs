@@ -14,7 +14,7 @@ public static class ConfigPaths
             Train = c.Datasets.Train with { DatarootGt = Expand(c.Datasets.Train.DatarootGt), DatarootLq = Expand(c.Datasets.Train.DatarootLq) },
             Val = c.Datasets.Val with { DatarootGt = Expand(c.Datasets.Val.DatarootGt), DatarootLq = Expand(c.Datasets.Val.DatarootLq) },
         },
-        Path = c.Path with { PretrainNetworkG = Expand(c.Path.PretrainNetworkG), Vgg16 = Expand(c.Path.Vgg16) },
+        Path = c.Path with { PretrainNetworkG = Expand(c.Path.PretrainNetworkG), Vgg16 = Expand(c.Path.Vgg16), Vgg19 = Expand(c.Path.Vgg19) },
     };
 
     public static string Expand(string path)
@@ -47,6 +47,7 @@ public static class ConfigPaths
         Folder("datasets.val.dataroot_lq", c.Datasets.Val.DatarootLq);
         File("path.pretrain_network_g", c.Path.PretrainNetworkG);
         File("path.vgg16", c.Path.Vgg16);
+        File("path.vgg19", c.Path.Vgg19);
         // A run writes validation images (and checkpoints) under runs_dir: inside a training folder, the next run
         // would silently train on them.
         foreach (var (key, data) in new[] { ("datasets.train.dataroot_gt", c.Datasets.Train.DatarootGt), ("datasets.train.dataroot_lq", c.Datasets.Train.DatarootLq) })

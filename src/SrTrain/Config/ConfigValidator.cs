@@ -49,11 +49,22 @@ public static class ConfigValidator
         Require(l.Pixel.Weight >= 0, "losses.pixel.weight", "must be 0 or more");
         Require(l.Pixel.Eps > 0, "losses.pixel.eps", "must be positive");
         Require(l.Perceptual.Weight >= 0, "losses.perceptual.weight", "must be 0 or more");
-        Require(l.Perceptual.Weight == 0 || l.Perceptual.LayerWeights.Count > 0, "losses.perceptual.layer_weights", "must name at least one VGG-16 layer");
-        foreach (var (layer, w) in l.Perceptual.LayerWeights)
+        // Perceptual loss (BasicSR's PerceptualLoss and VGGFeatureExtractor options).
         {
-            Require(Vgg16Features.LayerNames.Contains(layer), $"losses.perceptual.layer_weights.{layer}", $"is not a VGG-16 layer (use e.g. {string.Join(", ", Vgg16Features.LayerNames.Where(n => n.StartsWith("relu")))})");
-            Require(w >= 0, $"losses.perceptual.layer_weights.{layer}", "must be 0 or more");
+            var p = l.Perceptual;
+            var names = VggFeatures.LayerNamesOf(p.VggType);
+            Require(names is not null, "losses.perceptual.vgg_type", $"'{p.VggType}' is not supported (use {string.Join(" or ", VggFeatures.VggTypes)})");
+            Require(SrTrain.Losses.PerceptualLoss.Criteria.Contains(p.Criterion), "losses.perceptual.criterion", $"'{p.Criterion}' is not supported (use {string.Join(", ", SrTrain.Losses.PerceptualLoss.Criteria)})");
+            Require(p.StyleWeight >= 0, "losses.perceptual.style_weight", "must be 0 or more");
+            var vgg = VggFeatures.DisplayName(p.VggType);
+            Require((p.Weight == 0 && p.StyleWeight == 0) || p.LayerWeights.Count > 0, "losses.perceptual.layer_weights", $"must name at least one {vgg} layer");
+            foreach (var (layer, w) in p.LayerWeights)
+            {
+                if (names is not null)
+                    Require(names.Contains(layer), $"losses.perceptual.layer_weights.{layer}",
+                        $"is not a {vgg} layer (use e.g. {string.Join(", ", names.Where(n => n.StartsWith("relu", StringComparison.Ordinal)))}, or the conv and pool layers of the same names)");
+                Require(w >= 0, $"losses.perceptual.layer_weights.{layer}", "must be 0 or more");
+            }
         }
         Require(l.Gan.Weight >= 0, "losses.gan.weight", "must be 0 or more");
         Require(l.Translational.Weight >= 0, "losses.translational.weight", "must be 0 or more");
