@@ -142,22 +142,4 @@ internal sealed class RealEsrganPatches : IDisposable
         foreach (var bag in _degraders.Values)
             while (bag.TryTake(out var d)) d.Dispose();
     }
-
-    // ---- TEMPORARY stand-in for P1's degrader until it is merged (removed then). ----
-    sealed class RealEsrganDegrader : IDisposable
-    {
-        readonly int _scale;
-        public RealEsrganDegrader(RealEsrganDegradationConfig c, int scale, Device device) => _scale = scale;
-
-        public (Tensor Gt, Tensor Lq) Degrade(Tensor gt, BatchDraws batch, IReadOnlyList<SampleDraws> samples, int gtPatch, Action<string, Tensor>? onStage)
-        {
-            var lq = torch.nn.functional.avg_pool2d(gt, _scale);
-            int lp = gtPatch / _scale;
-            var lqCrop = lq[.., .., batch.LqCropTop..(batch.LqCropTop + lp), batch.LqCropLeft..(batch.LqCropLeft + lp)];
-            var gtCrop = gt[.., .., (batch.LqCropTop * _scale)..(batch.LqCropTop * _scale + gtPatch), (batch.LqCropLeft * _scale)..(batch.LqCropLeft * _scale + gtPatch)];
-            return (gtCrop, lqCrop);
-        }
-
-        public void Dispose() { }
-    }
 }
