@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using System.Collections.Concurrent;
 using Serilog;
 using Serilog.Core;

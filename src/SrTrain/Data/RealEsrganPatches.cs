@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using System.Collections.Concurrent;
 using SrTrain.Config;
 using SrTrain.Degradation;

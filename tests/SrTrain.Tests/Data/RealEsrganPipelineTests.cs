@@ -1,3 +1,5 @@
+using SrTrain.Runtime;
+using SrTrain.Translational;
 using SrTrain.Config;
 using SrTrain.Data;
 using SrTrain.Degradation;

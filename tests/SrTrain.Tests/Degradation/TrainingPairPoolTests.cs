@@ -92,7 +92,7 @@ public class TrainingPairPoolTests
         var counts = new int[5, 5];
         for (int t = 0; t < 5000; t++)
         {
-            var p = TrainingPairPool.RandPerm(SrTrain.Data.SampleRandom.For(9, t, -3), 5);
+            var p = TrainingPairPool.RandPerm(SrTrain.Runtime.SampleRandom.For(9, t, -3), 5);
             Assert.Equal(Enumerable.Range(0, 5), p.Order());
             for (int i = 0; i < 5; i++) counts[i, p[i]]++;
         }

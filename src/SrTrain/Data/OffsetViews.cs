@@ -1,7 +1,8 @@
 using SrTrain.Config;
-using SrTrain.Data;
+using SrTrain.Runtime;
+using SrTrain.Translational;
 
-namespace SrTrain.Translational;
+namespace SrTrain.Data;
 
 /// <summary>Free and sub-pixel views (losses.translational.views Free and SubPixel): for each sample, two crops of
 /// gt_size at offsets drawn inside the full patch of fullPatchSize = gt_size + scale·k, instead of two of its four
