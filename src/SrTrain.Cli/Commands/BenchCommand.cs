@@ -128,7 +128,7 @@ public static class BenchCommand
         double produced = DataThroughput.Measure(options, 5.0, ctx.Log);
         double consumed = p.BatchSize * 1000 / stepMs;
         Out($"data {dir}: {produced:F1} patches/s with {options.NumWorkers} workers; training consumes {consumed:F2} patches/s; " +
-            $"ratio {produced / consumed:F1}x (target >= 4x)");
+            $"ratio {produced / consumed:0.0#}x (target >= 4x)");
     }
 
     static int RunConfigData(string configPath, int steps, int warmup, torch.Device device, CommandContext ctx)
@@ -139,7 +139,7 @@ public static class BenchCommand
         Out($"data {configPath} ({(re.Enabled ? $"Real-ESRGAN degradation, crop_pad_size {re.CropPadSize}, queue_size {re.QueueSize}" : "bicubic LQ")}): " +
             $"{r.BatchesPerSecond:F2} batches/s, {r.SamplesPerSecond:F1} samples/s with {r.Workers} worker(s)");
         Out($"training step (step 0's losses, batch {r.BatchSize}) median_ms {r.StepMs:F1}: {r.StepsPerSecond:F2} steps/s; " +
-            $"ratio {r.Ratio:F1}x (target >= 4x)");
+            $"ratio {r.Ratio:0.0#}x (target >= 4x)");
         Out($"peak RSS {Mib(ProcessMemory.PeakResidentBytes())}");
         return CliApp.ExitOk;
     }

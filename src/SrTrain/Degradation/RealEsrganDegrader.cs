@@ -34,7 +34,7 @@ internal sealed class RealEsrganDegrader : IDisposable
         if (scale < 1) throw new ArgumentOutOfRangeException(nameof(scale), scale, "scale must be at least 1");
         this.config = config;
         this.scale = scale;
-        usm = new UsmSharp(device);
+        usm = new UsmSharp(device, radius: 50, separable: config.SeparableUsm);
         try
         {
             jpeger = new DiffJpeg(device);
