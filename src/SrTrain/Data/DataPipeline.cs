@@ -22,7 +22,7 @@ public sealed class DataPipeline
         options.Validate();
         Options = options;
         var logger = log ?? Logger.None;
-        _catalog = ImageCatalog.Scan(options.HqDir, options.LqDir, options.Scale, options.FullPatchSize, options.PadSmall, options.MaxImagePixels, logger);
+        _catalog = ImageCatalog.Scan(options.HqDir, options.LqDir, options.Scale, options.FullPatchSize, options.PadSmall, options.MaxImagePixels, logger, options.MetaInfo);
         if (options.CacheImages) _cache = new ConcurrentDictionary<ImageEntry, Lazy<LoadedImage>>();
         if (options.TranslationalShift > 0 && options.TranslationalViews == TranslationalViews.Corners)
             _corners = TranslationalCrops.ComputeAll(options.FullPatchSize, options.Scale, options.TranslationalShift);

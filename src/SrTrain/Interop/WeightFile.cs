@@ -23,14 +23,19 @@ public static class WeightFile
     /// converted), integer tensors keep their type. The caller owns (disposes) the tensors.</summary>
     /// <exception cref="SrTrainException">The file is missing, empty, cut off, not a weight file, or its pickle names
     /// code to run.</exception>
-    public static IReadOnlyDictionary<string, Tensor> Read(string path)
+    public static IReadOnlyDictionary<string, Tensor> Read(string path) => Read(path, null);
+
+    /// <summary><see cref="Read(string)"/>, taking the state dict under <paramref name="paramKey"/> (BasicSR's
+    /// param_key_g / param_key_d) when it is given: as BasicSR's load_network does, a file without that key but with
+    /// <c>params</c> gives <c>params</c>; a file with neither is an error that names the key.</summary>
+    public static IReadOnlyDictionary<string, Tensor> Read(string path, string? paramKey)
     {
         byte[] data = ReadBytes(path);
         using var scope = torch.NewDisposeScope();
         OrderedDictionary<string, Tensor> raw;
         try
         {
-            raw = Parse(path, data);
+            raw = Parse(path, data, string.IsNullOrWhiteSpace(paramKey) ? null : paramKey);
         }
         catch (SrTrainException) { throw; }
         catch (UnsafePickleException e)
@@ -163,15 +168,16 @@ public static class WeightFile
         return (GeneratorSpec.Detect(sd, path), sd);
     }
 
-    static OrderedDictionary<string, Tensor> Parse(string path, byte[] data)
+    static OrderedDictionary<string, Tensor> Parse(string path, byte[] data, string? paramKey = null)
     {
         ReadOnlySpan<byte> head = data.AsSpan(0, Math.Min(data.Length, 16));
         if (PthReader.LooksLikeZip(head))
-            return Unwrap(path, PthReader.ReadZip(new MemoryStream(data, writable: false), InputLimits.MaxWeightBytes));
+            return Unwrap(path, PthReader.ReadZip(new MemoryStream(data, writable: false), InputLimits.MaxWeightBytes), paramKey);
         if (PthReader.LooksLikeLegacy(head))
-            return Unwrap(path, PthReader.ReadLegacy(data));
+            return Unwrap(path, PthReader.ReadLegacy(data), paramKey);
         if (SafetensorsFile.LooksLikeSafetensors(head, data.Length))
-            return SafetensorsFile.Read(data);
+            return paramKey is null ? SafetensorsFile.Read(data)
+                : throw new SrTrainException($"{path} is a .safetensors file, which holds one flat state dict: it has no '{paramKey}' entry; leave the param_key empty");
         if (data.Length > 262 && Encoding.ASCII.GetString(data, 257, 5) == "ustar")
             throw new SrTrainException($"{path} is in the tar format of PyTorch before 0.4, which is not supported; re-save it with a newer PyTorch.");
         throw new SrTrainException(LooksLikeText(data)
@@ -182,11 +188,19 @@ public static class WeightFile
     /// <summary>Descends through container dicts to the state dict and materialises only its tensors. A dict that
     /// contains itself (<c>d['params'] = d</c>) or a chain deeper than the nesting limit stops the descent with an
     /// error; the tensors' sizes are added up and checked against the limit before any is allocated.</summary>
-    static OrderedDictionary<string, Tensor> Unwrap(string path, object? root)
+    static OrderedDictionary<string, Tensor> Unwrap(string path, object? root, string? paramKey = null)
     {
         var current = root as PyDict
             ?? throw new SrTrainException($"{path} holds a {Describe(root)}, not a dict of tensors (a state dict).");
         var trail = new List<string>();
+        if (paramKey != null)
+        {
+            var key = current.Get(paramKey) is PyDict ? paramKey : current.Get("params") is PyDict ? "params"
+                : throw new SrTrainException($"{path} has no '{paramKey}' entry (nor 'params'); its keys are " +
+                                             $"{string.Join(", ", current.Items.Take(ListCap).Select(kv => $"'{Truncate(kv.Key.ToString())}'"))}");
+            trail.Add(key);
+            current = (PyDict)current.Get(key)!;
+        }
         var seen = new HashSet<PyDict>(ReferenceEqualityComparer.Instance) { current };
         int maxNesting = InputLimits.MaxNesting;
         while (true)

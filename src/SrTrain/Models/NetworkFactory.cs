@@ -41,9 +41,10 @@ public static class NetworkFactory
     /// <summary>Loads a pretrained generator file (path.pretrain_network_g) into the configured <paramref name="g"/>. A file
     /// of another architecture or size is named by what its shapes say it is, with the network_g settings that fit it,
     /// instead of hundreds of missing keys and wrong shapes. Old-layout ESRGAN files load, as in `upscale`.</summary>
-    public static void LoadPretrained(nn.Module g, GeneratorConfig config, int scale, string path)
+    /// <param name="paramKey">BasicSR's param_key_g: the entry of the file to load; null or empty = params_ema, else params.</param>
+    public static void LoadPretrained(nn.Module g, GeneratorConfig config, int scale, string path, string? paramKey = null)
     {
-        var sd = GeneratorKeys.ToBasicSr(WeightFile.Read(path), path);
+        var sd = GeneratorKeys.ToBasicSr(WeightFile.Read(path, paramKey), path);
         GeneratorSpec? spec = null;
         try { spec = GeneratorSpec.Detect(sd, path); }
         catch (SrTrainException) { }   // not a generator SrTrain knows: the key-by-key comparison below says what differs

@@ -1,6 +1,8 @@
 using Serilog;
 using SrTrain.Config;
 using SrTrain.Data;
+using SrTrain.Degradation;
+using SrTrain.Interop;
 using SrTrain.Distributed;
 using SrTrain.Evaluation;
 using SrTrain.Losses;
@@ -39,8 +41,9 @@ public static class TrainingSetup
         var g = NetworkFactory.CreateGenerator(c.NetworkG, c.Scale);
         if (!string.IsNullOrWhiteSpace(c.Path.PretrainNetworkG))
         {
-            NetworkFactory.LoadPretrained(g, c.NetworkG, c.Scale, c.Path.PretrainNetworkG);
-            log.Information("Generator initialised from {Path}", c.Path.PretrainNetworkG);
+            NetworkFactory.LoadPretrained(g, c.NetworkG, c.Scale, c.Path.PretrainNetworkG, c.Path.ParamKeyG);
+            log.Information("Generator initialised from {Path}{Key}", c.Path.PretrainNetworkG,
+                string.IsNullOrWhiteSpace(c.Path.ParamKeyG) ? "" : $" ({c.Path.ParamKeyG}, else params, as BasicSR's param_key_g)");
         }
         // Networks go to their device first; only then are their parameters laid out in flat buffers (moving a module
         // afterwards would replace its Parameters and cut them loose from the optimizer).
@@ -54,12 +57,24 @@ public static class TrainingSetup
         FlatAdam? optD = null;
         if (l.Gan.Weight > 0)
         {
-            d = NetworkFactory.CreateDiscriminator(c.NetworkD, c.Datasets.Train.GtSize).to(device);
+            d = NetworkFactory.CreateDiscriminator(c.NetworkD, c.Datasets.Train.GtSize);
+            if (!string.IsNullOrWhiteSpace(c.Path.PretrainNetworkD))
+            {
+                // BasicSR's layout (UNetDiscriminatorSN: weight_orig, weight_u, weight_v), under param_key_d (default params).
+                var key = string.IsNullOrWhiteSpace(c.Path.ParamKeyD) ? "params" : c.Path.ParamKeyD;
+                var sd = WeightFile.Read(c.Path.PretrainNetworkD, key);
+                try { WeightFile.LoadInto(d, sd, $"path.pretrain_network_d ({c.Path.PretrainNetworkD})"); }
+                finally { foreach (var t in sd.Values) t.Dispose(); }
+                log.Information("Discriminator initialised from {Path} ({Key})", c.Path.PretrainNetworkD, key);
+            }
+            d = d.to(device);
             d.train();
             optD = Adam(d, c.Train.OptimD);
             int hq = c.Datasets.Train.GtSize;
             SkipUntouched(optD, d, () => zeros(1, c.NetworkD.NumInCh, hq, hq, device: device), "discriminator", log);
         }
+        if (d is null && !string.IsNullOrWhiteSpace(c.Path.PretrainNetworkD))
+            log.Warning("path.pretrain_network_d is set but losses.gan.weight is 0: no discriminator is trained, the file is not read");
         log.Information("Generator {G} ({GParams:N0} parameters){D}", c.NetworkG.Type, Count(g),
             d is null ? "" : $", discriminator {c.NetworkD.Type} ({Count(d):N0} parameters)");
         log.Information("Losses: {Losses}", Describe(l));
@@ -83,11 +98,21 @@ public static class TrainingSetup
             D = d,
             OptG = optG,
             OptD = optD,
-            Step = new SrganStep(g, d, optG, optD, l, perceptual, c.Train.GradClip, sync, translational),
+            Step = new SrganStep(g, d, optG, optD, l, perceptual, c.Train.GradClip, sync, translational, Sharpener(l, device, log)),
             GradientSync = sync,
             Data = new DeviceTrainingData(data, device),
             Validator = validator,
         };
+    }
+
+    /// <summary>BasicSR's USMSharp on the training device when a loss compares with the sharpened GT (losses.*.gt_usm).</summary>
+    static Func<Tensor, Tensor>? Sharpener(LossesConfig l, Device device, ILogger log)
+    {
+        if (!SrganStep.UsesSharpenedGt(l)) return null;
+        var flagged = new[] { ("pixel", l.Pixel.GtUsm), ("perceptual", l.Perceptual.GtUsm), ("gan", l.Gan.GtUsm) }.Where(f => f.Item2).Select(f => f.Item1);
+        log.Information("USM-sharpened GT (BasicSR's USMSharp) for the {Losses} loss(es)", string.Join(", ", flagged));
+        var usm = new UsmSharp(device);
+        return hq => usm.Apply(hq);
     }
 
     static Vgg16Features LoadVgg(SrTrainConfig c, IEnumerable<string> layers, Device device, ILogger log)
