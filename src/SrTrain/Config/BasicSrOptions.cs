@@ -265,15 +265,9 @@ public static class BasicSrOptions
 
         void Paths(YamlMappingNode p)
         {
-            if (Take(p, "strict_load_g") is { } strict)
-                Ignored.Add(IsTrue(Str(strict) ?? "") ? "path.strict_load_g (SrTrain always loads strictly)"
-                    : "path.strict_load_g: false (SrTrain always loads strictly and names any key that does not fit)");
-            if (Take(p, "strict_load_d") is { } strictD)
-                Ignored.Add(IsTrue(Str(strictD) ?? "") ? "path.strict_load_d (SrTrain always loads strictly)"
-                    : "path.strict_load_d: false (SrTrain always loads strictly and names any key that does not fit)");
+            // strict_load_g, strict_load_d, pretrain_network_g/d and param_key_g/d are SrTrain's names too.
             if (Str(Take(p, "resume_state")) is { } resume && resume is not ("~" or "null" or ""))
                 Unsupported.Add("'path.resume_state' (continue a run with `srtrain resume --run runs/<name>`)");
-            // pretrain_network_g, pretrain_network_d, param_key_g and param_key_d are SrTrain's names too.
             foreach (var k in new[] { "experiments_root", "models", "training_states", "log", "visualization", "results_root" })
                 Ignore(p, k, "path." + k, "SrTrain writes everything under runs_dir/<name>");
         }

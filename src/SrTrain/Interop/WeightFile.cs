@@ -101,6 +101,28 @@ public static class WeightFile
         foreach (var (key, t) in target) t.copy_(stateDict[key]);
     }
 
+    /// <summary>BasicSR's load_network with strict=False: copies the entries whose name and shape fit the module and
+    /// leaves the module's other entries as they are. Returns one line per entry not loaded (missing from the file,
+    /// not in the module, or of another shape), for the log. Non-finite values are refused as in <see cref="LoadInto"/>.</summary>
+    public static IReadOnlyList<string> LoadFitting(nn.Module module, IReadOnlyDictionary<string, Tensor> stateDict, string sourceName)
+    {
+        var target = module.state_dict();
+        var skipped = new List<string>();
+        skipped.AddRange(target.Keys.Where(k => !stateDict.ContainsKey(k)).Select(k => $"{k} (not in the file)"));
+        skipped.AddRange(stateDict.Keys.Where(k => !target.ContainsKey(k)).Select(k => $"{k} (not in the network)"));
+        var fitting = target.Where(kv => stateDict.TryGetValue(kv.Key, out var s) && s.shape.SequenceEqual(kv.Value.shape)).ToList();
+        skipped.AddRange(target.Where(kv => stateDict.TryGetValue(kv.Key, out var s) && !s.shape.SequenceEqual(kv.Value.shape))
+            .Select(kv => $"{kv.Key} (file {Shape(stateDict[kv.Key])}, network {Shape(kv.Value)})"));
+        if (fitting.Count == 0)
+            throw new SrTrainException($"no entry of {sourceName} fits the {module.GetName()} network (by name and shape): nothing to load");
+        if (FirstNonFinite(fitting.Select(kv => (kv.Key, stateDict[kv.Key]))) is { } broken)
+            throw new SrTrainException($"the weights in {sourceName} hold NaN or infinite values ('{broken}'): the model is broken " +
+                                       "(e.g. saved from a diverged training) and would give black or garbage images");
+        using var noGrad = torch.no_grad();
+        foreach (var (key, t) in fitting) t.copy_(stateDict[key]);
+        return skipped;
+    }
+
     /// <summary>The name of the first floating-point tensor holding a NaN or an infinity, or null when all are finite.</summary>
     public static string? FirstNonFinite(IEnumerable<(string Name, Tensor Value)> tensors)
     {

@@ -69,7 +69,12 @@ public sealed class SrganStep
     static bool Active(double weight, int startStep, long step) => weight > 0 && step >= startStep;
 
     /// <summary>Whether any loss compares with the USM-sharpened GT (losses.*.gt_usm).</summary>
-    public static bool UsesSharpenedGt(LossesConfig l) => l.Pixel.GtUsm || l.Perceptual.GtUsm || l.Gan.GtUsm;
+    public static bool UsesSharpenedGt(LossesConfig l) => SharpenedGtLosses(l).Count > 0;
+
+    /// <summary>The losses (with a weight) that compare with the USM-sharpened GT.</summary>
+    public static IReadOnlyList<string> SharpenedGtLosses(LossesConfig l) =>
+        new[] { ("pixel", l.Pixel.GtUsm && l.Pixel.Weight > 0), ("perceptual", l.Perceptual.GtUsm && l.Perceptual.Weight > 0), ("gan", l.Gan.GtUsm && l.Gan.Weight > 0) }
+            .Where(f => f.Item2).Select(f => f.Item1).ToList();
 
     public bool PixelActive(long step) => Active(_losses.Pixel.Weight, _losses.Pixel.StartStep, step);
     public bool PerceptualActive(long step) => Active(_losses.Perceptual.Weight, _losses.Perceptual.StartStep, step);

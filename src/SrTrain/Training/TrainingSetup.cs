@@ -41,7 +41,10 @@ public static class TrainingSetup
         var g = NetworkFactory.CreateGenerator(c.NetworkG, c.Scale);
         if (!string.IsNullOrWhiteSpace(c.Path.PretrainNetworkG))
         {
-            NetworkFactory.LoadPretrained(g, c.NetworkG, c.Scale, c.Path.PretrainNetworkG, c.Path.ParamKeyG);
+            var skipped = NetworkFactory.LoadPretrained(g, c.NetworkG, c.Scale, c.Path.PretrainNetworkG, c.Path.ParamKeyG, c.Path.StrictLoadG);
+            if (skipped.Count > 0)
+                log.Warning("path.strict_load_g false: {Count} entr(ies) of {Path} not loaded, left as initialised: {Skipped}",
+                    skipped.Count, c.Path.PretrainNetworkG, string.Join(", ", skipped));
             log.Information("Generator initialised from {Path}{Key}", c.Path.PretrainNetworkG,
                 string.IsNullOrWhiteSpace(c.Path.ParamKeyG) ? "" : $" ({c.Path.ParamKeyG}, else params, as BasicSR's param_key_g)");
         }
@@ -61,11 +64,19 @@ public static class TrainingSetup
             if (!string.IsNullOrWhiteSpace(c.Path.PretrainNetworkD))
             {
                 // BasicSR's layout (UNetDiscriminatorSN: weight_orig, weight_u, weight_v), under param_key_d (default params).
-                var key = string.IsNullOrWhiteSpace(c.Path.ParamKeyD) ? "params" : c.Path.ParamKeyD;
+                // An explicit param_key_d is BasicSR's (that entry, else params); none reads params, a bare state dict too.
+                var key = string.IsNullOrWhiteSpace(c.Path.ParamKeyD) ? null : c.Path.ParamKeyD;
                 var sd = WeightFile.Read(c.Path.PretrainNetworkD, key);
-                try { WeightFile.LoadInto(d, sd, $"path.pretrain_network_d ({c.Path.PretrainNetworkD})"); }
+                try
+                {
+                    var source = $"path.pretrain_network_d ({c.Path.PretrainNetworkD})";
+                    if (c.Path.StrictLoadD) WeightFile.LoadInto(d, sd, source);
+                    else if (WeightFile.LoadFitting(d, sd, source) is { Count: > 0 } skipped)
+                        log.Warning("path.strict_load_d false: {Count} entr(ies) of {Path} not loaded, left as initialised: {Skipped}",
+                            skipped.Count, c.Path.PretrainNetworkD, string.Join(", ", skipped));
+                }
                 finally { foreach (var t in sd.Values) t.Dispose(); }
-                log.Information("Discriminator initialised from {Path} ({Key})", c.Path.PretrainNetworkD, key);
+                log.Information("Discriminator initialised from {Path} ({Key})", c.Path.PretrainNetworkD, key ?? "params");
             }
             d = d.to(device);
             d.train();
@@ -109,8 +120,7 @@ public static class TrainingSetup
     static Func<Tensor, Tensor>? Sharpener(LossesConfig l, Device device, ILogger log)
     {
         if (!SrganStep.UsesSharpenedGt(l)) return null;
-        var flagged = new[] { ("pixel", l.Pixel.GtUsm), ("perceptual", l.Perceptual.GtUsm), ("gan", l.Gan.GtUsm) }.Where(f => f.Item2).Select(f => f.Item1);
-        log.Information("USM-sharpened GT (BasicSR's USMSharp) for the {Losses} loss(es)", string.Join(", ", flagged));
+        log.Information("USM-sharpened GT (BasicSR's USMSharp) for the {Losses} loss(es)", string.Join(", ", SrganStep.SharpenedGtLosses(l)));
         var usm = new UsmSharp(device);
         return hq => usm.Apply(hq);
     }

@@ -224,7 +224,7 @@ public class BasicSrOptionFileTests
         Assert.True(code == 0, output);
         // One line says how the BasicSR names were read, and which had no effect.
         Assert.Contains("read BasicSR names as SrTrain's: manual_seed → seed", output);
-        foreach (var ignored in new[] { "num_gpu", "dist_params", "datasets.train.name", "datasets.train.dataset_enlarge_ratio", "path.strict_load_g" })
+        foreach (var ignored in new[] { "num_gpu", "dist_params", "datasets.train.name", "datasets.train.dataset_enlarge_ratio" })
             Assert.Contains(ignored + " (", output);
         // SrTrain does train data-parallel (README, "Several GPUs or machines"); the notes said it did not.
         Assert.Contains("num_gpu (--device picks the device; started by mpirun or srun, SrTrain trains on one GPU per rank. " +
@@ -467,8 +467,8 @@ public class BasicSrOptionFileTests
             "--set", "network_g={type: SRVGGNetCompact, num_feat: 8, num_block: 2}", "--set", "scale=2");
         Assert.Equal(2, code);
         Assert.Contains("the config builds SRVGGNetCompact x2, 8 features, 2 blocks. Set network_g.type: RRDBNet, scale: 4, " +
-                        "network_g.num_feat: 16, network_g.num_grow_ch: 8, or give a file of the configured network (SrTrain loads " +
-                        "whole networks only, where BasicSR's strict_load_g: false loads the layers that fit)", output);
+                        "network_g.num_feat: 16, network_g.num_grow_ch: 8, or give a file of the configured network (or set " +
+                        "path.strict_load_g: false to load only the layers that fit, as BasicSR does)", output);
     }
 
     [Fact]
