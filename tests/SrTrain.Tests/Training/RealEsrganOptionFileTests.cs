@@ -237,6 +237,71 @@ public class RealEsrganOptionFileTests
         Assert.Contains("Finished at step 2", output);
     }
 
+    static string TrainingData(string file) => Path.Combine(AppContext.BaseDirectory, "TestData", "Training", file);
+
+    static void AssertWeights(IReadOnlyDictionary<string, Tensor> want, nn.Module net)
+    {
+        var have = net.state_dict();
+        Assert.Equal(want.Keys.Order(), have.Keys.Order());
+        foreach (var (k, v) in want) Assert.True(v.eq(have[k]).all().item<bool>(), k);
+    }
+
+    [Theory]
+    [InlineData("params", "params")]
+    [InlineData("params_ema", "params_ema")]
+    [InlineData("", "params_ema")]            // SrTrain's default: params_ema, else params
+    [InlineData("net_g_best", "params")]      // BasicSR's load_network: a key the file lacks falls back to params
+    public void ParamKeyG_PicksTheEntryOfABasicSrFile(string paramKey, string entry)
+    {
+        // A file as BasicSR's save_network writes it for a model with EMA: both entries, different values (made by
+        // torch.save, scripts/reference/make_param_key_reference.py).
+        var file = TrainingData("srvgg_x4_nf8_nc1.params_and_ema.pth");
+        using var t = new TrainingTestRun();
+        var c = ConfigLoader.LoadFile(t.WriteConfig("keys", "network_g: {type: SRVGGNetCompact, num_feat: 8, num_block: 1}\n" +
+                                                            $"path: {{pretrain_network_g: {file}, param_key_g: '{paramKey}'}}\n"));
+        using var parts = TrainingSetup.Build(c with { Datasets = c.Datasets with { Val = new ValDataConfig() } }, CPU, Serilog.Core.Logger.None);
+        var want = WeightFile.Read(file, entry);
+        AssertWeights(want, parts.G);
+        var other = WeightFile.Read(file, entry == "params" ? "params_ema" : "params");
+        Assert.False(other["body.0.weight"].eq(want["body.0.weight"]).all().item<bool>());
+    }
+
+    [Theory]
+    [InlineData("params")]
+    [InlineData("")]
+    public void PretrainNetworkD_LoadsBasicSrsSpectralNormDiscriminator(string paramKey)
+    {
+        using var t = new TrainingTestRun();
+        var netD = BasicSrDiscriminator(t.Dir);
+        var c = ConfigLoader.LoadFile(t.WriteConfig("d", "network_d: {type: UNetDiscriminatorSN, num_feat: 8}\nlosses: {gan: {weight: 0.1, type: vanilla}}\n" +
+                                                         $"path: {{pretrain_network_d: {netD}, param_key_d: '{paramKey}'}}\n"));
+        using var parts = TrainingSetup.Build(c with { Datasets = c.Datasets with { Val = new ValDataConfig() } }, CPU, Serilog.Core.Logger.None);
+        // weight_orig, weight_u and weight_v as BasicSR's spectral_norm saved them, and the biases.
+        var want = WeightFile.Read(netD, "params");
+        Assert.Contains("conv1.weight_u", want.Keys);
+        AssertWeights(want, parts.D!);
+    }
+
+    [Fact]
+    public void PretrainNetworkD_OfAnotherSize_IsNamed_AndWithStrictLoadDFalseWhatFitsLoads()
+    {
+        using var t = new TrainingTestRun();
+        var netD = BasicSrDiscriminator(t.Dir);
+        var cfg = t.WriteConfig("d", "network_d: {type: UNetDiscriminatorSN, num_feat: 4}\nlosses: {gan: {weight: 0.1, type: vanilla}}\n" +
+                                     $"path: {{pretrain_network_d: {netD}}}\nval: {{val_freq: 0}}\n", totalSteps: 1);
+        var (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg);
+        Assert.Equal(2, code);
+        Assert.Contains($"the weights in path.pretrain_network_d ({netD}) do not fit the UNetDiscriminatorSN network", output);
+        Assert.Contains("wrong shapes", output);
+
+        // BasicSR's strict_load_d: false loads what fits by name and shape (here the 1-channel output's bias) and says what not.
+        (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--set", "path.strict_load_d=false");
+        Assert.True(code == 0, output);
+        Assert.Contains($"path.strict_load_d false: ", output);
+        Assert.Contains("conv1.weight_orig (file [16, 8, 4, 4], network [8, 4, 4, 4])", output);
+        Assert.DoesNotContain("conv9.bias", output);
+    }
+
     [Fact]
     public void ParamKeyG_PicksTheEntry_AndAMissingOneIsNamed()
     {
