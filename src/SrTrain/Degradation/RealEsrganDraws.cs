@@ -36,7 +36,13 @@ public sealed record SampleDraws(
     int CropTop, int CropLeft,
     KernelDraw Kernel1, KernelDraw Kernel2, KernelDraw FinalSinc,
     NoiseDraw Noise1, double Jpeg1,
-    NoiseDraw Noise2, double Jpeg2);
+    NoiseDraw Noise2, double Jpeg2)
+{
+    /// <summary>These draws with the batch's noise type (feed_data picks Gaussian or Poisson once per batch) set on
+    /// <see cref="Noise1"/> and <see cref="Noise2"/>.</summary>
+    public SampleDraws WithNoiseTypes(bool gaussian1, bool gaussian2) =>
+        this with { Noise1 = Noise1 with { Gaussian = gaussian1 }, Noise2 = Noise2 with { Gaussian = gaussian2 } };
+}
 
 /// <summary>The draws feed_data makes once per batch: both resizes, whether the second blur runs, the order of
 /// [resize back + sinc] and JPEG, the mode of the resize back, and paired_random_crop's LQ top/left.</summary>

@@ -1,7 +1,7 @@
 using Serilog;
+using SrTrain.Checkpoints;
 using SrTrain.Interop;
 using SrTrain.Models;
-using SrTrain.Runs;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -1,4 +1,5 @@
 using Serilog;
+using SrTrain.Checkpoints;
 using SrTrain.Runs;
 
 namespace SrTrain.Inference;

@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
 using Serilog;
 using SkiaSharp;
+using SrTrain.Checkpoints;
 using SrTrain.Data;
 using SrTrain.Models;
 using SrTrain.Runs;

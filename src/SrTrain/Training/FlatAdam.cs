@@ -1,3 +1,4 @@
+using SrTrain.Checkpoints;
 using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -17,7 +18,7 @@ namespace SrTrain.Training;
 /// it (see <see cref="Scalars"/>), and it keys its state by native tensor handle, which changes when a module is moved
 /// between devices, so a CUDA checkpoint could not be resumed. Here every Scalar is a field or lives in a using, and
 /// the state is saved by parameter name (<see cref="StateDict"/>).</summary>
-public sealed class FlatAdam : IDisposable
+public sealed class FlatAdam : IDisposable, IOptimizerState
 {
     readonly FlatParameters _params;
     readonly Tensor _expAvg;
@@ -107,21 +108,21 @@ public sealed class FlatAdam : IDisposable
         return sd;
     }
 
-    /// <summary>Restores <see cref="StateDict"/>'s output (on any device). Throws ArgumentException naming the first
+    /// <summary>Restores <see cref="StateDict"/>'s output (on any device). Throws InvalidDataException naming the first
     /// missing or mis-shaped entry.</summary>
     public void LoadStateDict(IReadOnlyDictionary<string, Tensor> sd)
     {
-        if (!sd.TryGetValue("step", out var step)) throw new ArgumentException("optimizer state: no 'step'");
+        if (!sd.TryGetValue("step", out var step)) throw new InvalidDataException("optimizer state: no 'step'");
         var avg = _params.Split(_expAvg);
         var avgSq = _params.Split(_expAvgSq);
         int expected = 1 + avg.Count + avgSq.Count;
-        if (sd.Count != expected) throw new ArgumentException($"optimizer state: {sd.Count} entries, this network needs {expected}");
+        if (sd.Count != expected) throw new InvalidDataException($"optimizer state: {sd.Count} entries, this network needs {expected}");
         using var noGrad = no_grad();
         foreach (var (prefix, views) in new[] { ("exp_avg.", avg), ("exp_avg_sq.", avgSq) })
             foreach (var (name, view) in views)
             {
-                if (!sd.TryGetValue(prefix + name, out var t)) throw new ArgumentException($"optimizer state: no '{prefix + name}'");
-                if (!t.shape.SequenceEqual(view.shape)) throw new ArgumentException($"optimizer state: '{prefix + name}' has shape [{string.Join(",", t.shape)}], the parameter [{string.Join(",", view.shape)}]");
+                if (!sd.TryGetValue(prefix + name, out var t)) throw new InvalidDataException($"optimizer state: no '{prefix + name}'");
+                if (!t.shape.SequenceEqual(view.shape)) throw new InvalidDataException($"optimizer state: '{prefix + name}' has shape [{string.Join(",", t.shape)}], the parameter [{string.Join(",", view.shape)}]");
                 view.copy_(t);
             }
         StepCount = step.item<long>();

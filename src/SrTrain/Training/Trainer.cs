@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Serilog;
+using SrTrain.Checkpoints;
 using SrTrain.Config;
 using SrTrain.Distributed;
 using SrTrain.Runs;
@@ -244,7 +245,7 @@ public sealed class Trainer
 
     void SaveCheckpointOnRoot(long step)
     {
-        _checkpoints.Save(step, tmp => TrainingCheckpoint.Write(tmp, _p, new TrainingState(step, _nonfiniteInARow, _nonfiniteTotal), _c));
+        _checkpoints.Save(step, tmp => TrainingCheckpoint.Write(tmp, _p.Checkpointed, new TrainingState(step, _nonfiniteInARow, _nonfiniteTotal), _c));
         // keep_last counts the checkpoints saved on schedule (and the final one): one that Ctrl+C saved between them
         // is kept while it is the latest, and never pushes out a scheduled one. The store logs what it deletes.
         _checkpoints.ApplyRetention(_c.Checkpoint.KeepLast, _c.Checkpoint.KeepEvery, protect: step,
@@ -253,7 +254,7 @@ public sealed class Trainer
 
     public void Restore(string checkpointDir)
     {
-        var state = TrainingCheckpoint.Read(checkpointDir, _p);
+        var state = TrainingCheckpoint.Read(checkpointDir, _p.Checkpointed);
         _nonfiniteInARow = state.NonfiniteInARow;
         _nonfiniteTotal = state.NonfiniteTotal;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using SrTrain.Checkpoints;
 using SrTrain.Config;
 using SrTrain.Data;
 using SrTrain.Distributed;

@@ -16,6 +16,9 @@ public sealed class TrainingParts : IDisposable
     /// <summary>How the step averages gradients over ranks (data parallel); a no-op in one process.</summary>
     public Distributed.IGradientSync? GradientSync { get; init; }
 
+    /// <summary>The networks and optimizers a checkpoint saves and restores.</summary>
+    public Checkpoints.CheckpointParts Checkpointed => new(G, Ema.Model, D, OptG, OptD);
+
     public void Dispose()
     {
         Data.Dispose();

@@ -1,4 +1,4 @@
-using SrTrain.Runs;
+using SrTrain.Checkpoints;
 using SrTrain.Tests.Support;
 
 namespace SrTrain.Tests.Cli;

@@ -1,6 +1,6 @@
+using SrTrain.Checkpoints;
 using SrTrain.Runs;
 using SrTrain.Tests.Support;
-using SrTrain.Training.Checkpoints;
 using static TorchSharp.torch;
 
 namespace SrTrain.Tests.Cli;

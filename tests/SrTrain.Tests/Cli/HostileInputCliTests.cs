@@ -1,5 +1,6 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.PixelFormats;
+using SrTrain.Checkpoints;
 using SrTrain.Runs;
 using SrTrain.Tests.Interop;
 using SrTrain.Tests.Support;
@@ -173,8 +174,8 @@ public sealed class HostileInputCliTests : IDisposable
         var checkpoints = Path.Combine(P("runs"), "r", "checkpoints");
         Directory.CreateDirectory(checkpoints);
         var store = new CheckpointStore(checkpoints);
-        store.Save(10, folder => File.Copy(UpscaleCliHarness.RrdbX4, Path.Combine(folder, SrTrain.Runs.CheckpointFiles.GeneratorEmaPth)));
-        var pth = Path.Combine(store.PathFor(10), SrTrain.Runs.CheckpointFiles.GeneratorEmaPth);
+        store.Save(10, folder => File.Copy(UpscaleCliHarness.RrdbX4, Path.Combine(folder, SrTrain.Checkpoints.CheckpointFiles.GeneratorEmaPth)));
+        var pth = Path.Combine(store.PathFor(10), SrTrain.Checkpoints.CheckpointFiles.GeneratorEmaPth);
         var bytes = File.ReadAllBytes(pth);
         bytes[^200] ^= 0x40; // inside the last tensor's data: the file still loads, with a wrong weight
         File.WriteAllBytes(pth, bytes);
@@ -191,14 +192,14 @@ public sealed class HostileInputCliTests : IDisposable
         var checkpoints = Path.Combine(P("runs"), "r", "checkpoints");
         var store = new CheckpointStore(checkpoints);
         foreach (long step in new long[] { 10, 20 })
-            store.Save(step, folder => File.Copy(UpscaleCliHarness.RrdbX4, Path.Combine(folder, SrTrain.Runs.CheckpointFiles.GeneratorEmaPth)));
+            store.Save(step, folder => File.Copy(UpscaleCliHarness.RrdbX4, Path.Combine(folder, SrTrain.Checkpoints.CheckpointFiles.GeneratorEmaPth)));
         var folder20 = store.PathFor(20);
         var manifest = Path.Combine(folder20, CheckpointManifest.FileName);
         var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(manifest))!;
         var files = json["files"]!.AsArray();
-        files.Remove(files.First(f => (string?)f!["path"] == SrTrain.Runs.CheckpointFiles.GeneratorEmaPth));
+        files.Remove(files.First(f => (string?)f!["path"] == SrTrain.Checkpoints.CheckpointFiles.GeneratorEmaPth));
         File.WriteAllText(manifest, json.ToJsonString());
-        File.Copy(UpscaleCliHarness.RrdbX2, Path.Combine(folder20, SrTrain.Runs.CheckpointFiles.GeneratorEmaPth), overwrite: true);
+        File.Copy(UpscaleCliHarness.RrdbX2, Path.Combine(folder20, SrTrain.Checkpoints.CheckpointFiles.GeneratorEmaPth), overwrite: true);
         var photo = Photo("a.png");
 
         AssertRefused(Run(null, "upscale", photo, "--model", folder20, "-o", P("out")), "not listed in its manifest.json");
@@ -320,7 +321,7 @@ public sealed class HostileInputCliTests : IDisposable
     {
         var runDir = Path.Combine(P("runs"), "r");
         var store = new CheckpointStore(Path.Combine(runDir, "checkpoints"));
-        store.Save(10, folder => File.Copy(UpscaleCliHarness.RrdbX4, Path.Combine(folder, SrTrain.Runs.CheckpointFiles.GeneratorEmaPth)));
+        store.Save(10, folder => File.Copy(UpscaleCliHarness.RrdbX4, Path.Combine(folder, SrTrain.Checkpoints.CheckpointFiles.GeneratorEmaPth)));
         File.WriteAllText(Path.Combine(runDir, "config.yml"), "name: r\n");
         File.WriteAllText(Path.Combine(runDir, "metrics.jsonl"), "{\"kind\":\"val\",\"step\":10,\"psnr_y\":20}\n");
         return runDir;

@@ -1,6 +1,7 @@
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.PixelFormats;
+using Size = SixLabors.ImageSharp.Size;
 using SrTrain.Cli;
 using SrTrain.Data;
 using SrTrain.Tests.Support;
@@ -8,7 +9,6 @@ using TorchSharp;
 using Xunit.Abstractions;
 using static SrTrain.Tests.Cli.UpscaleCliHarness;
 using static TorchSharp.torch;
-using Size = SixLabors.ImageSharp.Size;
 
 namespace SrTrain.Tests.Cli;
 
@@ -90,7 +90,7 @@ public sealed class UpscaleCliTests : IDisposable
     public void RunFolder_AsModel_UsesItsLatestCheckpoint_OfATrainedCompactModel()
     {
         // A run folder as training lays it out; checkpoint 100 holds another network, so using it would show.
-        var store = new SrTrain.Runs.CheckpointStore(P("runs/quick/checkpoints"));
+        var store = new SrTrain.Checkpoints.CheckpointStore(P("runs/quick/checkpoints"));
         store.Save(100, d => File.Copy(RrdbX4, Path.Combine(d, "net_g_ema.pth")));
         store.Save(200, d => File.Copy(TestFile(TrainedSrVgg), Path.Combine(d, "net_g_ema.pth")));
         File.Copy(TestFile("chelsea_lqx4.png"), P("chelsea.png"));

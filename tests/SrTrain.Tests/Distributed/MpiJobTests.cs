@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Serilog.Core;
+using SrTrain.Checkpoints;
 using SrTrain.Config;
 using SrTrain.Models;
 using SrTrain.Runs;

@@ -1,4 +1,5 @@
 using Serilog.Core;
+using SrTrain.Checkpoints;
 using SrTrain.Inference;
 using SrTrain.Interop;
 using SrTrain.Models;

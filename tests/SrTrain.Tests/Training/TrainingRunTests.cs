@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using SrTrain.Checkpoints;
 using SrTrain.Config;
 using SrTrain.Models;
 using SrTrain.Runs;

@@ -2,7 +2,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace SrTrain.Runs;
+namespace SrTrain.Checkpoints;
 
 /// <summary>The <c>manifest.json</c> written last into every checkpoint folder. Its presence, with every listed file at
 /// its recorded size, is what makes a folder a complete checkpoint.</summary>
@@ -108,3 +108,12 @@ public sealed record CheckpointManifest(
         return Path.GetFullPath(Path.Combine(folder, relative)).StartsWith(root, StringComparison.Ordinal);
     }
 }
+
+/// <summary>One file of a checkpoint as recorded in its <c>manifest.json</c>.</summary>
+/// <param name="Path">Path relative to the checkpoint folder, with '/' separators.</param>
+/// <param name="Size">Length in bytes.</param>
+/// <param name="Sha256">Lower-case hex SHA-256 of the content.</param>
+public sealed record CheckpointFileEntry(
+    [property: JsonPropertyName("path")] string Path,
+    [property: JsonPropertyName("size")] long Size,
+    [property: JsonPropertyName("sha256")] string Sha256);

@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using SrTrain.Runs;
+using SrTrain.Checkpoints;
 using SrTrain.Tests.Support;
 
-namespace SrTrain.Tests.Runs;
+namespace SrTrain.Tests.Checkpoints;
 
 public sealed class CheckpointStoreTests : IDisposable
 {

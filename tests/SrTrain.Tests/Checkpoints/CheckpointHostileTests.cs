@@ -1,9 +1,9 @@
+using SrTrain.Checkpoints;
 using SrTrain.Config;
-using SrTrain.Runs;
-using SrTrain.Training;
 using SrTrain.Tests.Support;
+using SrTrain.Training;
 
-namespace SrTrain.Tests.Runs;
+namespace SrTrain.Tests.Checkpoints;
 
 /// <summary>Checkpoint files replaced by something that is not a file (issue 14): verification must end, and say so.</summary>
 public sealed class CheckpointHostileTests : IDisposable
@@ -63,7 +63,7 @@ public sealed class CheckpointHostileTests : IDisposable
             parts.G.parameters().First().fill_(float.NaN);
         var store = new CheckpointStore(_dir.File("checkpoints"));
         var e = Assert.Throws<SrTrainException>(() =>
-            store.Save(5, folder => TrainingCheckpoint.Write(folder, parts, new TrainingState(5, 0, 0), config)));
+            store.Save(5, folder => TrainingCheckpoint.Write(folder, parts.Checkpointed, new TrainingState(5, 0, 0), config)));
         Assert.Contains("NaN or infinite", e.Message);
         Assert.Empty(store.ListSteps());
         Assert.Null(store.LatestStep());

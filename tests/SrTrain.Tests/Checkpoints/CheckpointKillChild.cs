@@ -1,6 +1,6 @@
-using SrTrain.Runs;
+using SrTrain.Checkpoints;
 
-namespace SrTrain.Tests.Runs;
+namespace SrTrain.Tests.Checkpoints;
 
 /// <summary>
 /// The child process of the kill -9 test: saves checkpoints in a loop until it is killed. A test assembly cannot be

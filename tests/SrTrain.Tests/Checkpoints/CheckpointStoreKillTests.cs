@@ -1,9 +1,9 @@
 using System.Diagnostics;
-using SrTrain.Runs;
+using SrTrain.Checkpoints;
 using SrTrain.Tests.Support;
 using Xunit.Abstractions;
 
-namespace SrTrain.Tests.Runs;
+namespace SrTrain.Tests.Checkpoints;
 
 [Trait("Speed", "slow")]
 public sealed class CheckpointStoreKillTests(ITestOutputHelper output) : IDisposable

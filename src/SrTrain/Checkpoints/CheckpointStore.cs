@@ -1,9 +1,10 @@
 using System.Globalization;
 using System.Security.Cryptography;
 using Serilog;
+using SrTrain.Runs;
 using SrTrain.Runtime;
 
-namespace SrTrain.Runs;
+namespace SrTrain.Checkpoints;
 
 /// <summary>
 /// Checkpoint folders that survive a crash, <c>kill -9</c> or a full disk at any moment. It knows nothing about models:

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace SrTrain.Training;
+namespace SrTrain.Checkpoints;
 
 /// <summary>Counters that must survive a resume for it to be exact.</summary>
 public sealed record TrainingState(long Step, int NonfiniteInARow, long NonfiniteTotal)

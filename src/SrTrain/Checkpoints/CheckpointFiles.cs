@@ -1,4 +1,4 @@
-namespace SrTrain.Runs;
+namespace SrTrain.Checkpoints;
 
 /// <summary>The files a checkpoint folder holds (see Training/TrainingCheckpoint for what is in them): the networks,
 /// optimizer states and counters for an exact resume, the config, and the EMA generator as a BasicSR `.pth`.</summary>

@@ -2,17 +2,18 @@ using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace SrTrain.Training.Checkpoints;
+namespace SrTrain.Checkpoints;
 
 /// <summary>Named tensors in TorchSharp's module file format (what <c>Module.save</c> writes: a LEB128 count, then a
-/// name and a tensor for each entry), read into CPU tensors and written from tensors on any device.
+/// name and a tensor for each entry), read into CPU tensors and written from tensors on any device. Every network and
+/// optimizer file of a checkpoint is written and read here, so the two directions are one code.
 /// <para>Checkpoints load through this instead of <c>Module.load</c>: on a CUDA module that moves the module to the
 /// CPU and back, which replaces every Parameter object, so the optimizer's flat buffers would no longer be the
 /// network's weights. Here the values are copied into the existing tensors (<c>load_state_dict</c> uses copy_), on
 /// whatever device they are.</para></summary>
 public static class StateDictFile
 {
-    public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors)
+    public static void Write(string path, IReadOnlyCollection<KeyValuePair<string, Tensor>> tensors)
     {
         using var stream = File.Create(path);
         using var writer = new BinaryWriter(stream);
@@ -29,6 +30,11 @@ public static class StateDictFile
     {
         using var stream = SharedRead.Open(path);
         using var reader = new BinaryReader(stream);
+        if (stream.Length > 5 && stream.ReadByte() == 4 && new string(reader.ReadChars(4)) == "Adam")
+            throw new InvalidDataException($"{path}: an optimizer state in TorchSharp's own format, from SrTrain before its " +
+                                           "own Adam (2026-11); such a checkpoint cannot be resumed: start a new run from its net_g.pt " +
+                                           "(path.pretrain_network_g)");
+        stream.Position = 0;
         long count = Decode(reader);
         if (count < 0 || count > 1_000_000) throw new InvalidDataException($"{path}: not a state file ({count} entries)");
         var result = new Dictionary<string, Tensor>((int)count);
@@ -78,8 +84,8 @@ public static class StateDictFile
         } while (value != 0);
     }
 
-    /// <summary>TorchSharp's unsigned LEB128 count (also in its optimizer files, see <see cref="LegacyAdamState"/>).</summary>
-    internal static long Decode(BinaryReader reader)
+    /// <summary>TorchSharp's unsigned LEB128 count.</summary>
+    static long Decode(BinaryReader reader)
     {
         long result = 0;
         for (int i = 0; i < 10; i++)

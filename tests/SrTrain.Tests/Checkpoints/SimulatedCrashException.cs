@@ -1,6 +1,6 @@
-using SrTrain.Runs;
+using SrTrain.Checkpoints;
 
-namespace SrTrain.Tests.Runs;
+namespace SrTrain.Tests.Checkpoints;
 
 /// <summary>A crash simulated through <see cref="CheckpointStore"/>'s <c>onStage</c> observer: it leaves
 /// <see cref="CheckpointStore.Save"/> with no clean-up, so the disk is left as a real crash at that point would leave

@@ -1,4 +1,4 @@
-using SrTrain.Tests.Runs;
+using SrTrain.Tests.Checkpoints;
 
 /// <summary>.NET startup hook (DOTNET_STARTUP_HOOKS): the runtime looks for exactly this name, in the global namespace.
 /// It turns <c>dotnet exec SrTrain.Tests.dll</c> into the kill -9 test's checkpoint-writing child; without the
