@@ -303,6 +303,30 @@ public class RealEsrganOptionFileTests
     }
 
     [Fact]
+    public void StrictLoadGFalse_StartsAnX2NetworkFromAnX4File_AsTrainRealesrnetX2plusDoes()
+    {
+        // RRDBNet x2 takes 12 channels in conv_first (pixel-unshuffled input): the x4 file's conv_first.weight does not
+        // fit and stays as initialised; everything else loads (BasicSR's load_network with strict=False).
+        var file = Path.Combine(AppContext.BaseDirectory, "TestData", "Reference", "rrdbnet_x4_nf16_nb2_gc8.pth");
+        using var t = new TrainingTestRun();
+        var sink = new Data.CollectingSink();
+        var c = ConfigLoader.LoadFile(t.WriteConfig("x2", "scale: 2\nnetwork_g: {type: RRDBNet, num_feat: 16, num_block: 2, num_grow_ch: 8}\n" +
+                                                          $"path: {{pretrain_network_g: {file}, strict_load_g: false}}\n"));
+        using var parts = TrainingSetup.Build(c with { Datasets = c.Datasets with { Val = new ValDataConfig() } }, CPU, sink.CreateLogger());
+        var want = WeightFile.Read(file);
+        var have = parts.G.state_dict();
+        Assert.Equal(want.Keys.Order(), have.Keys.Order());
+        foreach (var (k, v) in want)
+            Assert.Equal(k != "conv_first.weight", v.shape.SequenceEqual(have[k].shape) && v.eq(have[k]).all().item<bool>());
+        Assert.Contains(sink.Warnings, w => w.Contains("path.strict_load_g false: 1 entr(ies)") && w.Contains("conv_first.weight (file [16, 3, 3, 3], network [16, 12, 3, 3])"));
+
+        // Strict (the default), the same file is refused with what it is.
+        var e = Assert.Throws<SrTrainException>(() => TrainingSetup.Build(c with { Path = c.Path with { StrictLoadG = true }, Datasets = c.Datasets with { Val = new ValDataConfig() } },
+            CPU, Serilog.Core.Logger.None));
+        Assert.Contains("or set path.strict_load_g: false", e.Message);
+    }
+
+    [Fact]
     public void ParamKeyG_PicksTheEntry_AndAMissingOneIsNamed()
     {
         using var dir = new TempDir();
