@@ -51,10 +51,12 @@ public static class WeightFile
                 ? $"refusing to load {path}: {e.Message}, far more than a state dict needs."
                 : $"refusing to load {path}: {e.Message}; if the file is genuine, raise the limit with the environment variable {e.Variable}.");
         }
+        // What a cut-off or forged file throws from the readers' own checks, BinaryReader, the JSON header, the pickle's
+        // dictionaries and libtorch. An IndexOutOfRange, InvalidOperation or OutOfMemory would be a reader bug (the
+        // readers bound every length before allocating), so it surfaces as one (exit 3).
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or System.Text.Json.JsonException
-                                      or KeyNotFoundException or InvalidOperationException or FormatException
-                                      or ArgumentException or IndexOutOfRangeException or OverflowException
-                                      or ExternalException or OutOfMemoryException or NotSupportedException)
+                                      or KeyNotFoundException or FormatException or ArgumentException or OverflowException
+                                      or ExternalException or NotSupportedException)
         {
             // ExternalException is what libtorch's errors arrive as; their message carries a C++ backtrace after the
             // first line, which is no use to the user.

@@ -3,21 +3,10 @@ using SrTrain.Runtime;
 
 namespace SrTrain.Runs;
 
-/// <summary>TensorBoard event files (TFRecord framing of <c>tensorboard.Event</c> protobufs): read their steps, and
-/// drop the events after a step. Each record is kept byte for byte (its CRCs stay valid) or left out.</summary>
+/// <summary>TensorBoard event files (TFRecord framing of <c>tensorboard.Event</c> protobufs): drop the events after a
+/// step. Each record is kept byte for byte (its CRCs stay valid) or left out.</summary>
 public static class TensorBoardEvents
 {
-    /// <summary>Every event's (step, summary tags) in a file, in order; for tests and tools.</summary>
-    public static IEnumerable<(long Step, IReadOnlyList<string> Tags, bool IsImage)> Read(string file)
-    {
-        foreach (var record in Records(SharedRead.ReadAllBytes(file)))
-        {
-            var e = global::Tensorboard.Event.Parser.ParseFrom(record.Data);
-            var values = e.Summary?.Value.ToList() ?? [];
-            yield return (e.Step, values.Select(v => v.Tag).ToList(), values.Any(v => v.Image != null));
-        }
-    }
-
     /// <summary>Removes from every event file in <paramref name="dir"/> the events with a step above
     /// <paramref name="step"/>. A torn last record (a kill while writing) is dropped too.</summary>
     public static void DropAfter(string dir, long step)
@@ -44,9 +33,10 @@ public static class TensorBoardEvents
         }
     }
 
-    readonly record struct Record(int Start, int End, byte[] Data);
+    internal readonly record struct Record(int Start, int End, byte[] Data);
 
-    static IEnumerable<Record> Records(byte[] bytes)
+    /// <summary>The file's records in order; a torn last one is left out.</summary>
+    internal static IEnumerable<Record> Records(byte[] bytes)
     {
         int at = 0;
         // Frame: uint64 length, uint32 masked CRC of the length, data, uint32 masked CRC of the data.

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Serilog;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -55,7 +56,8 @@ public static class DeviceSelector
 
     static bool CudaAvailable()
     {
+        // A CPU build, or a CUDA build on a machine without the driver: libtorch's CUDA library is absent or fails to load.
         try { return torch.cuda.is_available(); }
-        catch (Exception) { return false; }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or ExternalException or TypeInitializationException) { return false; }
     }
 }

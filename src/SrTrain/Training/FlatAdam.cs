@@ -53,9 +53,6 @@ public sealed class FlatAdam : IDisposable, IOptimizerState
     /// <summary>Updates done so far (PyTorch's per-parameter <c>state['step']</c>; the same for every parameter here).</summary>
     public long StepCount { get; private set; }
 
-    public Tensor ExpAvg => _expAvg;
-    public Tensor ExpAvgSq => _expAvgSq;
-
     public void ZeroGrad() => _params.ZeroGrad();
 
     Tensor? _trainedMask;

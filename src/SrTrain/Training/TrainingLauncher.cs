@@ -271,7 +271,8 @@ public static class TrainingLauncher
     static string ResumeHint(RunFolder run)
     {
         long? latest = null;
-        try { latest = new CheckpointStore(run.CheckpointsDir).LatestStep(); } catch (Exception) { }
+        try { latest = new CheckpointStore(run.CheckpointsDir).LatestStep(); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { } // the hint then says to start again
         return latest is { } step
             ? $"to continue: srtrain resume --run {run.Dir} (from checkpoint {step})"
             : $"no checkpoint was written yet; start again with: srtrain train --config {run.ConfigPath} --auto-resume";

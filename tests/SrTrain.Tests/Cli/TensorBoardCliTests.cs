@@ -25,7 +25,7 @@ public class TensorBoardCliTests
         Assert.Contains("from its latest checkpoint 10", output);
 
         var events = Directory.EnumerateFiles(Path.Combine(run, MetricsLog.TensorBoardDir), "events.out.tfevents.*")
-            .SelectMany(TensorBoardEvents.Read).ToList();
+            .SelectMany(TensorBoardFiles.Read).ToList();
         var byTag = events.SelectMany(e => e.Tags.Select(tag => (tag, e.Step))).GroupBy(x => x.tag).ToDictionary(g => g.Key, g => g.Select(x => x.Step).ToList());
         foreach (var (tag, steps) in byTag)
             Assert.True(steps.Distinct().Count() == steps.Count, $"{tag}: steps {string.Join(",", steps)}");
