@@ -81,6 +81,7 @@ public class RealEsrganValidationTests
         Assert.Contains(message, Refused("", train));
 
     [Fact]
+    [Trait("Speed", "process")]
     public void ThroughTheCli_OneLine_ExitCode2()
     {
         using var dir = new TempDir();
