@@ -9,6 +9,7 @@ How the values are observed (nothing of the drawing logic is transcribed):
   410x430 float32 image whose channels hold each pixel's row and column (the crop's top/left and the flip are read
   off the returned image), bivariate_Gaussian / _generalized_Gaussian / _plateau and circular_lowpass_kernel are
   recorders that note their arguments (type, size, sigma_x, sigma_y, rotation, beta, omega_c) and return a dummy.
+  A further n/5 runs with use_rot: True record augment's vflip / rot90 and the crop of the transposed image.
 * RealESRGANModel.feed_data (realesrgan/models/realesrgan_model.py) runs as is on a 1x3x400x400 batch (batch size 1,
   so per-sample and per-batch draws both number 10^5), with BasicSR's real random_add_*_noise_pt /
   random_generate_*_noise_pt and paired_random_crop; replaced: filter2D (records which kernel), F.interpolate
@@ -269,6 +270,26 @@ for n in range(N):
     count('lq_crop_left', int(round(float(lq[0, 1, 0, 0]) * 255)))
 
 print('dataset + feed_data:', N, 'draws')
+
+# use_rot: True (x4plus has it off): augment's vflip and rot90 and the crop of the transposed image, N // 5 runs of
+# __getitem__. The flips are read off the returned coordinate image: rot90 when the row index varies along a row.
+opt_ds['use_rot'] = True
+for n in range(N // 5):
+    calls.clear()
+    img = dataset[0]['gt']
+    rot = img[0, 1, 0] != img[0, 0, 0]
+    if rot:   # img[r, c] = flipped[c, r]: X varies down the rows, Y along them
+        hflip, vflip = img[1, 0, 1] < img[0, 0, 1], img[0, 1, 0] < img[0, 0, 0]
+        top = IMG_W - 1 - img[0, 0, 1] if hflip else img[0, 0, 1]
+        left = IMG_H - 1 - img[0, 0, 0] if vflip else img[0, 0, 0]
+    else:
+        hflip, vflip = img[0, 1, 1] < img[0, 0, 1], img[1, 0, 0] < img[0, 0, 0]
+        top = IMG_H - 1 - img[0, 0, 0] if vflip else img[0, 0, 0]
+        left = IMG_W - 1 - img[0, 0, 1] if hflip else img[0, 0, 1]
+    count('rot.augment', f'{int(hflip)}{int(vflip)}{int(rot)}')
+    count('rot.crop_top', f'{int(rot)}:{int(top)}')
+    count('rot.crop_left', f'{int(rot)}:{int(left)}')
+print('use_rot:', N // 5, 'draws')
 
 names = sorted(cont)
 doc = dict(source='BasicSR ' + os.environ.get('BASICSR_COMMIT', '?') + ' / Real-ESRGAN ' + os.environ.get('REALESRGAN_COMMIT', '?') +

@@ -9,7 +9,7 @@ using static TorchSharp.torch;
 
 namespace SrTrain.Benchmarks;
 
-/// <summary>SrTrain's real training step on the benchmark preset: RrdbNet, VggStyleDiscriminator, Vgg16Features (random
+/// <summary>SrTrain's real training step on the benchmark preset: RrdbNet, VggStyleDiscriminator, VggFeatures (random
 /// weights: timing does not depend on them), PerceptualLoss, Adam and SrganStep, fed with synthetic batches shaped like
 /// the peer script's (a fixed random HQ batch and its bicubic LQ; with the translational term a 144-pixel full patch
 /// and two different random corners per step).</summary>
@@ -28,7 +28,7 @@ public sealed class SrganBench : IDisposable
 
     public RrdbNet Generator { get; }
     public VggStyleDiscriminator Discriminator { get; }
-    public Vgg16Features Vgg { get; }
+    public VggFeatures Vgg { get; }
 
     /// <summary>HQ side of the full patch the batches are cut from (HqSize, or HqSize + scale·shift when translational).</summary>
     public int FullHqSize { get; }
@@ -42,12 +42,13 @@ public sealed class SrganBench : IDisposable
         Generator = new RrdbNet(3, 3, preset.Scale, preset.NumFeat, preset.NumBlock, preset.NumGrowCh);
         Discriminator = new VggStyleDiscriminator(3, preset.DNumFeat, preset.HqSize);
         var losses = preset.Losses(translational);
-        Vgg = new Vgg16Features(losses.Perceptual.LayerWeights.Keys);
+        Vgg = new VggFeatures(losses.Perceptual.LayerWeights.Keys);
         Generator.to(_device).train();
         Discriminator.to(_device).train();
         Vgg.to(_device);
         var vgg = Vgg;
-        var perceptual = new PerceptualLoss(x => vgg.call(x), losses.Perceptual.LayerWeights);
+        var p = losses.Perceptual;
+        var perceptual = new PerceptualLoss(x => vgg.call(x), p.LayerWeights, p.Weight, p.StyleWeight, p.Criterion);
         _optG = new FlatAdam(new FlatParameters(Generator, withGrad: true), 1e-4, 0.9, 0.99);
         _optD = new FlatAdam(new FlatParameters(Discriminator, withGrad: true), 1e-4, 0.9, 0.99);
         _step = new SrganStep(Generator, Discriminator, _optG, _optD, losses, perceptual, gradClip: 0);

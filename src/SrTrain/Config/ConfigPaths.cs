@@ -57,6 +57,7 @@ public static class ConfigPaths
         File("path.pretrain_network_g", c.Path.PretrainNetworkG);
         File("path.pretrain_network_d", c.Path.PretrainNetworkD);
         File("path.vgg16", c.Path.Vgg16);
+        File("path.vgg19", c.Path.Vgg19);
         // A run writes validation images (and checkpoints) under runs_dir: inside a training folder, the next run
         // would silently train on them.
         foreach (var (key, data) in new[] { ("datasets.train.dataroot_gt", c.Datasets.Train.DatarootGt), ("datasets.train.dataroot_lq", c.Datasets.Train.DatarootLq) })

@@ -49,19 +49,23 @@ public static class ConfigValidator
         Require(l.Pixel.Weight >= 0, "losses.pixel.weight", "must be 0 or more");
         Require(l.Pixel.Eps > 0, "losses.pixel.eps", "must be positive");
         Require(l.Perceptual.Weight >= 0, "losses.perceptual.weight", "must be 0 or more");
-        var p = l.Perceptual;
-        Require(p.VggType is "vgg16" or "vgg19", "losses.perceptual.vgg_type", $"is '{p.VggType}'; SrTrain has vgg16 and vgg19");
-        var vggLayers = p.VggType == "vgg19" ? Vgg19LayerNames : Vgg16Features.LayerNames;
-        var vggName = p.VggType == "vgg19" ? "VGG-19" : "VGG-16";
-        Require(p.Weight == 0 || p.LayerWeights.Count > 0, "losses.perceptual.layer_weights", $"must name at least one {vggName} layer");
-        foreach (var (layer, w) in p.LayerWeights)
+        // Perceptual loss (BasicSR's PerceptualLoss and VGGFeatureExtractor options).
         {
-            Require(vggLayers.Contains(layer), $"losses.perceptual.layer_weights.{layer}",
-                $"is not a {vggName} layer (use e.g. {string.Join(", ", vggLayers.Where(n => n.StartsWith("relu")))}; losses.perceptual.vgg_type is {p.VggType})");
-            Require(w >= 0, $"losses.perceptual.layer_weights.{layer}", "must be 0 or more");
+            var p = l.Perceptual;
+            var names = VggFeatures.LayerNamesOf(p.VggType);
+            Require(names is not null, "losses.perceptual.vgg_type", $"'{p.VggType}' is not supported (use {string.Join(" or ", VggFeatures.VggTypes)})");
+            Require(SrTrain.Losses.PerceptualLoss.Criteria.Contains(p.Criterion), "losses.perceptual.criterion", $"'{p.Criterion}' is not supported (use {string.Join(", ", SrTrain.Losses.PerceptualLoss.Criteria)})");
+            Require(p.StyleWeight >= 0, "losses.perceptual.style_weight", "must be 0 or more");
+            var vgg = VggFeatures.DisplayName(p.VggType);
+            Require((p.Weight == 0 && p.StyleWeight == 0) || p.LayerWeights.Count > 0, "losses.perceptual.layer_weights", $"must name at least one {vgg} layer");
+            foreach (var (layer, w) in p.LayerWeights)
+            {
+                if (names is not null)
+                    Require(names.Contains(layer), $"losses.perceptual.layer_weights.{layer}",
+                        $"is not a {vgg} layer (use e.g. {string.Join(", ", names.Where(n => n.StartsWith("relu", StringComparison.Ordinal)))}, or the conv and pool layers of the same names)");
+                Require(w >= 0, $"losses.perceptual.layer_weights.{layer}", "must be 0 or more");
+            }
         }
-        Require(p.Criterion is "l1" or "l2" or "fro", "losses.perceptual.criterion", $"is '{p.Criterion}'; BasicSR's PerceptualLoss has l1, l2 and fro");
-        Require(p.StyleWeight >= 0, "losses.perceptual.style_weight", "must be 0 or more");
         Require(l.Gan.Weight >= 0, "losses.gan.weight", "must be 0 or more");
         Require(l.Translational.Weight >= 0, "losses.translational.weight", "must be 0 or more");
         foreach (var (name, start) in new[] { ("pixel", l.Pixel.StartStep), ("perceptual", l.Perceptual.StartStep), ("gan", l.Gan.StartStep), ("translational", l.Translational.StartStep) })
@@ -109,15 +113,6 @@ public static class ConfigValidator
         Require(c.Distributed.CheckEvery >= 1, "distributed.check_every", "must be at least 1");
         Require(c.Distributed.BarrierTimeoutMinutes >= 1, "distributed.barrier_timeout_minutes", "must be at least 1");
     }
-
-    /// <summary>BasicSR's layer names of VGG-19 (basicsr/archs/vgg_arch.py NAMES['vgg19']).</summary>
-    internal static readonly IReadOnlyList<string> Vgg19LayerNames =
-    [
-        "conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1", "conv2_1", "relu2_1", "conv2_2", "relu2_2", "pool2",
-        "conv3_1", "relu3_1", "conv3_2", "relu3_2", "conv3_3", "relu3_3", "conv3_4", "relu3_4", "pool3",
-        "conv4_1", "relu4_1", "conv4_2", "relu4_2", "conv4_3", "relu4_3", "conv4_4", "relu4_4", "pool4",
-        "conv5_1", "relu5_1", "conv5_2", "relu5_2", "conv5_3", "relu5_3", "conv5_4", "relu5_4", "pool5",
-    ];
 
     /// <summary>The kernel names BasicSR's random_mixed_kernels draws from.</summary>
     internal static readonly IReadOnlyList<string> KernelNames =

@@ -167,10 +167,13 @@ public sealed record PathConfig
 {
     /// <summary>Generator weights to start from (.pth or .safetensors, e.g. a PSNR-oriented pre-training).</summary>
     public string PretrainNetworkG { get; init; } = "";
-    /// <summary>Pretrained VGG-16 weights for the perceptual loss: torchvision's vgg16-397923af.pth as downloaded.</summary>
+    /// <summary>Pretrained VGG-16 weights for the perceptual loss and vgg_dist: torchvision's vgg16-397923af.pth as
+    /// downloaded. Empty = the loss (vgg_type vgg16) takes torchvision's download cache ($TORCH_HOME/hub/checkpoints, else
+    /// $XDG_CACHE_HOME/torch/hub/checkpoints, else ~/.cache/torch/hub/checkpoints); vgg_dist needs it only without that loss.</summary>
     public string Vgg16 { get; init; } = "";
     /// <summary>Pretrained VGG-19 weights (losses.perceptual.vgg_type vgg19): torchvision's vgg19-dcbb9e9d.pth.
-    /// Empty = torchvision's download cache ($TORCH_HOME/hub/checkpoints, else ~/.cache/torch/hub/checkpoints).</summary>
+    /// Empty = torchvision's download cache ($TORCH_HOME/hub/checkpoints, else $XDG_CACHE_HOME/torch/hub/checkpoints,
+    /// else ~/.cache/torch/hub/checkpoints).</summary>
     public string Vgg19 { get; init; } = "";
     /// <summary>Which entry of pretrain_network_g to load (BasicSR's param_key_g); empty = params_ema, else params.</summary>
     public string ParamKeyG { get; init; } = "";
@@ -223,7 +226,8 @@ public sealed record PerceptualLossConfig
         ["relu5_3"] = 1.0,
     };
 
-    /// <summary>VGG-16 layers and their weights (default: <see cref="DefaultLayerWeights"/>).</summary>
+    /// <summary>Layers of vgg_type by BasicSR's names (conv1_1 … relu5_4, pool1 … pool5) and their weights (default:
+    /// VGG-16's relu1_2 0.1, relu2_2 0.1, relu3_3 1, relu4_3 1, relu5_3 1, the DefaultLayerWeights).</summary>
     public Dictionary<string, double> LayerWeights { get; init; } = new(DefaultLayerWeights);
     /// <summary>vgg16 or vgg19 (BasicSR's vgg_type).</summary>
     public string VggType { get; init; } = "vgg16";
@@ -231,7 +235,7 @@ public sealed record PerceptualLossConfig
     public bool UseInputNorm { get; init; } = true;
     /// <summary>Map inputs from [-1, 1] to [0, 1] first (BasicSR's range_norm).</summary>
     public bool RangeNorm { get; init; } = false;
-    /// <summary>Weight of the Gram-matrix style loss (0 = off).</summary>
+    /// <summary>Weight of the Gram-matrix style loss (BasicSR's style_weight; 0 = off), logged as l_g_style.</summary>
     public double StyleWeight { get; init; } = 0;
     /// <summary>l1, l2 or fro (BasicSR's criterion).</summary>
     public string Criterion { get; init; } = "l1";

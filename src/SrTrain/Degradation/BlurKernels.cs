@@ -125,7 +125,7 @@ internal static class BlurKernels
 
     /// <summary>np.sum of a contiguous float64 array: the reduction starts from the first element and adds numpy's
     /// pairwise sum of the rest (blocks of 8 partial sums up to 128 elements, halves above).</summary>
-    internal static double NumpySum(ReadOnlySpan<double> a) => a.Length == 0 ? 0 : a[0] + PairwiseSum(a[1..]);
+    static double NumpySum(ReadOnlySpan<double> a) => a.Length == 0 ? 0 : a[0] + PairwiseSum(a[1..]);
 
     static double PairwiseSum(ReadOnlySpan<double> a)
     {

@@ -19,13 +19,13 @@ public static class EvalRunner
     /// <param name="vgg">Frozen VGG-16 features (<see cref="PerceptualDistance.Layers"/>) on <paramref name="device"/>,
     /// or null for no perceptual distance.</param>
     public static EvalReport Run(IReadOnlyList<ValidationPair> pairs, Func<Tensor, Tensor>? model, EvalOptions options,
-        Vgg16Features? vgg, Device device, ILogger log, CancellationToken cancel = default) =>
+        VggFeatures? vgg, Device device, ILogger log, CancellationToken cancel = default) =>
         RunMany(pairs, model is null ? [] : [(EvalReport.ModelMethod, model)], options, vgg, device, log, cancel);
 
     /// <summary>Several models on the same pairs, one method per model (named e.g. after its run), then bicubic: the
     /// A/B in one table.</summary>
     public static EvalReport RunMany(IReadOnlyList<ValidationPair> pairs, IReadOnlyList<(string Name, Func<Tensor, Tensor> Upscale)> models,
-        EvalOptions options, Vgg16Features? vgg, Device device, ILogger log, CancellationToken cancel = default)
+        EvalOptions options, VggFeatures? vgg, Device device, ILogger log, CancellationToken cancel = default)
     {
         if (pairs.Count == 0) throw new SrTrainException("nothing to evaluate: no image pairs");
         return Report(pairs.Select(p => new EvalImage(p.Name, p.Lq, (int)p.Hq.shape[2], (int)p.Hq.shape[3], (first, n) => p.Hq.narrow(2, first, n))),
@@ -36,7 +36,7 @@ public static class EvalRunner
     /// and pairs them), read one at a time and held at their files' bit depth, so that a folder of large photos costs
     /// one photo's 8-bit pixels plus an amount set by the tile size (see <see cref="EvalOptions.WholeImageMaxPixels"/>).</summary>
     public static EvalReport RunFolder(string hqDir, string? lqDir, IReadOnlyList<(string Name, Func<Tensor, Tensor> Upscale)> models,
-        EvalOptions options, Vgg16Features? vgg, Device device, ILogger log, CancellationToken cancel = default)
+        EvalOptions options, VggFeatures? vgg, Device device, ILogger log, CancellationToken cancel = default)
     {
         IEnumerable<EvalImage> Images()
         {
@@ -54,7 +54,7 @@ public static class EvalRunner
     sealed record EvalImage(string Name, Tensor Lq, int Height, int Width, Func<long, long, Tensor> ReadHq);
 
     static EvalReport Report(IEnumerable<EvalImage> images, IReadOnlyList<(string Name, Func<Tensor, Tensor> Upscale)> models,
-        EvalOptions options, Vgg16Features? vgg, Device device, ILogger log, CancellationToken cancel)
+        EvalOptions options, VggFeatures? vgg, Device device, ILogger log, CancellationToken cancel)
     {
         var names = new List<string> { "psnr_y", "ssim_y", "psnr_rgb", "ssim_rgb" };
         if (vgg != null) names.Add("vgg_dist");
@@ -95,7 +95,7 @@ public static class EvalRunner
 
     /// <summary>An image measured whole, with the numbers of training's validation (<see cref="ImageMetrics"/>); PSNR
     /// and SSIM go through <see cref="BandMetrics"/>, which gives the same numbers without float64 copies of the images.</summary>
-    static Dictionary<string, double> MeasureWhole(EvalImage image, Func<Tensor, Tensor> upscale, EvalOptions o, Vgg16Features? vgg, Device device)
+    static Dictionary<string, double> MeasureWhole(EvalImage image, Func<Tensor, Tensor> upscale, EvalOptions o, VggFeatures? vgg, Device device)
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
@@ -119,7 +119,7 @@ public static class EvalRunner
     /// distance of <paramref name="output"/> to <paramref name="hq"/>, the shift-consistency error of the model on
     /// <paramref name="lq"/> (all and interior), and the phase error on <paramref name="hq"/>.</summary>
     static void AddWholeImageMetrics(Dictionary<string, double> m, Tensor lq, Tensor hq, Tensor output, Func<Tensor, Tensor> upscale,
-        EvalOptions o, Vgg16Features? vgg, Device device)
+        EvalOptions o, VggFeatures? vgg, Device device)
     {
         if (vgg != null) m["vgg_dist"] = PerceptualDistance.Measure(vgg, output.to(device), hq.to(device), PerceptualDistance.Layers);
         int k = Math.Min(o.ShiftK, (int)Math.Min(lq.shape[2], lq.shape[3]) - 1);
@@ -131,7 +131,7 @@ public static class EvalRunner
 
     /// <summary>A large image: PSNR/SSIM by bands of the tiled output (<see cref="BandMetrics"/>); the VGG distance and
     /// the shift-consistency error, which need whole images, on a central window of at most Window×Window HQ pixels.</summary>
-    static Dictionary<string, double> MeasureLarge(EvalImage image, Func<Tensor, Tensor> upscale, EvalOptions o, Vgg16Features? vgg, Device device)
+    static Dictionary<string, double> MeasureLarge(EvalImage image, Func<Tensor, Tensor> upscale, EvalOptions o, VggFeatures? vgg, Device device)
     {
         using var noGrad = torch.no_grad();
         int s = o.Scale, h = (int)image.Lq.shape[2], w = (int)image.Lq.shape[3];

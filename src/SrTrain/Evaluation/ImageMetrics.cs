@@ -20,7 +20,7 @@ public static class ImageMetrics
     /// provides no_grad.</summary>
     /// <param name="name">Names the image in the error raised when the output size does not match HQ.</param>
     public static (Dictionary<string, double> Metrics, Tensor Output) Measure(string name, Func<Tensor, Tensor> upscale,
-        Tensor lq, Tensor hq, int scale, int cropBorder, int shiftK, Vgg16Features? vgg, Device device)
+        Tensor lq, Tensor hq, int scale, int cropBorder, int shiftK, VggFeatures? vgg, Device device)
     {
         var output = upscale(lq).cpu();
         if (output.shape[2] != hq.shape[2] || output.shape[3] != hq.shape[3])

@@ -15,7 +15,7 @@ public static class PerceptualDistance
     /// <param name="output">(1,3,H,W) in [0,1], on the VGG's device.</param>
     /// <param name="hq">(1,3,H,W) in [0,1], on the VGG's device.</param>
     /// <param name="layers">Layer name → weight (e.g. <see cref="Layers"/>).</param>
-    public static double Measure(Vgg16Features vgg, Tensor output, Tensor hq, IReadOnlyDictionary<string, double> layers)
+    public static double Measure(VggFeatures vgg, Tensor output, Tensor hq, IReadOnlyDictionary<string, double> layers)
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();

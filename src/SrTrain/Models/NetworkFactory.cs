@@ -92,12 +92,25 @@ public static class NetworkFactory
 
     /// <summary>A frozen VGG-16 with pretrained weights from a torchvision file (vgg16-397923af.pth as downloaded,
     /// legacy format, classifier included: only the feature layers up to the deepest requested one are taken).</summary>
-    public static Vgg16Features LoadVgg16(string path, IEnumerable<string> layers)
+    public static VggFeatures LoadVgg16(string path, IEnumerable<string> layers) => LoadVgg(path, "vgg16", layers);
+
+    /// <summary>A frozen VGG-16 or VGG-19 (<paramref name="vggType"/>) with pretrained weights from a torchvision file
+    /// (vgg16-397923af.pth, vgg19-dcbb9e9d.pth as downloaded: features.N.weight/bias; the classifier's keys and those of
+    /// feature layers deeper than the deepest requested one are not read into the module).</summary>
+    public static VggFeatures LoadVgg(string path, string vggType, IEnumerable<string> layers, bool useInputNorm = true, bool rangeNorm = false)
     {
-        var vgg = new Vgg16Features(layers);
-        var sd = WeightFile.Read(path);
-        var own = vgg.state_dict();
-        WeightFile.LoadInto(vgg, sd.Where(kv => own.ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value), path);
-        return vgg;
+        var vgg = new VggFeatures(layers, vggType, useInputNorm, rangeNorm);
+        try
+        {
+            var sd = WeightFile.Read(path);
+            var own = vgg.state_dict();
+            WeightFile.LoadInto(vgg, sd.Where(kv => own.ContainsKey(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value), path);
+            return vgg;
+        }
+        catch
+        {
+            vgg.Dispose();
+            throw;
+        }
     }
 }

@@ -29,7 +29,7 @@ public sealed class SrganStep
     readonly double _gradClip;
     readonly IGradientSync _sync;
     readonly Func<Tensor, Tensor>? _sharpen;
-    readonly Scalar _wPix, _wPercep, _wGan, _wTrans, _gradClipS;
+    readonly Scalar _wPix, _wGan, _wTrans, _gradClipS;
 
     /// <summary>Images run through the generator so far (the zero-cost rule of the translational term is tested on it:
     /// B per step while the term is off, 2B while it is on).</summary>
@@ -51,13 +51,12 @@ public sealed class SrganStep
         _perceptual = perceptual;
         _gradClip = gradClip;
         _wPix = losses.Pixel.Weight.ToScalar();
-        _wPercep = losses.Perceptual.Weight.ToScalar();
         _wGan = losses.Gan.Weight.ToScalar();
         // The same schedule object the data pipeline asks (TrainingSetup passes it), so the two cannot disagree.
         Translational = translational ?? TranslationalSchedule.From(losses);
         _wTrans = Translational.Weight.ToScalar();
         _gradClipS = gradClip.ToScalar();
-        if (losses.Perceptual.Weight > 0 && perceptual is null)
+        if ((losses.Perceptual.Weight > 0 || losses.Perceptual.StyleWeight > 0) && perceptual is null)
             throw new ArgumentException("perceptual loss is on but no feature extractor was given", nameof(perceptual));
         if (losses.Gan.Weight > 0 && (d is null || optD is null))
             throw new ArgumentException("GAN loss is on but no discriminator was given", nameof(d));
@@ -73,11 +72,14 @@ public sealed class SrganStep
 
     /// <summary>The losses (with a weight) that compare with the USM-sharpened GT.</summary>
     public static IReadOnlyList<string> SharpenedGtLosses(LossesConfig l) =>
-        new[] { ("pixel", l.Pixel.GtUsm && l.Pixel.Weight > 0), ("perceptual", l.Perceptual.GtUsm && l.Perceptual.Weight > 0), ("gan", l.Gan.GtUsm && l.Gan.Weight > 0) }
+        new[] { ("pixel", l.Pixel.GtUsm && l.Pixel.Weight > 0), ("perceptual", l.Perceptual.GtUsm && Math.Max(l.Perceptual.Weight, l.Perceptual.StyleWeight) > 0), ("gan", l.Gan.GtUsm && l.Gan.Weight > 0) }
             .Where(f => f.Item2).Select(f => f.Item1).ToList();
 
     public bool PixelActive(long step) => Active(_losses.Pixel.Weight, _losses.Pixel.StartStep, step);
-    public bool PerceptualActive(long step) => Active(_losses.Perceptual.Weight, _losses.Perceptual.StartStep, step);
+    /// <summary>Whether the perceptual loss runs (its feature term, its style term or both; losses.perceptual.start_step
+    /// applies to both, as the two come from one BasicSR PerceptualLoss).</summary>
+    public bool PerceptualActive(long step) =>
+        Active(Math.Max(_losses.Perceptual.Weight, _losses.Perceptual.StyleWeight), _losses.Perceptual.StartStep, step);
     public bool GanActive(long step) => Active(_losses.Gan.Weight, _losses.Gan.StartStep, step);
     public bool TranslationalActive(long step) => Translational.IsActive(step);
 
@@ -86,7 +88,7 @@ public sealed class SrganStep
 
     /// <summary>The first step at which the generator has a loss (the config guarantees one weight above 0).</summary>
     public long FirstGeneratorLossStep =>
-        new[] { (_losses.Pixel.Weight, (long)_losses.Pixel.StartStep), (_losses.Perceptual.Weight, _losses.Perceptual.StartStep),
+        new[] { (_losses.Pixel.Weight, (long)_losses.Pixel.StartStep), (Math.Max(_losses.Perceptual.Weight, _losses.Perceptual.StyleWeight), _losses.Perceptual.StartStep),
                 (_losses.Gan.Weight, _losses.Gan.StartStep), (Translational.Weight, Translational.StartStep) }
             .Where(t => t.Item1 > 0).Select(t => t.Item2).DefaultIfEmpty(0).Min();
 
@@ -118,7 +120,12 @@ public sealed class SrganStep
         if (PixelActive(step))
             terms.Add(("l_g_pix", PixelLoss.Compute(_losses.Pixel.Criterion, fake, pixGt, _losses.Pixel.Eps).mul(_wPix)));
         if (PerceptualActive(step))
-            terms.Add(("l_g_percep", _perceptual!.Compute(fake, percepGt).mul(_wPercep)));
+        {
+            // Weighted inside (BasicSR's perceptual_weight and style_weight), as BasicSR's l_g_percep and l_g_style.
+            var (percep, style) = _perceptual!.Forward(fake, percepGt);
+            if (percep is not null) terms.Add(("l_g_percep", percep));
+            if (style is not null) terms.Add(("l_g_style", style));
+        }
         if (gan)
         {
             // D runs on the HQ batch here only for RaGAN (ESRGANModel: real first, then fake); SRGANModel and

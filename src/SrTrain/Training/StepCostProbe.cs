@@ -25,7 +25,7 @@ public static class StepCostProbe
         foreach (var phase in phaseStarts.Prepend(-1))
         {
             long step = Math.Max(0, phase);
-            bool laterPerceptual = l.Perceptual.Weight > 0 && l.Perceptual.StartStep > 0 && step >= l.Perceptual.StartStep;
+            bool laterPerceptual = Math.Max(l.Perceptual.Weight, l.Perceptual.StyleWeight) > 0 && l.Perceptual.StartStep > 0 && step >= l.Perceptual.StartStep;
             if (laterPerceptual) continue;
             double seconds = 3 * g;
             if (p.Step.TranslationalActive(step)) seconds += 3 * g;

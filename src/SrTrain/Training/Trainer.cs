@@ -113,7 +113,7 @@ public sealed class Trainer
             if (weight > 0 && start > 0) starts[start] = starts.TryGetValue(start, out var other) ? other + "+" + name : name;
         }
         Add(l.Gan.Weight, l.Gan.StartStep, "GAN");
-        Add(l.Perceptual.Weight, l.Perceptual.StartStep, "perceptual");
+        Add(Math.Max(l.Perceptual.Weight, l.Perceptual.StyleWeight), l.Perceptual.StartStep, "perceptual");
         Add(l.Translational.Weight, l.Translational.StartStep, "translational");
         return starts;
     }

@@ -26,17 +26,7 @@ public static class TrainingSetup
         torch.manual_seed(c.Seed);
 
         // Perceptual loss first: the most common start-up mistake is its missing weight file.
-        PerceptualLoss? perceptual = null;
-        Vgg16Features? vgg = null;
-        if (l.Perceptual.Weight > 0 || !string.IsNullOrWhiteSpace(c.Path.Vgg16))
-        {
-            vgg = LoadVgg(c, l.Perceptual.LayerWeights.Keys, device, log);
-            if (l.Perceptual.Weight > 0)
-            {
-                var extractor = vgg;
-                perceptual = new PerceptualLoss(x => extractor.call(x), l.Perceptual.LayerWeights);
-            }
-        }
+        var (perceptual, vgg) = BuildPerceptual(c, device, log);
 
         var g = NetworkFactory.CreateGenerator(c.NetworkG, c.Scale);
         if (!string.IsNullOrWhiteSpace(c.Path.PretrainNetworkG))
@@ -125,21 +115,39 @@ public static class TrainingSetup
         return hq => usm.Apply(hq);
     }
 
-    static Vgg16Features LoadVgg(SrTrainConfig c, IEnumerable<string> layers, Device device, ILogger log)
+    /// <summary>BasicSR's PerceptualLoss as losses.perceptual describes it (null when its weight and style_weight are
+    /// 0), and the VGG-16 of validation's vgg_dist (null without VGG-16 weights). The loss's VGG-16 serves both when it
+    /// is the plain one (ImageNet input normalisation, no range_norm), as it always did; a VGG-19 loss leaves vgg_dist
+    /// to path.vgg16 when that is set.</summary>
+    static (PerceptualLoss? Loss, VggFeatures? DistanceVgg) BuildPerceptual(SrTrainConfig c, Device device, ILogger log)
     {
-        var path = c.Path.Vgg16;
-        if (string.IsNullOrWhiteSpace(path))
-            throw new SrTrainException(
-                "losses.perceptual.weight is set but path.vgg16 is empty: the perceptual loss needs ImageNet-pretrained VGG-16 weights. " +
-                "Download torchvision's vgg16-397923af.pth (https://download.pytorch.org/models/vgg16-397923af.pth), put it e.g. in " +
-                "weights/vgg16-397923af.pth and set path.vgg16 to it; or set losses.perceptual.weight: 0");
-        if (!File.Exists(path))
-            throw new SrTrainException($"path.vgg16: {path} not found (download torchvision's vgg16-397923af.pth and point path.vgg16 at it)");
-        // Validation's perceptual distance uses relu5_3 etc. as well as the loss's layers.
-        var wanted = layers.Concat(PerceptualDistance.Layers.Keys).Distinct();
-        var vgg = NetworkFactory.LoadVgg16(path, wanted);
-        log.Information("VGG-16 weights from {Path}", path);
-        return (Vgg16Features)vgg.to(device);
+        var p = c.Losses.Perceptual;
+        bool lossOn = p.Weight > 0 || p.StyleWeight > 0;
+        bool shared = p.VggType == "vgg16" && p.UseInputNorm && !p.RangeNorm;
+        PerceptualLoss? loss = null;
+        VggFeatures? distance = null;
+        if (lossOn)
+        {
+            // Validation's perceptual distance uses relu5_3 etc. as well as the loss's layers.
+            var layers = shared ? p.LayerWeights.Keys.Concat(PerceptualDistance.Layers.Keys).Distinct() : p.LayerWeights.Keys;
+            var path = VggWeightLocation.Resolve(p.VggType == "vgg19" ? c.Path.Vgg19 : c.Path.Vgg16, p.VggType, "losses.perceptual");
+            var extractor = LoadVgg(path, p.VggType, layers, p.UseInputNorm, p.RangeNorm, device, log);
+            loss = new PerceptualLoss(x => extractor.call(x), p.LayerWeights, p.Weight, p.StyleWeight, p.Criterion);
+            if (shared) distance = extractor;
+        }
+        if (distance is null && !string.IsNullOrWhiteSpace(c.Path.Vgg16))
+        {
+            var path = VggWeightLocation.Resolve(c.Path.Vgg16, "vgg16", "validation's vgg_dist");
+            distance = LoadVgg(path, "vgg16", PerceptualDistance.Layers.Keys, true, false, device, log);
+        }
+        return (loss, distance);
+    }
+
+    static VggFeatures LoadVgg(string path, string vggType, IEnumerable<string> layers, bool useInputNorm, bool rangeNorm, Device device, ILogger log)
+    {
+        var vgg = NetworkFactory.LoadVgg(path, vggType, layers, useInputNorm, rangeNorm);
+        log.Information("{Vgg} weights from {Path}", VggFeatures.DisplayName(vggType), path);
+        return (VggFeatures)vgg.to(device);
     }
 
     /// <summary>Finds parameters that no output of the network reaches (in eval mode, so a spectral norm's power
@@ -165,7 +173,14 @@ public static class TrainingSetup
     {
         var parts = new List<string>();
         if (l.Pixel.Weight > 0) parts.Add($"pixel {l.Pixel.Criterion} ×{l.Pixel.Weight} from {l.Pixel.StartStep}");
-        if (l.Perceptual.Weight > 0) parts.Add($"perceptual ×{l.Perceptual.Weight} from {l.Perceptual.StartStep}");
+        if (l.Perceptual.Weight > 0 || l.Perceptual.StyleWeight > 0)
+        {
+            var p = l.Perceptual;
+            var what = p.Weight > 0 ? $"perceptual ×{p.Weight}" : "perceptual";
+            if (p.VggType != "vgg16" || p.Criterion != "l1" || p.StyleWeight > 0)
+                what += $" ({p.VggType}, {p.Criterion}{(p.StyleWeight > 0 ? $", style ×{p.StyleWeight}" : "")})";
+            parts.Add($"{what} from {p.StartStep}");
+        }
         if (l.Gan.Weight > 0) parts.Add($"GAN {l.Gan.Type} ×{l.Gan.Weight} from {l.Gan.StartStep}");
         if (l.Translational.Weight > 0) parts.Add($"translational ×{l.Translational.Weight} (shift {l.Translational.Shift}, {l.Translational.Views} views) from {l.Translational.StartStep}");
         return string.Join(", ", parts);

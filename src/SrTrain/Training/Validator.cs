@@ -15,14 +15,14 @@ namespace SrTrain.Training;
 public sealed class Validator : IDisposable
 {
     readonly IReadOnlyList<ValidationPair> _pairs;
-    readonly Vgg16Features? _vgg;
+    readonly VggFeatures? _vgg;
     readonly Device _device;
     readonly SrTrainConfig _c;
     readonly int _multiple, _shiftK;
 
     // Long-lived, so that no Scalar is created (and finalized) beside the training threads.
 
-    public Validator(SrTrainConfig c, Vgg16Features? vgg, Device device, ILogger log)
+    public Validator(SrTrainConfig c, VggFeatures? vgg, Device device, ILogger log)
     {
         _c = c;
         _vgg = vgg;

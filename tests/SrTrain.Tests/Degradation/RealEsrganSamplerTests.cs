@@ -10,7 +10,8 @@ namespace SrTrain.Tests.Degradation;
 /// <summary>RealEsrganSampler against 10⁵ draws of BasicSR / Real-ESRGAN's own drawing code with the x4plus options
 /// (TestData/Degradation/draws.*, made by scripts/reference/make_realesrgan_draws.py): a two-sample KS test per
 /// continuous parameter and a chi-square homogeneity test per discrete one, each conditioned as the reference is
-/// (sigma_y only for anisotropic kernels, omega_c by kernel size, noise sigma only in Gaussian batches, …), p &gt; 0.01.</summary>
+/// (sigma_y only for anisotropic kernels, omega_c by kernel size, noise sigma only in Gaussian batches, …), p &gt; 0.01;
+/// plus 2·10⁴ draws with use_rot on for augment's vflip / rot90 and the crop of the transposed image.</summary>
 public class RealEsrganSamplerTests(ITestOutputHelper output)
 {
     const double Alpha = 0.01;
@@ -108,6 +109,17 @@ public class RealEsrganSamplerTests(ITestOutputHelper output)
             c.Count("resize_back_first", batch.ResizeBackFirst);
             c.Count("lq_crop_top", batch.LqCropTop);
             c.Count("lq_crop_left", batch.LqCropLeft);
+        }
+        // use_rot: True — augment's vflip / rot90 and the crop of the transposed image
+        var rotating = new RealEsrganSampler(config, useHflip: true, useRot: true);
+        long rotRuns = r.Discrete["rot.augment"].Values.Sum();
+        for (int i = 0; i < rotRuns; i++)
+        {
+            var s = rotating.DrawSample(SampleRandom.For(seed, i, 1), r.ImageH, r.ImageW);
+            int rot = s.Rot90 ? 1 : 0;
+            c.Count("rot.augment", $"{(s.HFlip ? 1 : 0)}{(s.VFlip ? 1 : 0)}{rot}");
+            c.Count("rot.crop_top", $"{rot}:{s.CropTop}");
+            c.Count("rot.crop_left", $"{rot}:{s.CropLeft}");
         }
         return c;
     }

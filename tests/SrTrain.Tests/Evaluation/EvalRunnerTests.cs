@@ -92,7 +92,7 @@ public sealed class EvalRunnerTests : IDisposable
         lq = lq.mul(255).round().div(255);
         var pairs = new[] { new ValidationPair("crop", lq, hq) };
         torch.manual_seed(0);
-        using var vgg = new SrTrain.Models.Vgg16Features(PerceptualDistance.Layers.Keys);
+        using var vgg = new SrTrain.Models.VggFeatures(PerceptualDistance.Layers.Keys);
         vgg.eval();
         var report = EvalRunner.Run(pairs, x => MatlabResize.Resize(x, 4), new EvalOptions(4, 4), vgg, torch.CPU, Logger.None);
         Assert.Contains("vgg_dist", report.MetricNames);

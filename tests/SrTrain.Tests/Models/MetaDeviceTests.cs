@@ -9,7 +9,7 @@ namespace SrTrain.Tests.Models;
 
 /// <summary>Device placement without a GPU. Moving a module to the "meta" device (shape-only tensors) must move every
 /// tensor it holds, registered or not, exactly as a move to CUDA must; a constant left on the CPU is what crashed the
-/// perceptual loss on CUDA ("Expected all tensors to be on the same device", Vgg16Features' mean/std). The parts with
+/// perceptual loss on CUDA ("Expected all tensors to be on the same device", VggFeatures' mean/std). The parts with
 /// meta kernels then run on meta inputs (libtorch 2.10 has none for conv2d, so whole forwards cannot).</summary>
 public class MetaDeviceTests
 {
@@ -17,7 +17,7 @@ public class MetaDeviceTests
 
     public static TheoryData<string> Modules => new()
     {
-        "RRDBNet", "RRDBNet-x2", "MSRResNet", "SRVGGNetCompact", "VGGStyleDiscriminator", "UNetDiscriminatorSN", "Vgg16Features",
+        "RRDBNet", "RRDBNet-x2", "MSRResNet", "SRVGGNetCompact", "VGGStyleDiscriminator", "UNetDiscriminatorSN", "VggFeatures",
         "SpectralNormConv2d", "BatchNorm2d", "PRelu", "LeakyRelu",
     };
 
@@ -29,7 +29,7 @@ public class MetaDeviceTests
         "SRVGGNetCompact" => new SrVggNetCompact(3, 3, 8, 2, 4),
         "VGGStyleDiscriminator" => new VggStyleDiscriminator(3, 4, 128),
         "UNetDiscriminatorSN" => new UNetDiscriminatorSN(3, 4),
-        "Vgg16Features" => new Vgg16Features(new[] { "relu2_2" }),
+        "VggFeatures" => new VggFeatures(new[] { "relu2_2" }),
         "SpectralNormConv2d" => new SpectralNormConv2d(4, 8, 3, 1, 1),
         "BatchNorm2d" => new BatchNorm2d(8),
         "PRelu" => new PRelu(8),
@@ -55,9 +55,9 @@ public class MetaDeviceTests
     }
 
     [Fact]
-    public void Vgg16Features_NormalisesOnTheModulesDevice()
+    public void VggFeatures_NormalisesOnTheModulesDevice()
     {
-        var vgg = new Vgg16Features(new[] { "relu1_2" });
+        var vgg = new VggFeatures(new[] { "relu1_2" });
         vgg.to(META);
         var y = vgg.Normalize(empty(2, 3, 16, 16, device: META));
         Assert.Equal(DeviceType.META, y.device_type);

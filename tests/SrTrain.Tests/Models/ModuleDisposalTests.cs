@@ -10,7 +10,7 @@ public class ModuleDisposalTests
     static ModuleDisposalTests() => NativeRuntime.EnsureLoaded();
 
     public static TheoryData<string> Networks() =>
-        ["RrdbNet", "MsrResNet", "SrVggNetCompact", "VggStyleDiscriminator", "UNetDiscriminatorSN", "Vgg16Features"];
+        ["RrdbNet", "MsrResNet", "SrVggNetCompact", "VggStyleDiscriminator", "UNetDiscriminatorSN", "VggFeatures"];
 
     static nn.Module Create(string name) => name switch
     {
@@ -19,7 +19,7 @@ public class ModuleDisposalTests
         "SrVggNetCompact" => new SrVggNetCompact(numFeat: 8, numConv: 1),
         "VggStyleDiscriminator" => new VggStyleDiscriminator(numFeat: 4),
         "UNetDiscriminatorSN" => new UNetDiscriminatorSN(numFeat: 4),
-        "Vgg16Features" => new Vgg16Features(["relu1_1"]),
+        "VggFeatures" => new VggFeatures(["relu1_1"]),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, null),
     };
 

@@ -69,9 +69,9 @@ public class ReferenceNetworkTests
     }
 
     [Fact]
-    public void Vgg16Features_ReproducesTorchvision_AtRelu12Relu22Relu33()
+    public void VggFeatures_ReproducesTorchvision_AtRelu12Relu22Relu33()
     {
-        using var vgg = new Vgg16Features(new[] { "relu1_2", "relu2_2", "relu3_3" });
+        using var vgg = new VggFeatures(new[] { "relu1_2", "relu2_2", "relu3_3" });
         LoadInto(vgg, "vgg16_features_to_relu3_3.pth");
         var x = ReadF32("vgg16.input.f32", 1, 3, 40, 36);
         var feats = vgg.call(x);

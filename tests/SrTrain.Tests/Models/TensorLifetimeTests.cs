@@ -53,9 +53,9 @@ public class TensorLifetimeTests
     }
 
     [Fact]
-    public void Vgg16Features_Forward_LeavesOnlyItsResults()
+    public void VggFeatures_Forward_LeavesOnlyItsResults()
     {
-        using var vgg = new Vgg16Features(new[] { "relu1_2", "relu2_2" });
+        using var vgg = new VggFeatures(new[] { "relu1_2", "relu2_2" });
         var x = rand(1, 3, 8, 8);
         var before = DisposeScopeManager.Statistics.ThreadTotalLiveCount;
         using (NewDisposeScope())

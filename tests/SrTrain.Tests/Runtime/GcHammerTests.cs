@@ -26,7 +26,7 @@ public class GcHammerTests
     static string RandomVgg16(string dir)
     {
         manual_seed(5);
-        using var vgg = new Vgg16Features(new[] { "relu5_3" });
+        using var vgg = new VggFeatures(new[] { "relu5_3" });
         var path = Path.Combine(dir, "vgg16-random.pth");
         WeightFile.Write(vgg.state_dict(), path, PthWrapping.Plain);
         return path;

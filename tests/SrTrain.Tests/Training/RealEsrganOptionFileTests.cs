@@ -154,26 +154,12 @@ public class RealEsrganOptionFileTests
         return [.. sets];
     }
 
-    /// <summary>Random VGG-19 features in torchvision's layout (the perceptual loss needs the file, not ImageNet's values).</summary>
+    /// <summary>VGG-19 weights in torchvision's layout made by a formula (the perceptual loss needs the file, not ImageNet's values).</summary>
     static string Vgg19(string dir)
     {
         var path = Path.Combine(dir, "vgg19-random.pth");
         if (File.Exists(path)) return path;
-        // torchvision's vgg19().features: conv layers at these indices (ReLU and max-pool between them).
-        int[] convs = [0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34];
-        int[] channels = [64, 64, 128, 128, 256, 256, 256, 256, 512, 512, 512, 512, 512, 512, 512, 512];
-        var generator = new TorchSharp.torch.Generator(1);
-        using var scale = 0.05.ToScalar();
-        var sd = new Dictionary<string, Tensor>();
-        int inCh = 3;
-        for (int i = 0; i < convs.Length; i++)
-        {
-            sd[$"features.{convs[i]}.weight"] = randn([channels[i], inCh, 3, 3], generator: generator).mul_(scale);
-            sd[$"features.{convs[i]}.bias"] = zeros(channels[i]);
-            inCh = channels[i];
-        }
-        WeightFile.Write(sd, path, PthWrapping.Plain);
-        return path;
+        return VggWeightFiles.WriteRandom(path, "vgg19", 1);
     }
 
     [Theory]

@@ -5,18 +5,19 @@ using static TorchSharp.torch.nn;
 
 namespace SrTrain.Models;
 
-/// <summary>A frozen VGG-16 feature extractor for perceptual losses, like BasicSR's <c>VGGFeatureExtractor</c> on
-/// vgg16. It holds torchvision's <c>vgg16().features</c> as a Sequential named <c>features</c> with the same indices
+/// <summary>A frozen VGG-16 or VGG-19 feature extractor for perceptual losses, BasicSR's <c>VGGFeatureExtractor</c>
+/// (requires_grad false, max pooling with stride 2, no pooling removed). It holds torchvision's
+/// <c>vgg16().features</c> or <c>vgg19().features</c> as a Sequential named <c>features</c> with the same indices
 /// (features.0.weight, features.2.weight, …), so torchvision's weight file loads into it, but only up to the deepest
 /// requested layer: the keys of deeper layers in such a file are not part of this module's state.
 /// <para>The input is RGB in [0,1] (or [-1,1] with <c>rangeNorm</c>); it is normalised with the ImageNet mean/std
 /// before the first conv. Those two tensors are non-persistent buffers: they follow <c>.to(device)</c> but are not
 /// in the state dict, since torchvision's files do not have them. Conv outputs (conv1_1 …) are pre-activation values:
-/// the ReLUs are not in place, unlike torchvision's.</para></summary>
-public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
+/// the ReLUs are not in place, unlike torchvision's (BasicSR clones each output for the same effect).</para></summary>
+public sealed class VggFeatures : Module<Tensor, Dictionary<string, Tensor>>
 {
-    /// <summary>torchvision vgg16().features, index by index.</summary>
-    public static readonly IReadOnlyList<string> LayerNames = new[]
+    /// <summary>torchvision vgg16().features, index by index (BasicSR's NAMES['vgg16']).</summary>
+    public static readonly IReadOnlyList<string> Vgg16LayerNames = new[]
     {
         "conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1",
         "conv2_1", "relu2_1", "conv2_2", "relu2_2", "pool2",
@@ -25,30 +26,61 @@ public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
         "conv5_1", "relu5_1", "conv5_2", "relu5_2", "conv5_3", "relu5_3", "pool5",
     };
 
+    /// <summary>torchvision vgg19().features, index by index (BasicSR's NAMES['vgg19']).</summary>
+    public static readonly IReadOnlyList<string> Vgg19LayerNames = new[]
+    {
+        "conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1",
+        "conv2_1", "relu2_1", "conv2_2", "relu2_2", "pool2",
+        "conv3_1", "relu3_1", "conv3_2", "relu3_2", "conv3_3", "relu3_3", "conv3_4", "relu3_4", "pool3",
+        "conv4_1", "relu4_1", "conv4_2", "relu4_2", "conv4_3", "relu4_3", "conv4_4", "relu4_4", "pool4",
+        "conv5_1", "relu5_1", "conv5_2", "relu5_2", "conv5_3", "relu5_3", "conv5_4", "relu5_4", "pool5",
+    };
+
+    /// <summary>The VGG types this extractor builds (BasicSR's vgg_type; the _bn variants are not supported).</summary>
+    public static readonly IReadOnlyList<string> VggTypes = new[] { "vgg16", "vgg19" };
+
+    /// <summary>The layer names of <paramref name="vggType"/> (vgg16 or vgg19) in torchvision's feature order; null for
+    /// any other type.</summary>
+    public static IReadOnlyList<string>? LayerNamesOf(string vggType) => vggType switch
+    {
+        "vgg16" => Vgg16LayerNames,
+        "vgg19" => Vgg19LayerNames,
+        _ => null,
+    };
+
+    /// <summary>"VGG-16" or "VGG-19", for messages.</summary>
+    public static string DisplayName(string vggType) => vggType == "vgg19" ? "VGG-19" : "VGG-16";
+
     private readonly Sequential features;
     private Tensor mean;
     private Tensor std;
     private readonly Module<Tensor, Tensor>[] layers;
     private readonly string[] wanted;
+    private readonly IReadOnlyList<string> names;
     private readonly bool useInputNorm;
     private readonly bool rangeNorm;
 
-    /// <param name="layerNames">Layers whose outputs <see cref="forward"/> returns, by the names in
-    /// <see cref="LayerNames"/> (e.g. "relu2_2", "conv5_4" does not exist in VGG-16).</param>
+    /// <param name="layerNames">Layers whose outputs <see cref="forward"/> returns, by BasicSR's names for the type
+    /// (<see cref="Vgg16LayerNames"/>, <see cref="Vgg19LayerNames"/>: e.g. "relu2_2", "conv5_4" of VGG-19).</param>
+    /// <param name="vggType">vgg16 (default) or vgg19 (BasicSR's vgg_type).</param>
     /// <param name="useInputNorm">Normalise with the ImageNet mean/std (BasicSR default true).</param>
     /// <param name="rangeNorm">Map a [-1,1] input to [0,1] first (BasicSR default false).</param>
-    public Vgg16Features(IEnumerable<string> layerNames, bool useInputNorm = true, bool rangeNorm = false) : base(nameof(Vgg16Features))
+    public VggFeatures(IEnumerable<string> layerNames, string vggType = "vgg16", bool useInputNorm = true, bool rangeNorm = false)
+        : base(nameof(VggFeatures))
     {
+        names = LayerNamesOf(vggType)
+            ?? throw new ArgumentException($"unknown VGG type {vggType}; valid: {string.Join(", ", VggTypes)}", nameof(vggType));
+        VggType = vggType;
         wanted = layerNames.Distinct().ToArray();
         if (wanted.Length == 0)
-            throw new ArgumentException("Vgg16Features needs at least one layer name", nameof(layerNames));
-        var unknown = wanted.Where(n => !LayerNames.Contains(n)).ToArray();
+            throw new ArgumentException("VggFeatures needs at least one layer name", nameof(layerNames));
+        var unknown = wanted.Where(n => !names.Contains(n)).ToArray();
         if (unknown.Length > 0)
             throw new ArgumentException(
-                $"unknown VGG-16 layer name(s) {string.Join(", ", unknown)}; valid: {string.Join(", ", LayerNames)}", nameof(layerNames));
-        var last = wanted.Max(n => IndexOf(n));
+                $"unknown {DisplayName(vggType)} layer name(s) {string.Join(", ", unknown)}; valid: {string.Join(", ", names)}", nameof(layerNames));
+        var last = wanted.Max(n => IndexOf(names, n));
 
-        layers = BuildLayers(last + 1);
+        layers = BuildLayers(names, last + 1);
         features = Sequential(layers);
         this.useInputNorm = useInputNorm;
         this.rangeNorm = rangeNorm;
@@ -98,12 +130,17 @@ public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
         base.Dispose(disposing);
     }
 
-    /// <summary>Index of a layer name in torchvision's vgg16().features.</summary>
-    public static int IndexOf(string layerName)
+    /// <summary>vgg16 or vgg19.</summary>
+    public string VggType { get; }
+
+    /// <summary>The layers <see cref="forward"/> returns.</summary>
+    public IReadOnlyList<string> Layers => wanted;
+
+    static int IndexOf(IReadOnlyList<string> names, string layerName)
     {
-        for (int i = 0; i < LayerNames.Count; i++)
-            if (LayerNames[i] == layerName) return i;
-        throw new ArgumentException($"unknown VGG-16 layer name {layerName}", nameof(layerName));
+        for (int i = 0; i < names.Count; i++)
+            if (names[i] == layerName) return i;
+        throw new ArgumentException($"unknown VGG layer name {layerName}", nameof(layerName));
     }
 
     /// <summary>Runs the input (N,3,H,W) through the layers and returns the requested layers' outputs by name.</summary>
@@ -115,8 +152,8 @@ public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
         for (int i = 0; i < layers.Length; i++)
         {
             x = layers[i].call(x);
-            if (wanted.Contains(LayerNames[i]))
-                result[LayerNames[i]] = x.MoveToOuterDisposeScope();
+            if (wanted.Contains(names[i]))
+                result[names[i]] = x.MoveToOuterDisposeScope();
         }
         return result;
     }
@@ -132,12 +169,12 @@ public sealed class Vgg16Features : Module<Tensor, Dictionary<string, Tensor>>
         return x;
     }
 
-    // Config "D" of torchvision: 64,64,M,128,128,M,256,256,256,M,512,512,512,M,512,512,512,M.
-    static Module<Tensor, Tensor>[] BuildLayers(int count)
+    // Configs "D" (vgg16) and "E" (vgg19) of torchvision: 64,64,M,128,128,M,256×3 or ×4,M,512×3 or ×4,M,512×3 or ×4,M.
+    static Module<Tensor, Tensor>[] BuildLayers(IReadOnlyList<string> names, int count)
     {
         var list = new List<Module<Tensor, Tensor>>();
         long inCh = 3;
-        foreach (var name in LayerNames.Take(count))
+        foreach (var name in names.Take(count))
         {
             if (name.StartsWith("conv", StringComparison.Ordinal))
             {

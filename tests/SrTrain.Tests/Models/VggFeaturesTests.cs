@@ -5,14 +5,14 @@ using static TorchSharp.torch;
 
 namespace SrTrain.Tests.Models;
 
-public class Vgg16FeaturesTests
+public class VggFeaturesTests
 {
-    static Vgg16FeaturesTests() => NativeRuntime.EnsureLoaded();
+    static VggFeaturesTests() => NativeRuntime.EnsureLoaded();
 
     [Fact]
     public void BuiltToRelu22_HasTorchvisionKeysUpToFeatures7_AndNoNormalisationBuffers()
     {
-        using var vgg = new Vgg16Features(new[] { "relu2_2", "conv1_1" });
+        using var vgg = new VggFeatures(new[] { "relu2_2", "conv1_1" });
         var keys = vgg.state_dict().Keys.OrderBy(k => k, StringComparer.Ordinal).ToArray();
         Assert.Equal(new[]
         {
@@ -25,7 +25,7 @@ public class Vgg16FeaturesTests
     [Fact]
     public void ModuleTo_KeepsNormalisationOutOfStateDict_AndFollowsTheDtype()
     {
-        using var vgg = new Vgg16Features(new[] { "relu1_1" });
+        using var vgg = new VggFeatures(new[] { "relu1_1" });
         var x = rand(1, 3, 6, 6);
         var expected = vgg.call(x)["relu1_1"];
         vgg.to(ScalarType.Float64);
@@ -38,7 +38,7 @@ public class Vgg16FeaturesTests
     [Fact]
     public void IsFrozen_ButPassesGradientToItsInput()
     {
-        using var vgg = new Vgg16Features(new[] { "relu1_2" });
+        using var vgg = new VggFeatures(new[] { "relu1_2" });
         Assert.All(vgg.parameters(), p => Assert.False(p.requires_grad));
         Assert.False(vgg.training);
 
@@ -52,7 +52,7 @@ public class Vgg16FeaturesTests
     [Fact]
     public void ConvLayer_ReturnsPreActivation_AndPoolHalvesSize()
     {
-        using var vgg = new Vgg16Features(new[] { "conv1_1", "relu1_1", "pool1" });
+        using var vgg = new VggFeatures(new[] { "conv1_1", "relu1_1", "pool1" });
         var f = vgg.call(rand(1, 3, 10, 12));
         Assert.True(f["conv1_1"].min().item<float>() < 0);
         Assert.Equal(0.0, (f["relu1_1"] - f["conv1_1"].clamp_min(0)).abs().max().item<float>());
@@ -62,8 +62,32 @@ public class Vgg16FeaturesTests
     [Fact]
     public void UnknownLayerName_IsRejected_WithTheValidNames()
     {
-        var e = Assert.Throws<ArgumentException>(() => new Vgg16Features(new[] { "relu5_4" }));
+        var e = Assert.Throws<ArgumentException>(() => new VggFeatures(new[] { "relu5_4" }));
         Assert.Contains("relu5_4", e.Message);
         Assert.Contains("relu5_3", e.Message);
+    }
+
+    [Fact]
+    public void Vgg19ToConv54_HasTorchvisionVgg19KeysUpToFeatures34()
+    {
+        using var vgg = new VggFeatures(new[] { "conv5_4", "relu1_1" }, "vgg19");
+        var sd = vgg.state_dict();
+        var convIndices = new[] { 0, 2, 5, 7, 10, 12, 14, 16, 19, 21, 23, 25, 28, 30, 32, 34 };
+        Assert.Equal(convIndices.SelectMany(i => new[] { $"features.{i}.bias", $"features.{i}.weight" }).OrderBy(k => k, StringComparer.Ordinal),
+            sd.Keys.OrderBy(k => k, StringComparer.Ordinal));
+        Assert.Equal(new long[] { 512, 512, 3, 3 }, sd["features.34.weight"].shape);
+        Assert.Equal(new long[] { 256, 128, 3, 3 }, sd["features.10.weight"].shape);
+        var f = vgg.call(rand(1, 3, 16, 16));
+        Assert.Equal(new long[] { 1, 512, 1, 1 }, f["conv5_4"].shape);
+        Assert.Equal(37, VggFeatures.Vgg19LayerNames.Count);
+    }
+
+    [Fact]
+    public void Vgg19LayerNames_AreRejectedForVgg16_AndUnknownTypesAreRejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new VggFeatures(new[] { "conv3_4" }, "vgg16"));
+        Assert.Contains("VGG-16", e.Message);
+        var t = Assert.Throws<ArgumentException>(() => new VggFeatures(new[] { "relu1_1" }, "vgg19_bn"));
+        Assert.Contains("vgg16, vgg19", t.Message);
     }
 }
