@@ -2,7 +2,6 @@ using SrTrain.Config;
 using SrTrain.Interop;
 using SrTrain.Runtime;
 using SrTrain.Tests.Support;
-using TorchSharp;
 using SrTrain.Training;
 using static TorchSharp.torch;
 
