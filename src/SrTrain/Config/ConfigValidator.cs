@@ -1,4 +1,3 @@
-using SrTrain.Models;
 
 namespace SrTrain.Config;
 
@@ -52,11 +51,11 @@ public static class ConfigValidator
         // Perceptual loss (BasicSR's PerceptualLoss and VGGFeatureExtractor options).
         {
             var p = l.Perceptual;
-            var names = VggFeatures.LayerNamesOf(p.VggType);
-            Require(names is not null, "losses.perceptual.vgg_type", $"'{p.VggType}' is not supported (use {string.Join(" or ", VggFeatures.VggTypes)})");
-            Require(SrTrain.Losses.PerceptualLoss.Criteria.Contains(p.Criterion), "losses.perceptual.criterion", $"'{p.Criterion}' is not supported (use {string.Join(", ", SrTrain.Losses.PerceptualLoss.Criteria)})");
+            var names = VggLayerNames.Of(p.VggType);
+            Require(names is not null, "losses.perceptual.vgg_type", $"'{p.VggType}' is not supported (use {string.Join(" or ", VggLayerNames.VggTypes)})");
+            Require(PerceptualLossConfig.Criteria.Contains(p.Criterion), "losses.perceptual.criterion", $"'{p.Criterion}' is not supported (use {string.Join(", ", PerceptualLossConfig.Criteria)})");
             Require(p.StyleWeight >= 0, "losses.perceptual.style_weight", "must be 0 or more");
-            var vgg = VggFeatures.DisplayName(p.VggType);
+            var vgg = VggLayerNames.DisplayName(p.VggType);
             Require((p.Weight == 0 && p.StyleWeight == 0) || p.LayerWeights.Count > 0, "losses.perceptual.layer_weights", $"must name at least one {vgg} layer");
             foreach (var (layer, w) in p.LayerWeights)
             {

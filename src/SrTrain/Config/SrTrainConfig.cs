@@ -237,6 +237,8 @@ public sealed record PerceptualLossConfig
     public bool RangeNorm { get; init; } = false;
     /// <summary>Weight of the Gram-matrix style loss (BasicSR's style_weight; 0 = off), logged as l_g_style.</summary>
     public double StyleWeight { get; init; } = 0;
+    /// <summary>The criteria <see cref="Criterion"/> may name.</summary>
+    public static readonly IReadOnlyList<string> Criteria = new[] { "l1", "l2", "fro" };
     /// <summary>l1, l2 or fro (BasicSR's criterion).</summary>
     public string Criterion { get; init; } = "l1";
     /// <summary>Compare with the USM-sharpened GT (Real-ESRGAN's percep_gt_usm).</summary>

@@ -1,3 +1,4 @@
+using SrTrain.Config;
 using SrTrain.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -11,8 +12,6 @@ namespace SrTrain.Losses;
 /// The target's features need no gradient, so they are computed on gt.detach() under no_grad (no graph is kept).</summary>
 public sealed class PerceptualLoss
 {
-    /// <summary>BasicSR's criterion names.</summary>
-    public static readonly IReadOnlyList<string> Criteria = new[] { "l1", "l2", "fro" };
 
     readonly Func<Tensor, IReadOnlyDictionary<string, Tensor>> _features;
     readonly IReadOnlyDictionary<string, double> _layerWeights;
@@ -36,8 +35,8 @@ public sealed class PerceptualLoss
     public PerceptualLoss(Func<Tensor, IReadOnlyDictionary<string, Tensor>> features, IReadOnlyDictionary<string, double> layerWeights,
         double perceptualWeight, double styleWeight, string criterion)
     {
-        if (!Criteria.Contains(criterion))
-            throw new ArgumentException($"perceptual loss criterion {criterion} is not supported; use one of {string.Join(", ", Criteria)}", nameof(criterion));
+        if (!PerceptualLossConfig.Criteria.Contains(criterion))
+            throw new ArgumentException($"perceptual loss criterion {criterion} is not supported; use one of {string.Join(", ", PerceptualLossConfig.Criteria)}", nameof(criterion));
         _features = features;
         _layerWeights = layerWeights;
         _perceptualWeight = perceptualWeight;

@@ -1,3 +1,4 @@
+using SrTrain.Config;
 using SrTrain.Runtime;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -16,41 +17,6 @@ namespace SrTrain.Models;
 /// the ReLUs are not in place, unlike torchvision's (BasicSR clones each output for the same effect).</para></summary>
 public sealed class VggFeatures : Module<Tensor, Dictionary<string, Tensor>>
 {
-    /// <summary>torchvision vgg16().features, index by index (BasicSR's NAMES['vgg16']).</summary>
-    public static readonly IReadOnlyList<string> Vgg16LayerNames = new[]
-    {
-        "conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1",
-        "conv2_1", "relu2_1", "conv2_2", "relu2_2", "pool2",
-        "conv3_1", "relu3_1", "conv3_2", "relu3_2", "conv3_3", "relu3_3", "pool3",
-        "conv4_1", "relu4_1", "conv4_2", "relu4_2", "conv4_3", "relu4_3", "pool4",
-        "conv5_1", "relu5_1", "conv5_2", "relu5_2", "conv5_3", "relu5_3", "pool5",
-    };
-
-    /// <summary>torchvision vgg19().features, index by index (BasicSR's NAMES['vgg19']).</summary>
-    public static readonly IReadOnlyList<string> Vgg19LayerNames = new[]
-    {
-        "conv1_1", "relu1_1", "conv1_2", "relu1_2", "pool1",
-        "conv2_1", "relu2_1", "conv2_2", "relu2_2", "pool2",
-        "conv3_1", "relu3_1", "conv3_2", "relu3_2", "conv3_3", "relu3_3", "conv3_4", "relu3_4", "pool3",
-        "conv4_1", "relu4_1", "conv4_2", "relu4_2", "conv4_3", "relu4_3", "conv4_4", "relu4_4", "pool4",
-        "conv5_1", "relu5_1", "conv5_2", "relu5_2", "conv5_3", "relu5_3", "conv5_4", "relu5_4", "pool5",
-    };
-
-    /// <summary>The VGG types this extractor builds (BasicSR's vgg_type; the _bn variants are not supported).</summary>
-    public static readonly IReadOnlyList<string> VggTypes = new[] { "vgg16", "vgg19" };
-
-    /// <summary>The layer names of <paramref name="vggType"/> (vgg16 or vgg19) in torchvision's feature order; null for
-    /// any other type.</summary>
-    public static IReadOnlyList<string>? LayerNamesOf(string vggType) => vggType switch
-    {
-        "vgg16" => Vgg16LayerNames,
-        "vgg19" => Vgg19LayerNames,
-        _ => null,
-    };
-
-    /// <summary>"VGG-16" or "VGG-19", for messages.</summary>
-    public static string DisplayName(string vggType) => vggType == "vgg19" ? "VGG-19" : "VGG-16";
-
     private readonly Sequential features;
     private Tensor mean;
     private Tensor std;
@@ -61,15 +27,15 @@ public sealed class VggFeatures : Module<Tensor, Dictionary<string, Tensor>>
     private readonly bool rangeNorm;
 
     /// <param name="layerNames">Layers whose outputs <see cref="forward"/> returns, by BasicSR's names for the type
-    /// (<see cref="Vgg16LayerNames"/>, <see cref="Vgg19LayerNames"/>: e.g. "relu2_2", "conv5_4" of VGG-19).</param>
+    /// (<see cref="VggLayerNames"/>: e.g. "relu2_2", "conv5_4" of VGG-19).</param>
     /// <param name="vggType">vgg16 (default) or vgg19 (BasicSR's vgg_type).</param>
     /// <param name="useInputNorm">Normalise with the ImageNet mean/std (BasicSR default true).</param>
     /// <param name="rangeNorm">Map a [-1,1] input to [0,1] first (BasicSR default false).</param>
     public VggFeatures(IEnumerable<string> layerNames, string vggType = "vgg16", bool useInputNorm = true, bool rangeNorm = false)
         : base(nameof(VggFeatures))
     {
-        names = LayerNamesOf(vggType)
-            ?? throw new ArgumentException($"unknown VGG type {vggType}; valid: {string.Join(", ", VggTypes)}", nameof(vggType));
+        names = VggLayerNames.Of(vggType)
+            ?? throw new ArgumentException($"unknown VGG type {vggType}; valid: {string.Join(", ", VggLayerNames.VggTypes)}", nameof(vggType));
         VggType = vggType;
         wanted = layerNames.Distinct().ToArray();
         if (wanted.Length == 0)
@@ -77,7 +43,7 @@ public sealed class VggFeatures : Module<Tensor, Dictionary<string, Tensor>>
         var unknown = wanted.Where(n => !names.Contains(n)).ToArray();
         if (unknown.Length > 0)
             throw new ArgumentException(
-                $"unknown {DisplayName(vggType)} layer name(s) {string.Join(", ", unknown)}; valid: {string.Join(", ", names)}", nameof(layerNames));
+                $"unknown {VggLayerNames.DisplayName(vggType)} layer name(s) {string.Join(", ", unknown)}; valid: {string.Join(", ", names)}", nameof(layerNames));
         var last = wanted.Max(n => IndexOf(names, n));
 
         layers = BuildLayers(names, last + 1);

@@ -1,3 +1,5 @@
+using SrTrain.Config;
+
 namespace SrTrain.Models;
 
 /// <summary>Where the ImageNet-pretrained VGG weights for the perceptual loss are: the configured path.vgg16 /
@@ -54,7 +56,7 @@ public static class VggWeightLocation
         var cached = CacheFile(vggType);
         if (File.Exists(cached)) return cached;
         throw new SrTrainException(
-            $"{why} needs ImageNet-pretrained {VggFeatures.DisplayName(vggType)} weights, but {key} is empty and torchvision's cache has no {cached}: " +
+            $"{why} needs ImageNet-pretrained {VggLayerNames.DisplayName(vggType)} weights, but {key} is empty and torchvision's cache has no {cached}: " +
             $"download {Url(vggType)} and set {key} to it (or put it in {CacheFolder()}); or set losses.perceptual.weight and style_weight to 0");
     }
 }

@@ -146,7 +146,7 @@ public static class TrainingSetup
     static VggFeatures LoadVgg(string path, string vggType, IEnumerable<string> layers, bool useInputNorm, bool rangeNorm, Device device, ILogger log)
     {
         var vgg = NetworkFactory.LoadVgg(path, vggType, layers, useInputNorm, rangeNorm);
-        log.Information("{Vgg} weights from {Path}", VggFeatures.DisplayName(vggType), path);
+        log.Information("{Vgg} weights from {Path}", VggLayerNames.DisplayName(vggType), path);
         return (VggFeatures)vgg.to(device);
     }
 

@@ -1,3 +1,4 @@
+using SrTrain.Config;
 using SrTrain.Models;
 using SrTrain.Runtime;
 using TorchSharp;
@@ -79,7 +80,7 @@ public class VggFeaturesTests
         Assert.Equal(new long[] { 256, 128, 3, 3 }, sd["features.10.weight"].shape);
         var f = vgg.call(rand(1, 3, 16, 16));
         Assert.Equal(new long[] { 1, 512, 1, 1 }, f["conv5_4"].shape);
-        Assert.Equal(37, VggFeatures.Vgg19LayerNames.Count);
+        Assert.Equal(37, VggLayerNames.Vgg19.Count);
     }
 
     [Fact]
