@@ -68,6 +68,7 @@ public static class CliApp
         root.Subcommands.Add(ExportCommand.Build());
         root.Subcommands.Add(ReportCommand.Build());
         root.Subcommands.Add(EvalCommand.Build());
+        root.Subcommands.Add(DegradeCommand.Build());
         root.Subcommands.Add(BenchCommand.Build());
         root.Subcommands.Add(MpiCheckCommand.Build());
         root.Subcommands.Add(ConvertConfigCommand.Build());

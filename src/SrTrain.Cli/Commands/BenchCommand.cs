@@ -16,12 +16,16 @@ public static class BenchCommand
         var preset = new Option<string>("--preset") { Description = "Benchmark preset (same name as the peer script's)", DefaultValueFactory = _ => "cpu-small" };
         var translational = new Option<bool>("--translational") { Description = "Train with the translational term (144-pixel full patch, two corner passes)" };
         var infer = new Option<bool>("--infer") { Description = "Time the generator alone without gradients on one 128x128 image" };
-        var data = new Option<bool>("--data") { Description = "Also measure the data pipeline's patches/s against what the training step consumes" };
+        var data = new Option<bool>("--data")
+        {
+            Description = "Also measure the data pipeline's patches/s against what the training step consumes; with --config, instead " +
+                          "time that config's pipeline (its workers and degradation, Real-ESRGAN's included) against its own training step",
+        };
         var dataDir = new Option<string>("--data-dir") { Description = "HQ image folder for --data", DefaultValueFactory = _ => "datasets/sample/train" };
         var steps = new Option<int>("--steps") { Description = "Timed steps", DefaultValueFactory = _ => 8 };
         var warmup = new Option<int>("--warmup") { Description = "Untimed warm-up steps first", DefaultValueFactory = _ => 2 };
         var memory = new Option<bool>("--memory") { Description = "Instead: run the real training parts of --config for --memory-steps steps and check that memory stays flat" };
-        var config = new Option<string>("--config") { Description = "Config for --memory", DefaultValueFactory = _ => "configs/quickstart.yaml" };
+        var config = new Option<string>("--config") { Description = "Config for --memory or --data", DefaultValueFactory = _ => "configs/quickstart.yaml" };
         var memorySteps = new Option<int>("--memory-steps") { Description = "Steps for --memory (resident memory is compared between step 100 and the last)", DefaultValueFactory = _ => 1000 };
         var noPeaks = new Option<bool>("--no-peaks") { Description = "Skip the matmul/conv peak probes" };
         var gcHammer = new Option<bool>("--gc-hammer") { Description = "With --memory: collect garbage without pause on another thread meanwhile (a crash in native code here means a Scalar is not kept alive)" };
@@ -47,6 +51,8 @@ public static class BenchCommand
             var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
             Out($"srtrain bench preset {p.Name} on {DescribeDevice(device)}: threads {torch.get_num_threads()}{(ctx.Threads > 0 ? "" : " (all cores)")}, " +
                 $"interop threads {torch.get_num_interop_threads()}, {Environment.ProcessorCount} cores");
+            if (parse.GetValue(data) && parse.GetResult(config) is { Implicit: false } && !parse.GetValue(memory))
+                return RunConfigData(parse.GetValue(config)!, n, w, device, ctx);
             if (parse.GetValue(memory))
                 return RunMemory(parse.GetValue(config)!, parse.GetValue(memorySteps), parse.GetValue(gcHammer), device, ctx);
             if (parse.GetValue(gcHammer)) throw new SrTrainException("--gc-hammer goes with --memory");
@@ -123,6 +129,19 @@ public static class BenchCommand
         double consumed = p.BatchSize * 1000 / stepMs;
         Out($"data {dir}: {produced:F1} patches/s with {options.NumWorkers} workers; training consumes {consumed:F2} patches/s; " +
             $"ratio {produced / consumed:F1}x (target >= 4x)");
+    }
+
+    static int RunConfigData(string configPath, int steps, int warmup, torch.Device device, CommandContext ctx)
+    {
+        var config = Config.ConfigPaths.ExpandHome(Config.ConfigLoader.LoadFile(configPath));
+        var r = DataBench.Run(config, device, steps, warmup, 10.0, ctx.Log);
+        var re = config.Datasets.Train.Realesrgan;
+        Out($"data {configPath} ({(re.Enabled ? $"Real-ESRGAN degradation, crop_pad_size {re.CropPadSize}, queue_size {re.QueueSize}" : "bicubic LQ")}): " +
+            $"{r.BatchesPerSecond:F2} batches/s, {r.SamplesPerSecond:F1} samples/s with {r.Workers} worker(s)");
+        Out($"training step (step 0's losses, batch {r.BatchSize}) median_ms {r.StepMs:F1}: {r.StepsPerSecond:F2} steps/s; " +
+            $"ratio {r.Ratio:F1}x (target >= 4x)");
+        Out($"peak RSS {Mib(ProcessMemory.PeakResidentBytes())}");
+        return CliApp.ExitOk;
     }
 
     static int RunMemory(string configPath, int steps, bool gcHammer, torch.Device device, CommandContext ctx)

@@ -1,7 +1,9 @@
+using SrTrain.Runtime;
 using System.Collections.Concurrent;
 using Serilog;
 using Serilog.Core;
 using SrTrain.Config;
+using SrTrain.Degradation;
 using SrTrain.Translational;
 
 namespace SrTrain.Data;
@@ -16,20 +18,32 @@ public sealed class DataPipeline
     readonly ConcurrentDictionary<ImageEntry, Lazy<LoadedImage>>? _cache;
     readonly CornerCrop[]? _corners;
     readonly OffsetViews? _offsetViews;
+    readonly RealEsrganPatches? _realEsrgan;
+    readonly TrainingPairPool? _pool;
 
     public DataPipeline(DataPipelineOptions options, ILogger? log = null)
     {
         options.Validate();
         Options = options;
         var logger = log ?? Logger.None;
-        _catalog = ImageCatalog.Scan(options.HqDir, options.LqDir, options.Scale, options.FullPatchSize, options.PadSmall, options.MaxImagePixels, logger, options.MetaInfo);
+        // Real-ESRGAN pads every image smaller than crop_pad_size, so no image is too small.
+        _catalog = ImageCatalog.Scan(options.HqDir, options.LqDir, options.Scale, options.FullPatchSize,
+            options.PadSmall || options.RealEsrganEnabled, options.MaxImagePixels, logger, options.MetaInfo);
+        if (options.RealEsrganEnabled)
+        {
+            var r = options.RealEsrgan!;
+            _realEsrgan = new RealEsrganPatches(r, options.Scale, options.Seed, options.UseHFlip, options.UseRot);
+            if (r.QueueSize > 0) _pool = new TrainingPairPool(options.Seed, r.QueueSize, options.BatchSize);
+        }
         if (options.CacheImages) _cache = new ConcurrentDictionary<ImageEntry, Lazy<LoadedImage>>();
         if (options.TranslationalShift > 0 && options.TranslationalViews == TranslationalViews.Corners)
             _corners = TranslationalCrops.ComputeAll(options.FullPatchSize, options.Scale, options.TranslationalShift);
         else if (options.TranslationalShift > 0)
             _offsetViews = new OffsetViews(options.TranslationalViews, options.FullPatchSize, options.Scale, options.TranslationalShift);
         logger.Information("Training data: {Count} image(s) from {HqDir}{Paired}, {Skipped} skipped; patch {FullPatchSize} at x{Scale}",
-            _catalog.Entries.Count, options.HqDir, options.LqDir == null ? $" (LQ by bicubic downscaling{options.Degradations.Describe()})" : $" paired with {options.LqDir}{options.Degradations.Describe()}",
+            _catalog.Entries.Count, options.HqDir,
+            options.RealEsrganEnabled ? $" (LQ by Real-ESRGAN's high-order degradation of {options.RealEsrgan!.CropPadSize} px crops, pool of {options.RealEsrgan.QueueSize})"
+            : options.LqDir == null ? $" (LQ by bicubic downscaling{options.Degradations.Describe()})" : $" paired with {options.LqDir}{options.Degradations.Describe()}",
             _catalog.SkippedCount, options.FullPatchSize, options.Scale);
     }
 
@@ -49,7 +63,9 @@ public sealed class DataPipeline
     /// <summary>Batches from <paramref name="startStep"/> on, in step order, made ahead by background workers.</summary>
     public TrainingDataStream Stream(long startStep = 0) => new(this, startStep);
 
-    internal BatchData ComputeBatch(long step)
+    internal BatchData ComputeBatch(long step) => _realEsrgan != null ? ComputeRealEsrganBatch(step) : ComputePlainBatch(step);
+
+    BatchData ComputePlainBatch(long step)
     {
         var o = Options;
         // This process's share of the global batch; each sample's randomness comes from its global index.
@@ -87,6 +103,114 @@ public sealed class DataPipeline
             Second = pair is var (m, s) ? (lq2, m, s) : null,
             SampleViews = regions == null ? null : (lq2, regions.Select(r => r.Main).ToArray(), regions.Select(r => r.Second).ToArray()),
         };
+    }
+
+    /// <summary>A batch with Real-ESRGAN's degradation. Each output sample is a pool origin (its own (step, index)
+    /// without a pool or while the pool fills); the origin's stream picks the image and draws the sample's
+    /// degradation, the crop_pad_size crop is degraded with the origin step's batch draws, and the full patch is cut
+    /// at the batch's LQ crop. Translational views: corner and free views are cut from the degraded full patch (both
+    /// views went through the same draws); sub-pixel views are each degraded from their own HQ crop, shifted by the
+    /// view's HQ offset, with the same draws (noise seeds included).</summary>
+    BatchData ComputeRealEsrganBatch(long step)
+    {
+        var o = Options;
+        var re = _realEsrgan!;
+        int s = o.Scale, full = o.FullPatchSize;
+        var (first, b) = o.Shard.Range(o.BatchSize);
+        var pooled = _pool?.Batch(step);
+        var origins = new PairOrigin[b];
+        for (int i = 0; i < b; i++) origins[i] = pooled?[first + i] ?? new PairOrigin(step, first + i);
+        (CornerCrop Main, CornerCrop Second)? pair = _corners == null ? null : TranslationalCrops.PickPair(_corners, o.Seed, step);
+        var crops = new RgbImage[b];
+        var draws = new SampleDraws[b];
+        var names = new string[b];
+        var offsets = _offsetViews == null ? null : new ((int Top, int Left) Main, (int Top, int Left) Second)[b];
+        // Each origin step's batch draws (its own stream): a sample's noise types are its step's choice.
+        var batchDraws = origins.Select(x => x.Step).Distinct().ToDictionary(x => x, x => re.DrawBatch(x, full));
+        for (int i = 0; i < b; i++)
+        {
+            var rng = SampleRandom.For(o.Seed, origins[i].Step, origins[i].Index);
+            (crops[i], draws[i], names[i]) = CutRealEsrganCrop(rng, batchDraws[origins[i].Step]);
+            // Free and sub-pixel offsets: drawn after the sample's other draws, as in the plain mode.
+            if (offsets != null) offsets[i] = _offsetViews!.Draw(rng);
+        }
+        var lq = new RgbImage[b];
+        var hq = new RgbImage[b];
+        var lq2 = new RgbImage[pair == null && _offsetViews == null ? 0 : b];
+        var regions = _offsetViews == null ? null : new (Region Main, Region Second)[b];
+        var infos = new SampleInfo[b];
+        bool subPixel = offsets != null && o.TranslationalViews == TranslationalViews.SubPixel;
+        // Samples of one origin step share its batch draws and are degraded together.
+        foreach (var group in Enumerable.Range(0, b).GroupBy(i => origins[i].Step))
+        {
+            var idx = group.ToArray();
+            var batch = batchDraws[group.Key];
+            var groupDraws = idx.Select(i => draws[i]).ToArray();
+            if (subPixel)
+            {
+                int view = TranslationalCrops.CropSize(full, s, o.TranslationalShift), input = re.CropPadSize - s * o.TranslationalShift;
+                RgbImage[] Inputs(Func<int, (int Top, int Left)> at) => idx.Select(i => crops[i].Crop(at(i).Top, at(i).Left, input, input)).ToArray();
+                var (gt1, lqs1) = re.Degrade(Inputs(i => offsets![i].Main), batch, groupDraws, view);
+                var (_, lqs2) = re.Degrade(Inputs(i => offsets![i].Second), batch, groupDraws, view);
+                for (int k = 0; k < idx.Length; k++)
+                {
+                    int i = idx[k];
+                    (hq[i], lq[i], lq2[i]) = (gt1[k], lqs1[k], lqs2[k]);
+                    regions![i] = (_offsetViews!.SharedIn(offsets![i].Main), _offsetViews.SharedIn(offsets[i].Second));
+                }
+            }
+            else
+            {
+                var (gts, lqs) = re.Degrade(idx.Select(i => crops[i]).ToArray(), batch, groupDraws, full);
+                for (int k = 0; k < idx.Length; k++)
+                {
+                    int i = idx[k];
+                    if (offsets != null)
+                        (lq[i], hq[i], lq2[i], regions![i].Main, regions[i].Second) = _offsetViews!.CutAt(lqs[k], gts[k], offsets[i].Main, offsets[i].Second);
+                    else if (pair is var (main, second))
+                    {
+                        lq[i] = lqs[k].Crop(main.LqTop, main.LqLeft, main.LqSize, main.LqSize);
+                        hq[i] = gts[k].Crop(main.HqTop, main.HqLeft, main.HqSize, main.HqSize);
+                        lq2[i] = lqs[k].Crop(second.LqTop, second.LqLeft, second.LqSize, second.LqSize);
+                    }
+                    else (lq[i], hq[i]) = (lqs[k], gts[k]);
+                }
+            }
+            foreach (int i in idx)
+            {
+                var d = draws[i];
+                infos[i] = new SampleInfo(names[i], d.CropTop + batch.LqCropTop * s, d.CropLeft + batch.LqCropLeft * s, d.HFlip, d.VFlip, d.Rot90)
+                {
+                    Draws = d,
+                    BatchDraws = batch,
+                    Origin = origins[i],
+                };
+            }
+        }
+        return new BatchData
+        {
+            Step = step,
+            Lq = lq,
+            Hq = hq,
+            Samples = infos,
+            Second = pair is var (m, sc) ? (lq2, m, sc) : null,
+            SampleViews = regions == null ? null : (lq2, regions.Select(r => r.Main).ToArray(), regions.Select(r => r.Second).ToArray()),
+        };
+    }
+
+    /// <summary>Picks the image of a Real-ESRGAN sample, draws its degradation and cuts its crop_pad_size crop.</summary>
+    (RgbImage Crop, SampleDraws Draws, string Image) CutRealEsrganCrop(SampleRandom rng, BatchDraws batch)
+    {
+        var (entry, image) = PickImage(rng);
+        try
+        {
+            var draws = _realEsrgan!.DrawSample(rng, image.Hq.Height, image.Hq.Width, batch);
+            return (_realEsrgan.Cut(image.Hq, draws), draws, entry.Name);
+        }
+        finally
+        {
+            if (_cache == null) image.Dispose();
+        }
     }
 
     /// <summary>One full patch: LQ (FullPatchSize/Scale) and HQ (FullPatchSize), degraded and augmented.</summary>
@@ -158,7 +282,8 @@ public sealed class DataPipeline
 
     LoadedImage Load(ImageEntry entry)
     {
-        int padTo = Options.PadSmall ? Options.FullPatchSize : 0;
+        // Real-ESRGAN pads after the augmentation, as RealESRGANDataset does (see RealEsrganPatches.Cut).
+        int padTo = Options.PadSmall && _realEsrgan == null ? Options.FullPatchSize : 0;
         if (_cache == null) return _catalog.Load(entry, padTo);
         return _cache.GetOrAdd(entry, e => new Lazy<LoadedImage>(() => _catalog.Load(e, padTo))).Value;
     }

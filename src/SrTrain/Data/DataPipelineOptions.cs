@@ -70,6 +70,15 @@ public sealed record DataPipelineOptions
     /// sub-pixel offsets per sample (see <see cref="OffsetViews"/>).</summary>
     public TranslationalViews TranslationalViews { get; init; } = TranslationalViews.Corners;
 
+    /// <summary>Real-ESRGAN's high-order degradation (datasets.train.realesrgan); null or not enabled: off. On, each
+    /// sample is a crop_pad_size crop of an image, degraded with its own and its step's draws, and the gt_size patch
+    /// (the full patch with the translational term) is cut from it; <see cref="Degradations"/> and an LQ folder do not
+    /// apply.</summary>
+    public RealEsrganDegradationConfig? RealEsrgan { get; init; }
+
+    /// <summary>True when <see cref="RealEsrgan"/> is set and enabled.</summary>
+    public bool RealEsrganEnabled => RealEsrgan is { Enabled: true };
+
     /// <summary>The part of each global batch this process makes (data-parallel training); the whole batch by default.</summary>
     public BatchShard Shard { get; init; } = BatchShard.Whole;
 
@@ -88,5 +97,20 @@ public sealed record DataPipelineOptions
         if (TranslationalShift > 0 && TranslationalViews == TranslationalViews.SubPixel && LqDir != null)
             throw new SrTrainException("losses.translational.views SubPixel: makes each view's LQ from its own HQ crop, which paired data (an LQ folder) cannot");
         Degradations.Validate();
+        if (RealEsrganEnabled) ValidateRealEsrgan(RealEsrgan!);
+    }
+
+    void ValidateRealEsrgan(RealEsrganDegradationConfig r)
+    {
+        const string key = "datasets.train.realesrgan";
+        if (LqDir != null)
+            throw new SrTrainException($"{key}.enabled: makes the LQ from the HQ images; remove datasets.train.dataroot_lq");
+        if (Degradations.NoiseProbability > 0 || Degradations.JpegProbability > 0)
+            throw new SrTrainException($"{key}.enabled: brings its own noise and JPEG; set datasets.train.noise_prob and jpeg_prob to 0");
+        if (r.CropPadSize % Scale != 0 || r.CropPadSize < FullPatchSize)
+            throw new SrTrainException($"{key}.crop_pad_size {r.CropPadSize}: must be a multiple of scale {Scale} and at least the " +
+                                       $"{FullPatchSize} px patch" + (TranslationalShift > 0 ? " (gt_size + scale·shift)" : " (gt_size)"));
+        if (r.QueueSize < 0 || (r.QueueSize > 0 && r.QueueSize % BatchSize != 0))
+            throw new SrTrainException($"{key}.queue_size {r.QueueSize}: must be a multiple of the (global) batch_size {BatchSize}, or 0 for no pool");
     }
 }

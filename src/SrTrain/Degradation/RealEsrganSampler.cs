@@ -1,3 +1,4 @@
+using SrTrain.Runtime;
 using SrTrain.Config;
 using SrTrain.Data;
 

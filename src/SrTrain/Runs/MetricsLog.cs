@@ -44,6 +44,28 @@ public sealed class MetricsLog : IDisposable
         }
     }
 
+    /// <summary>Adds the first <paramref name="count"/> LQ inputs of a training batch (B,3,h,w) to TensorBoard's Images
+    /// tab as they are (series train_lq/0, train_lq/1, ...); nothing without TensorBoard. For synthetic degradations
+    /// (datasets.train.realesrgan), to see what the generator is trained on.</summary>
+    public void WriteTrainingInputs(long step, torch.Tensor lq, int count)
+    {
+        if (_tensorboard is null) return;
+        // Through a PNG file, as the validation images (see WriteImages).
+        var file = Path.Combine(Path.GetTempPath(), $"srtrain-train-lq-{Environment.ProcessId}-{Guid.NewGuid():N}.png");
+        try
+        {
+            for (int i = 0; i < Math.Min(count, (int)lq.shape[0]); i++)
+            {
+                using (var one = lq[i]) Data.ImageFile.WriteRgb(one, file);
+                _tensorboard.add_img($"train_lq/{i}", file, (int)step);
+            }
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
     public void Write(string kind, long step, IReadOnlyDictionary<string, double> values)
     {
         var sb = new StringBuilder();

@@ -26,9 +26,31 @@ public sealed class PipelineTrainingData : ITrainingData
     public PipelineTrainingData(SrTrainConfig c, ILogger log, BatchShard? shard = null, TranslationalSchedule? translational = null)
     {
         var d = c.Datasets.Train;
+        var options = OptionsFrom(c, shard);
+        var t = _translational = translational ?? TranslationalSchedule.From(c.Losses);
+        // The plain pipeline is needed only for steps before the term starts; building it scans the folder headers.
+        _plain = new DataPipeline(options, log);
+        if (t.Enabled)
+            _corners = new Lazy<DataPipeline>(() =>
+            {
+                var corners = new DataPipeline(options with { TranslationalShift = t.Shift, TranslationalViews = t.Views }, log);
+                // The corner patches are larger than gt_size, so images between the two sizes leave the training set.
+                if (corners.ImageCount < _plain.ImageCount)
+                    log.Warning("The translational term needs patches of {Size} px (gt_size {Gt} + scale·shift): {Dropped} of {Total} training " +
+                                "image(s) are smaller and are no longer used from step {Step} (set datasets.train.pad_small to pad them instead)",
+                        corners.Options.FullPatchSize, d.GtSize, _plain.ImageCount - corners.ImageCount,
+                        _plain.ImageCount, t.StartStep);
+                return corners;
+            });
+    }
+
+    /// <summary>The data pipeline's options for config <paramref name="c"/> (translational term off).</summary>
+    public static DataPipelineOptions OptionsFrom(SrTrainConfig c, BatchShard? shard = null)
+    {
+        var d = c.Datasets.Train;
         if (string.IsNullOrWhiteSpace(d.DatarootGt))
             throw new SrTrainException("datasets.train.dataroot_gt: name the folder of training images");
-        var options = new DataPipelineOptions
+        return new DataPipelineOptions
         {
             HqDir = d.DatarootGt,
             LqDir = string.IsNullOrWhiteSpace(d.DatarootLq) ? null : d.DatarootLq,
@@ -45,6 +67,7 @@ public sealed class PipelineTrainingData : ITrainingData
             MaxImagePixels = d.MaxImagePixels,
             PadSmall = d.PadSmall,
             Shard = shard ?? BatchShard.Whole,
+            RealEsrgan = d.Realesrgan.Enabled ? d.Realesrgan : null,
             Degradations = new DegradationOptions
             {
                 NoiseProbability = d.NoiseProb,
@@ -55,21 +78,15 @@ public sealed class PipelineTrainingData : ITrainingData
                 JpegQualityMax = d.JpegRange[1],
             },
         };
-        var t = _translational = translational ?? TranslationalSchedule.From(c.Losses);
-        // The plain pipeline is needed only for steps before the term starts; building it scans the folder headers.
-        _plain = new DataPipeline(options, log);
-        if (t.Enabled)
-            _corners = new Lazy<DataPipeline>(() =>
-            {
-                var corners = new DataPipeline(options with { TranslationalShift = t.Shift, TranslationalViews = t.Views }, log);
-                // The corner patches are larger than gt_size, so images between the two sizes leave the training set.
-                if (corners.ImageCount < _plain.ImageCount)
-                    log.Warning("The translational term needs patches of {Size} px (gt_size {Gt} + scale·shift): {Dropped} of {Total} training " +
-                                "image(s) are smaller and are no longer used from step {Step} (set datasets.train.pad_small to pad them instead)",
-                        corners.Options.FullPatchSize, d.GtSize, _plain.ImageCount - corners.ImageCount,
-                        _plain.ImageCount, t.StartStep);
-                return corners;
-            });
+    }
+
+    /// <summary>The pipeline that makes step <paramref name="step"/>'s batch in training (with the translational
+    /// term's full patches when it is active at that step), for tools such as <c>srtrain degrade</c>.</summary>
+    public static DataPipeline PipelineAt(SrTrainConfig c, long step, ILogger log)
+    {
+        var options = OptionsFrom(c);
+        var t = TranslationalSchedule.From(c.Losses);
+        return new DataPipeline(t.IsActive(step) ? options with { TranslationalShift = t.Shift, TranslationalViews = t.Views } : options, log);
     }
 
     public void Start(long step)

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Serilog;
 using SrTrain.Checkpoints;
 using SrTrain.Config;
+using SrTrain.Data;
 using SrTrain.Distributed;
 using SrTrain.Runs;
 using static TorchSharp.torch;
@@ -95,7 +96,7 @@ public sealed class Trainer
             if (done % _c.Distributed.CheckEvery == 0 || done == total)
                 CheckRanksAgree(done);
             if ((_c.Val.ValFreq > 0 && done % _c.Val.ValFreq == 0) || done == total)
-                Validate(done);
+                Validate(done, batch);
             if (done % _c.Checkpoint.SaveFreq == 0 || done == total)
                 SaveCheckpoint(done);
         }
@@ -210,16 +211,22 @@ public sealed class Trainer
                                            "the ranks diverged. Every rank must read the same run folder (a shared file system) and the same data; resume from the last checkpoint");
     }
 
-    void Validate(long step)
+    /// <param name="batch">The batch just trained on: with Real-ESRGAN's degradation a few of its LQ inputs go to
+    /// TensorBoard beside the validation images.</param>
+    void Validate(long step, TrainingBatch batch)
     {
         // The other ranks wait (asleep); an error on rank 0 aborts the whole job from the command line.
-        if (_ranks.IsRoot) ValidateOnRoot(step);
+        if (_ranks.IsRoot) ValidateOnRoot(step, batch);
         _ranks.Barrier($"validation at step {step}");
     }
 
-    void ValidateOnRoot(long step)
+    /// <summary>LQ inputs of the current batch shown in TensorBoard at each validation (Real-ESRGAN degradation only).</summary>
+    const int TrainingInputsShown = 4;
+
+    void ValidateOnRoot(long step, TrainingBatch batch)
     {
         if (_p.Validator is null) return;
+        if (_c.Datasets.Train.Realesrgan.Enabled) _metrics!.WriteTrainingInputs(step, batch.Lq, TrainingInputsShown);
         var sw = Stopwatch.StartNew();
         if (!_baselineWritten)
         {

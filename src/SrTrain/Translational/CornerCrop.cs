@@ -1,4 +1,3 @@
-using SrTrain.Data;
 
 namespace SrTrain.Translational;
 

@@ -1,4 +1,4 @@
-using SrTrain.Data;
+using SrTrain.Runtime;
 
 namespace SrTrain.Translational;
 

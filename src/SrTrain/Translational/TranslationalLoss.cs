@@ -1,4 +1,3 @@
-using SrTrain.Data;
 using static TorchSharp.torch;
 
 namespace SrTrain.Translational;

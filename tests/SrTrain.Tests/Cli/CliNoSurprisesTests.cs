@@ -16,7 +16,7 @@ public class CliNoSurprisesTests
 
     static void AssertOneErrorLine(string output)
     {
-        Assert.Single(output.Trim().Split('\n'));
+        Assert.True(output.Trim().Split('\n').Length == 1, output);
         Assert.Contains(" ERR ", output);
         Assert.DoesNotContain("   at ", output);
         Assert.DoesNotContain("Usage:", output);

@@ -1,7 +1,7 @@
+using SrTrain.Runtime;
 using System.IO.Compression;
 using System.Text.Json;
 using SrTrain.Config;
-using SrTrain.Data;
 using SrTrain.Degradation;
 using Xunit.Abstractions;
 

@@ -1,4 +1,3 @@
-using SrTrain.Data;
 using SrTrain.Translational;
 
 namespace SrTrain.Tests.Translational;

@@ -1,3 +1,4 @@
+using SrTrain.Translational;
 using SrTrain.Config;
 using SrTrain.Data;
 using SrTrain.Tests.Support;

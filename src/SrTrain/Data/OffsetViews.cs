@@ -1,7 +1,8 @@
 using SrTrain.Config;
-using SrTrain.Data;
+using SrTrain.Runtime;
+using SrTrain.Translational;
 
-namespace SrTrain.Translational;
+namespace SrTrain.Data;
 
 /// <summary>Free and sub-pixel views (losses.translational.views Free and SubPixel): for each sample, two crops of
 /// gt_size at offsets drawn inside the full patch of fullPatchSize = gt_size + scale·k, instead of two of its four
@@ -57,7 +58,19 @@ internal sealed class OffsetViews
     }
 
     /// <summary>The region all views share, in the coordinates of the crop at <paramref name="offset"/>.</summary>
-    Region SharedIn((int Top, int Left) offset) => new(_full - _crop - offset.Top, _full - _crop - offset.Left, _shared, _shared);
+    internal Region SharedIn((int Top, int Left) offset) => new(_full - _crop - offset.Top, _full - _crop - offset.Left, _shared, _shared);
+
+    /// <summary>Free views at the drawn HQ offsets (multiples of scale): both cut from the full patch, whose LQ is
+    /// degraded already.</summary>
+    internal (RgbImage Lq, RgbImage Hq, RgbImage Lq2, Region Main, Region Second) CutAt(RgbImage fullLq, RgbImage fullHq,
+        (int Top, int Left) o1, (int Top, int Left) o2)
+    {
+        int lqCrop = _crop / _scale;
+        var hq = fullHq.Crop(o1.Top, o1.Left, _crop, _crop);
+        var lq1 = fullLq.Crop(o1.Top / _scale, o1.Left / _scale, lqCrop, lqCrop);
+        var lq2 = fullLq.Crop(o2.Top / _scale, o2.Left / _scale, lqCrop, lqCrop);
+        return (lq1, hq, lq2, SharedIn(o1), SharedIn(o2));
+    }
 
     /// <summary>Cuts one sample's two views from its full patch (<paramref name="fullLq"/>, <paramref name="fullHq"/>,
     /// already augmented). <paramref name="degrade"/> applies the LQ degradations with the draws of the stream it is
@@ -68,14 +81,8 @@ internal sealed class OffsetViews
         if (fullHq.Height != _full || fullHq.Width != _full)
             throw new ArgumentException($"full patch {fullHq.Height}x{fullHq.Width}, expected {_full}x{_full}");
         var (o1, o2) = Draw(rng);
+        if (_mode == TranslationalViews.Free) return CutAt(fullLq, fullHq, o1, o2);
         var hq = fullHq.Crop(o1.Top, o1.Left, _crop, _crop);
-        int lqCrop = _crop / _scale;
-        if (_mode == TranslationalViews.Free)
-        {
-            var lq1 = fullLq.Crop(o1.Top / _scale, o1.Left / _scale, lqCrop, lqCrop);
-            var lq2 = fullLq.Crop(o2.Top / _scale, o2.Left / _scale, lqCrop, lqCrop);
-            return (lq1, hq, lq2, SharedIn(o1), SharedIn(o2));
-        }
         ulong degradationSeed = rng.NextUInt64();
         RgbImage Lq(RgbImage hqCrop)
         {

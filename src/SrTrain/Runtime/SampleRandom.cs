@@ -1,4 +1,4 @@
-namespace SrTrain.Data;
+namespace SrTrain.Runtime;
 
 /// <summary>A small splitmix64 generator. Every random choice of a training sample comes from one of these, seeded by
 /// a hash of (seed, step, sample index), so the data of step N never depends on which thread made it or on what was
