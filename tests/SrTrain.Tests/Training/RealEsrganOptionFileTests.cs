@@ -169,6 +169,9 @@ public class RealEsrganOptionFileTests
         var (code, output) = CliProcess.Run(dir.Path, ["train", "--config", Shipped(file), "--device", "cpu", .. Paths(dir.Path, file), .. Small]);
         Assert.True(code == 0, output);
         Assert.Contains("Finished at step 2", output);
+        // The images meta_info lists; LQ synthesised unless high_order_degradation is false (then the listed pairs').
+        Assert.Contains(file.Contains("pairdata") ? "Training data: 2 image(s)" : "Training data: 5 image(s)", output);
+        Assert.Equal(!file.Contains("pairdata"), output.Contains("LQ by Real-ESRGAN's high-order degradation of 96 px crops, pool of 180"));
         // RealESRNetModel: gt_usm for its only loss; RealESRGANModel: l1_gt_usm and percep_gt_usm (gan_gt_usm is off).
         Assert.Contains(file.Contains("realesrnet") ? "USM-sharpened GT (BasicSR's USMSharp) for the pixel loss(es)"
             : "USM-sharpened GT (BasicSR's USMSharp) for the pixel, perceptual loss(es)", output);
