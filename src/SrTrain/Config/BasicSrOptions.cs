@@ -26,12 +26,6 @@ public static class BasicSrOptions
         "final_sinc_prob",
     };
 
-    // RealESRNetModel's gt_usm and RealESRGANModel's per-loss switches: the GT is sharpened (USM) before the loss.
-    static readonly string[] UsmKeys = { "gt_usm", "l1_gt_usm", "percep_gt_usm", "gan_gt_usm" };
-
-    const string DegradationWhy = "SrTrain makes LQ by bicubic downscaling, optionally with noise and JPEG (datasets.train.noise_prob, " +
-                                  "noise_range, jpeg_prob, jpeg_range)";
-
     public static BasicSrTranslation Translate(YamlMappingNode source) => Translate(source, null, isOverride: false);
 
     /// <summary>Reads an override (a --set value, a resume --config file) on its own, before it is merged onto the file
@@ -73,21 +67,18 @@ public static class BasicSrOptions
             Ignore(Root, "dist_params", "dist_params", "mpirun or srun starts the ranks; distributed.backend picks NCCL or MPI");
             Ignore(Root, "is_train", "is_train", "set by BasicSR itself");
             Ignore(Root, "find_unused_parameters", "find_unused_parameters", "every parameter gets a gradient here");
-            foreach (var k in DegradationKeys) Degradation(Root, k, k);
+            // Real-ESRGAN's degradation settings live at the top level (the model's) and in datasets.train (the
+            // dataset's); both go to datasets.train.realesrgan under their own names.
+            foreach (var k in DegradationKeys) Degradation(Root, k);
+            Usm(modelType);
             if (Str(Take(Root, "high_order_degradation")) is { } highOrder)
             {
-                if (IsTrue(highOrder)) _degradations.Add("high_order_degradation");
-                else Ignored.Add("high_order_degradation: false (SrTrain synthesises no degradations)");
+                _highOrder = IsTrue(highOrder);
+                Renamed.Add($"high_order_degradation {highOrder} → datasets.train.realesrgan.enabled");
             }
-            var usm = UsmKeys.Select(k => (Key: k, Value: Str(Take(Root, k)))).Where(u => u.Value != null).ToList();
-            if (usm.Where(u => IsTrue(u.Value!)).Select(u => u.Key).ToList() is { Count: > 0 } sharpened)
-                Unsupported.Add($"{string.Join(", ", sharpened.Select(k => $"'{k}: true'"))} (Real-ESRGAN sharpens the GT with USM for " +
-                                "these losses; SrTrain compares with the GT as it is: set them false)");
-            foreach (var (key, _) in usm.Where(u => !IsTrue(u.Value!)))
-                Ignored.Add($"{key}: false (SrTrain compares with the GT as it is)");
-            // A top-level gt_size belongs to RealESRNetModel's degradation; datasets.train.gt_size is the patch size.
-            Cannot(Root, "gt_size", "gt_size", "the top-level gt_size is Real-ESRGAN's degradation setting; give datasets.train.gt_size");
-
+            // A top-level gt_size is the size RealESRNetModel crops the degraded pair to; the dataset's is the patch
+            // RealESRGANPairedDataset and PairedImageDataset cut. SrTrain has one: they must agree.
+            if (Take(Root, "gt_size") is { } topGt) TopGtSize(topGt);
             if (Child(Root, "datasets") is { } datasets)
             {
                 if (Child(datasets, "train") is { } train) Dataset(train, "datasets.train", isTrain: true);
@@ -103,22 +94,114 @@ public static class BasicSrOptions
             Train(modelType, basicSr);
             Val();
             Logger();
-            // Real-ESRGAN's files hold some thirty degradation settings: named once, with the reason once.
-            if (_degradations.Count > 0)
+            RealEsrganEnabled(modelType);
+        }
+
+        bool? _highOrder;
+        string? _datasetType;
+        int _degradationKeys;
+
+        /// <summary>Moves a degradation setting of <paramref name="map"/> to datasets.train.realesrgan.&lt;key&gt;.</summary>
+        void Degradation(YamlMappingNode map, string key)
+        {
+            if (Take(map, key) is not { } v) return;
+            var target = MapAt(Root, "datasets", "train", "realesrgan");
+            if (target.Children.ContainsKey(new YamlScalarNode(key)))
             {
-                // Top-level keys by name, the dataset's under its path once: "resize_prob, …; datasets.train: type …".
-                var groups = _degradations.GroupBy(l => l.Contains('.') ? l[..l.LastIndexOf('.')] : "")
-                    .Select(g => g.Key == "" ? string.Join(", ", g) : $"{g.Key}: {string.Join(", ", g.Select(l => l[(g.Key.Length + 1)..]))}");
-                Unsupported.Insert(0, $"Real-ESRGAN's synthetic degradations ({_degradations.Count} settings: {string.Join("; ", groups)}) " +
-                                      $"are not implemented: {DegradationWhy}");
+                Unsupported.Add($"'{key}' is given at the top level and in datasets.train; keep one");
+                return;
+            }
+            target.Children[new YamlScalarNode(key)] = v;
+            _degradationKeys++;
+        }
+
+        /// <summary>RealESRNetModel's gt_usm sharpens the GT that its losses compare with (SRModel's pixel and perceptual
+        /// losses); RealESRGANModel's l1_gt_usm, percep_gt_usm and gan_gt_usm pick the GT of each loss (the GAN's: what
+        /// D sees as real). BasicSR reads each switch only in its own model.</summary>
+        void Usm(string? modelType)
+        {
+            if (Take(Root, "gt_usm") is { } gtUsm)
+            {
+                if (modelType == "RealESRGANModel")
+                    Ignored.Add("gt_usm (RealESRGANModel reads l1_gt_usm, percep_gt_usm and gan_gt_usm)");
+                else
+                {
+                    Set(Root, "losses.pixel.gt_usm", gtUsm);
+                    Set(Root, "losses.perceptual.gt_usm", gtUsm);
+                    Renamed.Add("gt_usm → losses.pixel.gt_usm, losses.perceptual.gt_usm");
+                }
+            }
+            foreach (var (key, loss) in new[] { ("l1_gt_usm", "pixel"), ("percep_gt_usm", "perceptual"), ("gan_gt_usm", "gan") })
+            {
+                if (Take(Root, key) is not { } v) continue;
+                if (modelType == "RealESRNetModel")
+                    Ignored.Add($"{key} (RealESRNetModel reads gt_usm)");
+                else
+                {
+                    Set(Root, $"losses.{loss}.gt_usm", v);
+                    Renamed.Add($"{key} → losses.{loss}.gt_usm");
+                }
             }
         }
 
-        readonly List<string> _degradations = new();
-
-        void Degradation(YamlMappingNode map, string key, string label)
+        void TopGtSize(YamlNode topGt)
         {
-            if (Take(map, key) is not null) _degradations.Add(label);
+            var train = MapAt(Root, "datasets", "train");
+            if (!train.Children.TryGetValue(new YamlScalarNode("gt_size"), out var dsGt))
+            {
+                train.Children[new YamlScalarNode("gt_size")] = topGt;
+                Renamed.Add("gt_size → datasets.train.gt_size");
+            }
+            else if (Num(dsGt, "datasets.train.gt_size") != Num(topGt, "gt_size"))
+                Unsupported.Add($"'gt_size: {Str(topGt)}' differs from 'datasets.train.gt_size: {Str(dsGt)}' (RealESRNetModel crops the " +
+                                "degraded pair to the top-level gt_size, the dataset cuts datasets.train.gt_size; SrTrain has one patch size: set both alike)");
+            else
+                Renamed.Add("gt_size (= datasets.train.gt_size)");
+        }
+
+        /// <summary>datasets.train.realesrgan.enabled: on for RealESRNetModel/RealESRGANModel unless
+        /// high_order_degradation is false (feed_data's own default is true), as BasicSR decides in feed_data.</summary>
+        void RealEsrganEnabled(string? modelType)
+        {
+            if (_degradationKeys > 0) Renamed.Add($"{_degradationKeys} degradation settings → datasets.train.realesrgan.*");
+            // An override (--set high_order_degradation=false) switches it; the file's model_type decides the rest.
+            if (isOverride && _highOrder is null) return;
+            bool realModel = modelType is "RealESRNetModel" or "RealESRGANModel";
+            bool? enabled = realModel ? _highOrder ?? true : _highOrder is false ? false : null;
+            if (_highOrder == true && !realModel && modelType != null)
+                Unsupported.Add($"'high_order_degradation: true' with model_type {modelType} (only RealESRNetModel and RealESRGANModel " +
+                                "synthesise LQ in feed_data)");
+            if (isOverride) return;
+            if (_datasetType == "RealESRGANDataset" && enabled is not true)
+                Unsupported.Add("'datasets.train.type: RealESRGANDataset' without the high-order degradation (it yields GT and kernels " +
+                                "only, which RealESRNetModel/RealESRGANModel degrade when high_order_degradation is not false)");
+            if (enabled is true && _datasetType is { } other && other != "RealESRGANDataset")
+                Unsupported.Add($"'datasets.train.type: {other}' with the high-order degradation on (feed_data needs RealESRGANDataset's " +
+                                "kernels: set high_order_degradation: false for paired data)");
+            if (enabled is { } on)
+            {
+                Set(Root, "datasets.train.realesrgan.enabled", new YamlScalarNode(on ? "true" : "false"));
+                if (realModel)
+                    Renamed.Add($"model_type {modelType}{(_highOrder is { } h ? $" with high_order_degradation {(h ? "true" : "false")}" : "")} → " +
+                                $"datasets.train.realesrgan.enabled {(on ? "true" : "false")}");
+            }
+        }
+
+        /// <summary>The mapping at a path under <paramref name="root"/>, created on the way.</summary>
+        static YamlMappingNode MapAt(YamlMappingNode root, params string[] keys)
+        {
+            var map = root;
+            foreach (var key in keys)
+            {
+                var k = new YamlScalarNode(key);
+                if (!map.Children.TryGetValue(k, out var next) || next is not YamlMappingNode nm)
+                {
+                    nm = new YamlMappingNode();
+                    map.Children[k] = nm;
+                }
+                map = nm;
+            }
+            return map;
         }
 
         /// <summary>BasicSR's MSRResNet, SRVGGNetCompact and RRDBNet-as-arch take the factor as <c>network_g.upscale</c>
@@ -149,23 +232,22 @@ public static class BasicSrOptions
             Ignore(d, "name", at + ".name", "a label in BasicSR's log");
             if (Str(Take(d, "type")) is { } type)
             {
-                if (type == "RealESRGANDataset") _degradations.Add($"{at}.type RealESRGANDataset");
-                // Real-ESRGAN's paired dataset reads GT/LQ pairs and crops and flips them as BasicSR's does.
-                else if (type is not ("PairedImageDataset" or "SingleImageDataset" or "RealESRGANPairedDataset"))
+                if (isTrain) _datasetType = type;
+                // Real-ESRGAN's paired dataset reads GT/LQ pairs (from meta_info) and crops and flips them as BasicSR's does.
+                if (type is not ("PairedImageDataset" or "SingleImageDataset" or "RealESRGANPairedDataset" or "RealESRGANDataset"))
                     Unsupported.Add($"'{at}.type: {type}' (SrTrain reads folders of images: dataroot_gt, optionally dataroot_lq)");
             }
             if (Take(d, "io_backend") is YamlMappingNode io && Str(Take(io, "type")) is { } backend && backend != "disk")
                 Unsupported.Add($"'{at}.io_backend.type: {backend}' (SrTrain reads image files from disk folders)");
             if (Str(Take(d, "filename_tmpl")) is { } tmpl && tmpl != "{}")
                 Unsupported.Add($"'{at}.filename_tmpl: {tmpl}' (LQ files must have the same names as the GT files)");
-            foreach (var key in new[] { "meta_info", "meta_info_file" })
-            {
-                // SrTrain's own datasets.train.meta_info, as a resolved config writes it, is empty until meta_info lists are read.
-                if (isTrain && key == "meta_info" && d.Children.TryGetValue(new YamlScalarNode(key), out var v) && Str(v) is "" or null) continue;
-                Cannot(d, key, $"{at}.{key}", "SrTrain uses every image in dataroot_gt (searched recursively); make a folder with the images you want");
-            }
+            if (!isTrain)
+                foreach (var key in new[] { "meta_info", "meta_info_file" })
+                    Cannot(d, key, $"{at}.{key}", "SrTrain validates on every image in datasets.val.dataroot_gt; make a folder with the images you want");
             if (isTrain)
             {
+                // RealESRGANDataset and RealESRGANPairedDataset read meta_info, PairedImageDataset meta_info_file.
+                Move(d, "meta_info_file", "meta_info", at + ".meta_info_file");
                 Move(d, "use_flip", "use_hflip", at + ".use_flip");
                 Move(d, "batch_size_per_gpu", "batch_size", at + ".batch_size_per_gpu");
                 Move(d, "num_worker_per_gpu", "num_workers", at + ".num_worker_per_gpu");
@@ -174,7 +256,7 @@ public static class BasicSrOptions
                 Ignore(d, "dataset_enlarge_ratio", at + ".dataset_enlarge_ratio", "SrTrain counts steps, not epochs");
                 Ignore(d, "prefetch_mode", at + ".prefetch_mode", "SrTrain always prefetches (datasets.train.prefetch_batches)");
                 Ignore(d, "pin_memory", at + ".pin_memory", "not needed here");
-                foreach (var k in DatasetDegradationKeys) Degradation(d, k, $"{at}.{k}");
+                foreach (var k in DatasetDegradationKeys) Degradation(d, k);
                 foreach (var k in new[] { "mean", "std" })
                     if (Str(Take(d, k)) is { } v && v is not ("~" or "null" or ""))
                         Unsupported.Add($"'{at}.{k}' (images are used in [0, 1] without normalisation)");
@@ -183,16 +265,9 @@ public static class BasicSrOptions
 
         void Paths(YamlMappingNode p)
         {
-            if (Take(p, "strict_load_g") is { } strict)
-                Ignored.Add(IsTrue(Str(strict) ?? "") ? "path.strict_load_g (SrTrain always loads strictly)"
-                    : "path.strict_load_g: false (SrTrain always loads strictly and names any key that does not fit)");
-            Ignore(p, "param_key_g", "path.param_key_g", "SrTrain reads params_ema, else params, from the file");
+            // strict_load_g, strict_load_d, pretrain_network_g/d and param_key_g/d are SrTrain's names too.
             if (Str(Take(p, "resume_state")) is { } resume && resume is not ("~" or "null" or ""))
                 Unsupported.Add("'path.resume_state' (continue a run with `srtrain resume --run runs/<name>`)");
-            if (Str(Take(p, "pretrain_network_d")) is { } preD && preD is not ("~" or "null" or ""))
-                Unsupported.Add("'path.pretrain_network_d' (SrTrain starts the discriminator from scratch)");
-            foreach (var k in new[] { "strict_load_d", "param_key_d" })
-                Ignore(p, k, "path." + k, "no discriminator weights are loaded");
             foreach (var k in new[] { "experiments_root", "models", "training_states", "log", "visualization", "results_root" })
                 Ignore(p, k, "path." + k, "SrTrain writes everything under runs_dir/<name>");
         }
@@ -316,25 +391,11 @@ public static class BasicSrOptions
         void Perceptual(YamlMappingNode p, YamlMappingNode losses)
         {
             Take(p, "type");
-            var vgg = Str(Take(p, "vgg_type"));
-            if (vgg != null && vgg != "vgg16")
-                Unsupported.Add($"'train.perceptual_opt.vgg_type: {vgg}' (SrTrain's perceptual loss uses VGG-16 from path.vgg16: set vgg_type: vgg16 " +
-                                "and layer_weights with VGG-16 names such as relu5_3 or conv5_3)");
+            // BasicSR's PerceptualLoss settings have SrTrain's names; ConfigValidator checks their values (the layer
+            // names against vgg_type's network).
+            foreach (var key in new[] { "vgg_type", "layer_weights", "use_input_norm", "range_norm", "style_weight", "criterion" })
+                if (Take(p, key) is { } v) Set(losses, "perceptual." + key, v);
             if (Take(p, "perceptual_weight") is { } w) Set(losses, "perceptual.weight", w);
-            if (Take(p, "layer_weights") is { } lw)
-            {
-                // Another network's layer names mean nothing for VGG-16: named, and SrTrain's VGG-16 layers apply.
-                if (vgg is null or "vgg16") Set(losses, "perceptual.layer_weights", lw);
-                else Unsupported.Add($"'train.perceptual_opt.layer_weights' of {vgg} (SrTrain's VGG-16 defaults, losses.perceptual.layer_weights, apply instead)");
-            }
-            if (Str(Take(p, "use_input_norm")) is { } norm && !IsTrue(norm))
-                Unsupported.Add("'train.perceptual_opt.use_input_norm: false' (inputs are always ImageNet-normalised for VGG)");
-            if (Str(Take(p, "range_norm")) is { } range && IsTrue(range))
-                Unsupported.Add("'train.perceptual_opt.range_norm: true' (images are in [0, 1], never [-1, 1])");
-            if (Take(p, "style_weight") is { } style && Num(style, "train.perceptual_opt.style_weight") != 0)
-                Unsupported.Add("'train.perceptual_opt.style_weight' (no style loss here)");
-            if (Str(Take(p, "criterion")) is { } crit && crit != "l1")
-                Unsupported.Add($"'train.perceptual_opt.criterion: {crit}' (the perceptual loss is L1 here)");
             Renamed.Add("train.perceptual_opt → losses.perceptual");
             Rest(p, "train.perceptual_opt");
         }

@@ -11,10 +11,18 @@ public static class ConfigPaths
         RunsDir = Expand(c.RunsDir),
         Datasets = c.Datasets with
         {
-            Train = c.Datasets.Train with { DatarootGt = Expand(c.Datasets.Train.DatarootGt), DatarootLq = Expand(c.Datasets.Train.DatarootLq) },
+            Train = c.Datasets.Train with
+            {
+                DatarootGt = Expand(c.Datasets.Train.DatarootGt), DatarootLq = Expand(c.Datasets.Train.DatarootLq),
+                MetaInfo = Expand(c.Datasets.Train.MetaInfo),
+            },
             Val = c.Datasets.Val with { DatarootGt = Expand(c.Datasets.Val.DatarootGt), DatarootLq = Expand(c.Datasets.Val.DatarootLq) },
         },
-        Path = c.Path with { PretrainNetworkG = Expand(c.Path.PretrainNetworkG), Vgg16 = Expand(c.Path.Vgg16), Vgg19 = Expand(c.Path.Vgg19) },
+        Path = c.Path with
+        {
+            PretrainNetworkG = Expand(c.Path.PretrainNetworkG), PretrainNetworkD = Expand(c.Path.PretrainNetworkD),
+            Vgg16 = Expand(c.Path.Vgg16), Vgg19 = Expand(c.Path.Vgg19),
+        },
     };
 
     public static string Expand(string path)
@@ -45,7 +53,9 @@ public static class ConfigPaths
         Folder("datasets.train.dataroot_lq", c.Datasets.Train.DatarootLq);
         Folder("datasets.val.dataroot_gt", c.Datasets.Val.DatarootGt);
         Folder("datasets.val.dataroot_lq", c.Datasets.Val.DatarootLq);
+        File("datasets.train.meta_info", c.Datasets.Train.MetaInfo);
         File("path.pretrain_network_g", c.Path.PretrainNetworkG);
+        File("path.pretrain_network_d", c.Path.PretrainNetworkD);
         File("path.vgg16", c.Path.Vgg16);
         File("path.vgg19", c.Path.Vgg19);
         // A run writes validation images (and checkpoints) under runs_dir: inside a training folder, the next run

@@ -82,6 +82,8 @@ public static class ConfigValidator
         }
         Require(l.Pixel.Weight + l.Perceptual.Weight + l.Gan.Weight + l.Translational.Weight > 0, "losses", "all weights are 0: nothing to train");
 
+        ValidateRealEsrgan(c, Require);
+
         var t = c.Train;
         Require(t.TotalSteps >= 1, "train.total_steps", "must be at least 1");
         foreach (var (name, o) in new[] { ("optim_g", t.OptimG), ("optim_d", t.OptimD) })
@@ -109,6 +111,81 @@ public static class ConfigValidator
         Require(c.Checkpoint.KeepEvery >= 0, "checkpoint.keep_every", "must be 0 or more");
         Require(c.Distributed.CheckEvery >= 1, "distributed.check_every", "must be at least 1");
         Require(c.Distributed.BarrierTimeoutMinutes >= 1, "distributed.barrier_timeout_minutes", "must be at least 1");
+    }
+
+    /// <summary>The kernel names BasicSR's random_mixed_kernels draws from.</summary>
+    internal static readonly IReadOnlyList<string> KernelNames =
+        ["iso", "aniso", "generalized_iso", "generalized_aniso", "plateau_iso", "plateau_aniso"];
+
+    /// <summary>datasets.train.realesrgan, checked as BasicSR would use it (random.choices takes any non-negative
+    /// weights; DiffJPEG takes qualities in [0, 100]); only when it is enabled, so its defaults never stand in the way.</summary>
+    static void ValidateRealEsrgan(SrTrainConfig c, Action<bool, string, string> require)
+    {
+        var d = c.Datasets.Train;
+        var r = d.Realesrgan;
+        if (!r.Enabled) return;
+        const string at = "datasets.train.realesrgan.";
+        void Prob(double v, string key) => require(v is >= 0 and <= 1, at + key, $"is {v}; a probability must be in [0, 1]");
+        void Range(double[] v, string key, double min, bool positive)
+        {
+            require(v.Length == 2, at + key, $"must be [min, max] (two numbers), got {v.Length}");
+            require(v[0] <= v[1], at + key, $"[{v[0]}, {v[1]}] must be ordered: [min, max] with min <= max");
+            require(positive ? v[0] > min : v[0] >= min, at + key, $"[{v[0]}, {v[1]}] must be {(positive ? "positive" : $"{min} or more")}");
+        }
+        void Weights(double[] w, string key, int count, string of)
+        {
+            require(w.Length == count, at + key, $"has {w.Length} weight(s) but {of} has {count}");
+            require(w.All(x => x >= 0 && double.IsFinite(x)), at + key, "must be non-negative numbers (random.choices' weights)");
+            require(w.Sum() > 0, at + key, "are all 0: nothing can be drawn");
+        }
+        void Kernels(string[] list, double[] prob, string suffix)
+        {
+            require(list.Length > 0, at + "kernel_list" + suffix, "must name at least one kernel");
+            foreach (var k in list)
+                require(KernelNames.Contains(k), at + "kernel_list" + suffix, $"names '{k}', which is not one of {string.Join(", ", KernelNames)}");
+            Weights(prob, "kernel_prob" + suffix, list.Length, "kernel_list" + suffix);
+        }
+
+        int fullPatch = d.GtSize + (c.Losses.Translational.Weight > 0 ? c.Scale * c.Losses.Translational.Shift : 0);
+        require(r.CropPadSize >= fullPatch, at + "crop_pad_size",
+            $"is {r.CropPadSize}, smaller than the HQ patch cut from it ({fullPatch}: gt_size{(fullPatch != d.GtSize ? " + scale·shift" : "")})");
+        Kernels(r.KernelList, r.KernelProb, "");
+        Kernels(r.KernelList2, r.KernelProb2, "2");
+        Prob(r.SincProb, "sinc_prob");
+        Prob(r.SincProb2, "sinc_prob2");
+        Prob(r.FinalSincProb, "final_sinc_prob");
+        Prob(r.GaussianNoiseProb, "gaussian_noise_prob");
+        Prob(r.GaussianNoiseProb2, "gaussian_noise_prob2");
+        Prob(r.GrayNoiseProb, "gray_noise_prob");
+        Prob(r.GrayNoiseProb2, "gray_noise_prob2");
+        Prob(r.SecondBlurProb, "second_blur_prob");
+        Range(r.BlurSigma, "blur_sigma", 0, positive: true);
+        Range(r.BlurSigma2, "blur_sigma2", 0, positive: true);
+        Range(r.BetagRange, "betag_range", 0, positive: true);
+        Range(r.BetagRange2, "betag_range2", 0, positive: true);
+        Range(r.BetapRange, "betap_range", 0, positive: true);
+        Range(r.BetapRange2, "betap_range2", 0, positive: true);
+        Weights(r.ResizeProb, "resize_prob", 3, "[up, down, keep]");
+        Weights(r.ResizeProb2, "resize_prob2", 3, "[up, down, keep]");
+        Range(r.ResizeRange, "resize_range", 0, positive: true);
+        Range(r.ResizeRange2, "resize_range2", 0, positive: true);
+        Range(r.NoiseRange, "noise_range", 0, positive: false);
+        Range(r.NoiseRange2, "noise_range2", 0, positive: false);
+        Range(r.PoissonScaleRange, "poisson_scale_range", 0, positive: false);
+        Range(r.PoissonScaleRange2, "poisson_scale_range2", 0, positive: false);
+        foreach (var (range, key) in new[] { (r.JpegRange, "jpeg_range"), (r.JpegRange2, "jpeg_range2") })
+        {
+            Range(range, key, 0, positive: false);
+            require(range[1] <= 100, at + key, $"[{range[0]}, {range[1]}] must lie within [0, 100] (DiffJPEG's quality)");
+        }
+        require(r.QueueSize >= 0 && r.QueueSize % d.BatchSize == 0, at + "queue_size",
+            $"is {r.QueueSize}; the pool must be 0 (none) or a multiple of datasets.train.batch_size ({d.BatchSize})");
+        require(string.IsNullOrWhiteSpace(d.DatarootLq), "datasets.train.dataroot_lq",
+            "is set while datasets.train.realesrgan.enabled synthesises the LQ: drop dataroot_lq, or turn the degradation off for paired data");
+        require(d.NoiseProb == 0, "datasets.train.noise_prob",
+            "is SrTrain's own LQ noise, which does not combine with datasets.train.realesrgan (it has gaussian_noise_prob): set noise_prob 0");
+        require(d.JpegProb == 0, "datasets.train.jpeg_prob",
+            "is SrTrain's own LQ JPEG, which does not combine with datasets.train.realesrgan (it has jpeg_range): set jpeg_prob 0");
     }
 
     /// <summary>Longest run name in UTF-8 bytes.</summary>

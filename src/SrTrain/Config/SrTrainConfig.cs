@@ -181,10 +181,15 @@ public sealed record PathConfig
     public string Vgg19 { get; init; } = "";
     /// <summary>Which entry of pretrain_network_g to load (BasicSR's param_key_g); empty = params_ema, else params.</summary>
     public string ParamKeyG { get; init; } = "";
+    /// <summary>Off: load only the entries of pretrain_network_g whose name and shape fit, leave the rest as initialised
+    /// (BasicSR's strict_load_g: false, e.g. Real-ESRGAN's x2 training from its x4 model). Each skipped entry is logged.</summary>
+    public bool StrictLoadG { get; init; } = true;
     /// <summary>Discriminator weights to start from (BasicSR's pretrain_network_d, e.g. RealESRGAN_x4plus_netD.pth).</summary>
     public string PretrainNetworkD { get; init; } = "";
     /// <summary>Which entry of pretrain_network_d to load; empty = params.</summary>
     public string ParamKeyD { get; init; } = "";
+    /// <summary>Off: load only the entries of pretrain_network_d that fit (BasicSR's strict_load_d: false).</summary>
+    public bool StrictLoadD { get; init; } = true;
 }
 
 public enum PixelCriterion { L1, L2, Charbonnier }

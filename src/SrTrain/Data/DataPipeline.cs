@@ -28,7 +28,7 @@ public sealed class DataPipeline
         var logger = log ?? Logger.None;
         // Real-ESRGAN pads every image smaller than crop_pad_size, so no image is too small.
         _catalog = ImageCatalog.Scan(options.HqDir, options.LqDir, options.Scale, options.FullPatchSize,
-            options.PadSmall || options.RealEsrganEnabled, options.MaxImagePixels, logger);
+            options.PadSmall || options.RealEsrganEnabled, options.MaxImagePixels, logger, options.MetaInfo);
         if (options.RealEsrganEnabled)
         {
             var r = options.RealEsrgan!;

@@ -17,6 +17,10 @@ public sealed record DataPipelineOptions
     /// DIV2K's "0001x4" naming). Null: LQ is made on the fly by MATLAB bicubic downscaling.</summary>
     public string? LqDir { get; init; }
 
+    /// <summary>BasicSR's meta_info: a text file listing the images (see ImageCatalog.ListMetaInfo); null = every
+    /// image under the folders.</summary>
+    public string? MetaInfo { get; init; }
+
     /// <summary>Upscaling factor: HQ side = Scale × LQ side.</summary>
     public int Scale { get; init; } = ConfigDefaults.Scale;
 

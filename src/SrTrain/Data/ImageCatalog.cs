@@ -31,61 +31,123 @@ internal sealed class ImageCatalog
     public IReadOnlyList<string> SkippedFiles => _skipped.ToArray();
 
     /// <param name="minHqSize">Smallest usable HQ side (the patch size); 0 for validation, where any size works.</param>
-    public static ImageCatalog Scan(string hqDir, string? lqDir, int scale, int minHqSize, bool padSmall, long maxPixels, ILogger log)
+    /// <param name="metaInfo">BasicSR's meta_info: the images to use, listed in a text file instead of found by scanning
+    /// the folders (see <see cref="ListMetaInfo"/>). Null or empty: every image under <paramref name="hqDir"/>.</param>
+    public static ImageCatalog Scan(string hqDir, string? lqDir, int scale, int minHqSize, bool padSmall, long maxPixels, ILogger log,
+        string? metaInfo = null)
     {
         var catalog = new ImageCatalog(log, scale, minHqSize, padSmall, maxPixels);
-        var hqFiles = ListImages(hqDir, log);
+        var candidates = !string.IsNullOrWhiteSpace(metaInfo) ? catalog.ListMetaInfo(metaInfo, hqDir, lqDir)
+            : lqDir == null ? ListImages(hqDir, log).Select(f => (f.Key, Hq: f.Path, Lq: (string?)null)).ToList()
+            : MatchFolders(hqDir, lqDir, scale, log);
         var entries = new List<ImageEntry>();
-        if (lqDir == null)
+        foreach (var (key, hq, lq) in candidates)
         {
-            foreach (var (key, path) in hqFiles)
+            var hqSize = catalog.IdentifyOrSkip(hq);
+            if (hqSize == null) continue;
+            if (lq != null)
             {
-                var size = catalog.IdentifyOrSkip(path);
-                if (size == null || !catalog.LargeEnough(path, size.Value)) continue;
-                entries.Add(new ImageEntry { Name = key, HqPath = path, Width = size.Value.Width, Height = size.Value.Height });
-            }
-        }
-        else
-        {
-            var lqFiles = ListImages(lqDir, log).ToDictionary(f => f.Key, f => f.Path, StringComparer.Ordinal);
-            var pairs = new List<(string Key, string Hq, string Lq)>();
-            var unmatchedHq = new List<string>();
-            var usedLq = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var (key, path) in hqFiles)
-            {
-                // DIV2K names its LR files "0001x4.png" for HR "0001.png".
-                string? lqKey = lqFiles.ContainsKey(key) ? key : lqFiles.ContainsKey($"{key}x{scale}") ? $"{key}x{scale}" : null;
-                if (lqKey == null) { unmatchedHq.Add(Path.GetRelativePath(hqDir, path)); continue; }
-                usedLq.Add(lqKey);
-                pairs.Add((key, path, lqFiles[lqKey]));
-            }
-            var unmatchedLq = lqFiles.Where(kv => !usedLq.Contains(kv.Key)).Select(kv => Path.GetRelativePath(lqDir, kv.Value)).ToList();
-            if (unmatchedHq.Count > 0)
-                throw new SrTrainException($"{lqDir}: no LQ image for {unmatchedHq.Count} HQ image(s) of {hqDir} ({Examples(unmatchedHq)}); " +
-                                           $"LQ files must have the HQ file's name (any image extension) or NAME x{scale}");
-            if (unmatchedLq.Count > 0)
-                throw new SrTrainException($"{hqDir}: no HQ image for {unmatchedLq.Count} LQ image(s) of {lqDir} ({Examples(unmatchedLq)}); " +
-                                           "remove them or add their HQ counterparts");
-            foreach (var (key, hq, lq) in pairs)
-            {
-                var hqSize = catalog.IdentifyOrSkip(hq);
-                if (hqSize == null) continue;
                 var lqSize = catalog.IdentifyOrSkip(lq);
                 if (lqSize == null) continue;
                 int ew = hqSize.Value.Width / scale, eh = hqSize.Value.Height / scale;
                 if (lqSize.Value.Width != ew || lqSize.Value.Height != eh)
                     throw new SrTrainException($"{lq}: LQ is {lqSize.Value.Width}x{lqSize.Value.Height} but its HQ {hq} is " +
                                                $"{hqSize.Value.Width}x{hqSize.Value.Height}, so x{scale} needs {ew}x{eh}");
-                if (!catalog.LargeEnough(hq, hqSize.Value)) continue;
-                entries.Add(new ImageEntry { Name = key, HqPath = hq, LqPath = lq, Width = hqSize.Value.Width, Height = hqSize.Value.Height });
             }
+            if (!catalog.LargeEnough(hq, hqSize.Value)) continue;
+            entries.Add(new ImageEntry { Name = key, HqPath = hq, LqPath = lq, Width = hqSize.Value.Width, Height = hqSize.Value.Height });
         }
         if (entries.Count == 0)
-            throw new SrTrainException($"{hqDir}: no usable image ({hqFiles.Count} image file(s) found, {catalog.SkippedCount} skipped); " +
-                                       "put PNG/JPEG/BMP/TIFF/WebP images there" + (minHqSize > 0 ? $" at least {minHqSize}x{minHqSize} px" : ""));
+            throw new SrTrainException(string.IsNullOrWhiteSpace(metaInfo)
+                ? $"{hqDir}: no usable image ({candidates.Count} image file(s) found, {catalog.SkippedCount} skipped); " +
+                  "put PNG/JPEG/BMP/TIFF/WebP images there" + (minHqSize > 0 ? $" at least {minHqSize}x{minHqSize} px" : "")
+                : $"datasets.train.meta_info: {metaInfo} lists {catalog._listed} image(s) under {hqDir}, none usable ({catalog.SkippedCount} skipped, " +
+                  "see the warnings)" + (minHqSize > 0 ? $"; images must be at least {minHqSize}x{minHqSize} px" : ""));
         catalog.Entries = entries;
         return catalog;
     }
+
+    /// <summary>HQ and LQ folders matched by name (relative path without extension, or DIV2K's "0001x4" for "0001").</summary>
+    static List<(string Key, string Hq, string? Lq)> MatchFolders(string hqDir, string lqDir, int scale, ILogger log)
+    {
+        var hqFiles = ListImages(hqDir, log);
+        var lqFiles = ListImages(lqDir, log).ToDictionary(f => f.Key, f => f.Path, StringComparer.Ordinal);
+        var pairs = new List<(string Key, string Hq, string? Lq)>();
+        var unmatchedHq = new List<string>();
+        var usedLq = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var (key, path) in hqFiles)
+        {
+            // DIV2K names its LR files "0001x4.png" for HR "0001.png".
+            string? lqKey = lqFiles.ContainsKey(key) ? key : lqFiles.ContainsKey($"{key}x{scale}") ? $"{key}x{scale}" : null;
+            if (lqKey == null) { unmatchedHq.Add(Path.GetRelativePath(hqDir, path)); continue; }
+            usedLq.Add(lqKey);
+            pairs.Add((key, path, lqFiles[lqKey]));
+        }
+        var unmatchedLq = lqFiles.Where(kv => !usedLq.Contains(kv.Key)).Select(kv => Path.GetRelativePath(lqDir, kv.Value)).ToList();
+        if (unmatchedHq.Count > 0)
+            throw new SrTrainException($"{lqDir}: no LQ image for {unmatchedHq.Count} HQ image(s) of {hqDir} ({Examples(unmatchedHq)}); " +
+                                       $"LQ files must have the HQ file's name (any image extension) or NAME x{scale}");
+        if (unmatchedLq.Count > 0)
+            throw new SrTrainException($"{hqDir}: no HQ image for {unmatchedLq.Count} LQ image(s) of {lqDir} ({Examples(unmatchedLq)}); " +
+                                       "remove them or add their HQ counterparts");
+        return pairs;
+    }
+
+    /// <summary>The images a meta_info file lists, in its order, as BasicSR's datasets read it: a GT-only list
+    /// (RealESRGANDataset, "path [anything]": the first word, relative to <paramref name="hqDir"/>); a paired list
+    /// (RealESRGANPairedDataset, "gt_path, lq_path": relative to <paramref name="hqDir"/> and <paramref name="lqDir"/>);
+    /// or, with <paramref name="lqDir"/> and one path per line (PairedImageDataset's meta_info_file), the same relative
+    /// path in both folders. A listed file that does not exist is skipped with a warning, as an unreadable one is.</summary>
+    List<(string Key, string Hq, string? Lq)> ListMetaInfo(string metaInfo, string hqDir, string? lqDir)
+    {
+        if (!File.Exists(metaInfo))
+            throw new SrTrainException($"datasets.train.meta_info: {metaInfo} not found (a text file listing the training images, one per line)");
+        if (!Directory.Exists(hqDir)) throw new SrTrainException($"{hqDir}: folder not found");
+        if (lqDir != null && !Directory.Exists(lqDir)) throw new SrTrainException($"{lqDir}: folder not found");
+        RegularFile.Require(metaInfo);
+        var list = new List<(string Key, string Hq, string? Lq)>();
+        int lineNo = 0;
+        foreach (var raw in SharedRead.ReadLines(metaInfo))
+        {
+            lineNo++;
+            var line = raw.Trim();
+            if (line.Length == 0) continue;
+            string gt, lq;
+            int pair = lqDir == null ? -1 : line.IndexOf(", ", StringComparison.Ordinal);
+            if (pair >= 0)
+            {
+                gt = line[..pair].Trim();
+                lq = line[(pair + 2)..].Trim();
+                if (gt.Length == 0 || lq.Length == 0)
+                    throw new SrTrainException($"datasets.train.meta_info: {metaInfo} line {lineNo}: '{Truncate(line)}' is not 'gt_path, lq_path'");
+            }
+            else
+            {
+                // "path (h,w,c)" as Real-ESRGAN's generate_meta_info.py writes it, or a pair's GT without LQ folder.
+                gt = line.Split((char[]?)null, 2, StringSplitOptions.RemoveEmptyEntries)[0].TrimEnd(',');
+                lq = gt;
+            }
+            _listed++;
+            var hq = Path.Combine(hqDir, gt);
+            var lqPath = lqDir == null ? null : Path.Combine(lqDir, lq);
+            var missing = !File.Exists(hq) ? hq : lqPath != null && !File.Exists(lqPath) ? lqPath : null;
+            if (missing != null)
+            {
+                Skip(missing, $"listed in {metaInfo} (line {lineNo}) but not found");
+                continue;
+            }
+            var key = gt.Replace('\\', '/');
+            var ext = Path.GetExtension(key);
+            list.Add((ext.Length > 0 ? key[..^ext.Length] : key, hq, lqPath));
+        }
+        if (list.Count == 0 && SkippedCount == 0)
+            throw new SrTrainException($"datasets.train.meta_info: {metaInfo} lists no image (it is empty)");
+        return list;
+    }
+
+    int _listed;
+
+    static string Truncate(string s) => s.Length <= 80 ? s : s[..80] + "…";
 
     static string Examples(List<string> names) => string.Join(", ", names.Take(5)) + (names.Count > 5 ? ", …" : "");
 

@@ -23,14 +23,19 @@ public static class WeightFile
     /// converted), integer tensors keep their type. The caller owns (disposes) the tensors.</summary>
     /// <exception cref="SrTrainException">The file is missing, empty, cut off, not a weight file, or its pickle names
     /// code to run.</exception>
-    public static IReadOnlyDictionary<string, Tensor> Read(string path)
+    public static IReadOnlyDictionary<string, Tensor> Read(string path) => Read(path, null);
+
+    /// <summary><see cref="Read(string)"/>, taking the state dict under <paramref name="paramKey"/> (BasicSR's
+    /// param_key_g / param_key_d) when it is given: as BasicSR's load_network does, a file without that key but with
+    /// <c>params</c> gives <c>params</c>; a file with neither is an error that names the key.</summary>
+    public static IReadOnlyDictionary<string, Tensor> Read(string path, string? paramKey)
     {
         byte[] data = ReadBytes(path);
         using var scope = torch.NewDisposeScope();
         OrderedDictionary<string, Tensor> raw;
         try
         {
-            raw = Parse(path, data);
+            raw = Parse(path, data, string.IsNullOrWhiteSpace(paramKey) ? null : paramKey);
         }
         catch (SrTrainException) { throw; }
         catch (UnsafePickleException e)
@@ -96,6 +101,28 @@ public static class WeightFile
                                        "(e.g. saved from a diverged training) and would give black or garbage images");
         using var noGrad = torch.no_grad();
         foreach (var (key, t) in target) t.copy_(stateDict[key]);
+    }
+
+    /// <summary>BasicSR's load_network with strict=False: copies the entries whose name and shape fit the module and
+    /// leaves the module's other entries as they are. Returns one line per entry not loaded (missing from the file,
+    /// not in the module, or of another shape), for the log. Non-finite values are refused as in <see cref="LoadInto"/>.</summary>
+    public static IReadOnlyList<string> LoadFitting(nn.Module module, IReadOnlyDictionary<string, Tensor> stateDict, string sourceName)
+    {
+        var target = module.state_dict();
+        var skipped = new List<string>();
+        skipped.AddRange(target.Keys.Where(k => !stateDict.ContainsKey(k)).Select(k => $"{k} (not in the file)"));
+        skipped.AddRange(stateDict.Keys.Where(k => !target.ContainsKey(k)).Select(k => $"{k} (not in the network)"));
+        var fitting = target.Where(kv => stateDict.TryGetValue(kv.Key, out var s) && s.shape.SequenceEqual(kv.Value.shape)).ToList();
+        skipped.AddRange(target.Where(kv => stateDict.TryGetValue(kv.Key, out var s) && !s.shape.SequenceEqual(kv.Value.shape))
+            .Select(kv => $"{kv.Key} (file {Shape(stateDict[kv.Key])}, network {Shape(kv.Value)})"));
+        if (fitting.Count == 0)
+            throw new SrTrainException($"no entry of {sourceName} fits the {module.GetName()} network (by name and shape): nothing to load");
+        if (FirstNonFinite(fitting.Select(kv => (kv.Key, stateDict[kv.Key]))) is { } broken)
+            throw new SrTrainException($"the weights in {sourceName} hold NaN or infinite values ('{broken}'): the model is broken " +
+                                       "(e.g. saved from a diverged training) and would give black or garbage images");
+        using var noGrad = torch.no_grad();
+        foreach (var (key, t) in fitting) t.copy_(stateDict[key]);
+        return skipped;
     }
 
     /// <summary>The name of the first floating-point tensor holding a NaN or an infinity, or null when all are finite.</summary>
@@ -165,15 +192,16 @@ public static class WeightFile
         return (GeneratorSpec.Detect(sd, path), sd);
     }
 
-    static OrderedDictionary<string, Tensor> Parse(string path, byte[] data)
+    static OrderedDictionary<string, Tensor> Parse(string path, byte[] data, string? paramKey = null)
     {
         ReadOnlySpan<byte> head = data.AsSpan(0, Math.Min(data.Length, 16));
         if (PthReader.LooksLikeZip(head))
-            return Unwrap(path, PthReader.ReadZip(new MemoryStream(data, writable: false), InputLimits.MaxWeightBytes));
+            return Unwrap(path, PthReader.ReadZip(new MemoryStream(data, writable: false), InputLimits.MaxWeightBytes), paramKey);
         if (PthReader.LooksLikeLegacy(head))
-            return Unwrap(path, PthReader.ReadLegacy(data));
+            return Unwrap(path, PthReader.ReadLegacy(data), paramKey);
         if (SafetensorsFile.LooksLikeSafetensors(head, data.Length))
-            return SafetensorsFile.Read(data);
+            return paramKey is null ? SafetensorsFile.Read(data)
+                : throw new SrTrainException($"{path} is a .safetensors file, which holds one flat state dict: it has no '{paramKey}' entry; leave the param_key empty");
         if (data.Length > 262 && Encoding.ASCII.GetString(data, 257, 5) == "ustar")
             throw new SrTrainException($"{path} is in the tar format of PyTorch before 0.4, which is not supported; re-save it with a newer PyTorch.");
         throw new SrTrainException(LooksLikeText(data)
@@ -184,11 +212,19 @@ public static class WeightFile
     /// <summary>Descends through container dicts to the state dict and materialises only its tensors. A dict that
     /// contains itself (<c>d['params'] = d</c>) or a chain deeper than the nesting limit stops the descent with an
     /// error; the tensors' sizes are added up and checked against the limit before any is allocated.</summary>
-    static OrderedDictionary<string, Tensor> Unwrap(string path, object? root)
+    static OrderedDictionary<string, Tensor> Unwrap(string path, object? root, string? paramKey = null)
     {
         var current = root as PyDict
             ?? throw new SrTrainException($"{path} holds a {Describe(root)}, not a dict of tensors (a state dict).");
         var trail = new List<string>();
+        if (paramKey != null)
+        {
+            var key = current.Get(paramKey) is PyDict ? paramKey : current.Get("params") is PyDict ? "params"
+                : throw new SrTrainException($"{path} has no '{paramKey}' entry (nor 'params'); its keys are " +
+                                             $"{string.Join(", ", current.Items.Take(ListCap).Select(kv => $"'{Truncate(kv.Key.ToString())}'"))}");
+            trail.Add(key);
+            current = (PyDict)current.Get(key)!;
+        }
         var seen = new HashSet<PyDict>(ReferenceEqualityComparer.Instance) { current };
         int maxNesting = InputLimits.MaxNesting;
         while (true)

@@ -41,9 +41,13 @@ public static class NetworkFactory
     /// <summary>Loads a pretrained generator file (path.pretrain_network_g) into the configured <paramref name="g"/>. A file
     /// of another architecture or size is named by what its shapes say it is, with the network_g settings that fit it,
     /// instead of hundreds of missing keys and wrong shapes. Old-layout ESRGAN files load, as in `upscale`.</summary>
-    public static void LoadPretrained(nn.Module g, GeneratorConfig config, int scale, string path)
+    /// <param name="paramKey">BasicSR's param_key_g: the entry of the file to load; null or empty = params_ema, else params.</param>
+    /// <param name="strict">False: BasicSR's strict_load_g false, see <see cref="WeightFile.LoadFitting"/>; returns what was
+    /// skipped (nothing when strict).</param>
+    public static IReadOnlyList<string> LoadPretrained(nn.Module g, GeneratorConfig config, int scale, string path, string? paramKey = null, bool strict = true)
     {
-        var sd = GeneratorKeys.ToBasicSr(WeightFile.Read(path), path);
+        var sd = GeneratorKeys.ToBasicSr(WeightFile.Read(path, paramKey), path);
+        if (!strict) return WeightFile.LoadFitting(g, sd, path);
         GeneratorSpec? spec = null;
         try { spec = GeneratorSpec.Detect(sd, path); }
         catch (SrTrainException) { }   // not a generator SrTrain knows: the key-by-key comparison below says what differs
@@ -59,9 +63,10 @@ public static class NetworkFactory
             if (spec.Arch == GeneratorSpec.RrdbNet && spec.NumGrowCh != config.NumGrowCh) set.Add($"network_g.num_grow_ch: {spec.NumGrowCh}");
             throw new SrTrainException($"path.pretrain_network_g: {path} is {file}; the config builds {want}. Set {string.Join(", ", set)}, " +
                                        "or give a file of the configured network" +
-                                       (spec.Scale != scale ? " (SrTrain loads whole networks only, where BasicSR's strict_load_g: false loads the layers that fit)" : ""));
+                                       (spec.Scale != scale ? " (or set path.strict_load_g: false to load only the layers that fit, as BasicSR does)" : ""));
         }
         WeightFile.LoadInto(g, sd, path);
+        return Array.Empty<string>();
     }
 
     static string Describe(GeneratorSpec s) =>

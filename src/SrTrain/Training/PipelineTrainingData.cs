@@ -54,6 +54,7 @@ public sealed class PipelineTrainingData : ITrainingData
         {
             HqDir = d.DatarootGt,
             LqDir = string.IsNullOrWhiteSpace(d.DatarootLq) ? null : d.DatarootLq,
+            MetaInfo = string.IsNullOrWhiteSpace(d.MetaInfo) ? null : d.MetaInfo,
             Scale = c.Scale,
             GtSize = d.GtSize,
             UseHFlip = d.UseHflip,

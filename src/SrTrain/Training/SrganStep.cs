@@ -28,6 +28,7 @@ public sealed class SrganStep
     readonly PerceptualLoss? _perceptual;
     readonly double _gradClip;
     readonly IGradientSync _sync;
+    readonly Func<Tensor, Tensor>? _sharpen;
     readonly Scalar _wPix, _wGan, _wTrans, _gradClipS;
 
     /// <summary>Images run through the generator so far (the zero-cost rule of the translational term is tested on it:
@@ -39,7 +40,7 @@ public sealed class SrganStep
 
     public SrganStep(nn.Module<Tensor, Tensor> g, nn.Module<Tensor, Tensor>? d, FlatAdam optG, FlatAdam? optD,
         LossesConfig losses, PerceptualLoss? perceptual, double gradClip, IGradientSync? gradientSync = null,
-        TranslationalSchedule? translational = null)
+        TranslationalSchedule? translational = null, Func<Tensor, Tensor>? sharpen = null)
     {
         _sync = gradientSync ?? NoGradientSync.Instance;
         _g = g;
@@ -59,9 +60,20 @@ public sealed class SrganStep
             throw new ArgumentException("perceptual loss is on but no feature extractor was given", nameof(perceptual));
         if (losses.Gan.Weight > 0 && (d is null || optD is null))
             throw new ArgumentException("GAN loss is on but no discriminator was given", nameof(d));
+        _sharpen = sharpen;
+        if (UsesSharpenedGt(losses) && sharpen is null)
+            throw new ArgumentException("a loss compares with the USM-sharpened GT (gt_usm) but no sharpener was given", nameof(sharpen));
     }
 
     static bool Active(double weight, int startStep, long step) => weight > 0 && step >= startStep;
+
+    /// <summary>Whether any loss compares with the USM-sharpened GT (losses.*.gt_usm).</summary>
+    public static bool UsesSharpenedGt(LossesConfig l) => SharpenedGtLosses(l).Count > 0;
+
+    /// <summary>The losses (with a weight) that compare with the USM-sharpened GT.</summary>
+    public static IReadOnlyList<string> SharpenedGtLosses(LossesConfig l) =>
+        new[] { ("pixel", l.Pixel.GtUsm && l.Pixel.Weight > 0), ("perceptual", l.Perceptual.GtUsm && Math.Max(l.Perceptual.Weight, l.Perceptual.StyleWeight) > 0), ("gan", l.Gan.GtUsm && l.Gan.Weight > 0) }
+            .Where(f => f.Item2).Select(f => f.Item1).ToList();
 
     public bool PixelActive(long step) => Active(_losses.Pixel.Weight, _losses.Pixel.StartStep, step);
     /// <summary>Whether the perceptual loss runs (its feature term, its style term or both; losses.perceptual.start_step
@@ -97,12 +109,20 @@ public sealed class SrganStep
         _optG.ZeroGrad();
         var terms = new List<(string Name, Tensor Value)>();
         var (fake, second) = Generate(step, batch);
+        // Real-ESRGAN's targets: gt_usm = USMSharp(gt) once per step, after the pool (RealESRGANModel.feed_data), and
+        // each loss compares with it or with the GT as its switch says (optimize_parameters' l1_gt, percep_gt, gan_gt).
+        Tensor? gtUsm = null;
+        if (_sharpen != null && (PixelActive(step) && _losses.Pixel.GtUsm || PerceptualActive(step) && _losses.Perceptual.GtUsm || gan && _losses.Gan.GtUsm))
+            using (no_grad()) gtUsm = _sharpen(batch.Hq).detach();
+        var pixGt = _losses.Pixel.GtUsm ? gtUsm! : batch.Hq;
+        var percepGt = _losses.Perceptual.GtUsm ? gtUsm! : batch.Hq;
+        var ganGt = _losses.Gan.GtUsm ? gtUsm! : batch.Hq;
         if (PixelActive(step))
-            terms.Add(("l_g_pix", PixelLoss.Compute(_losses.Pixel.Criterion, fake, batch.Hq, _losses.Pixel.Eps).mul(_wPix)));
+            terms.Add(("l_g_pix", PixelLoss.Compute(_losses.Pixel.Criterion, fake, pixGt, _losses.Pixel.Eps).mul(_wPix)));
         if (PerceptualActive(step))
         {
             // Weighted inside (BasicSR's perceptual_weight and style_weight), as BasicSR's l_g_percep and l_g_style.
-            var (percep, style) = _perceptual!.Forward(fake, batch.Hq);
+            var (percep, style) = _perceptual!.Forward(fake, percepGt);
             if (percep is not null) terms.Add(("l_g_percep", percep));
             if (style is not null) terms.Add(("l_g_style", style));
         }
@@ -112,7 +132,7 @@ public sealed class SrganStep
             // Real-ESRGAN run it on the fakes alone. Each training forward of a spectral-norm D is one power iteration,
             // so the call pattern is part of the numbers, not only of the cost.
             bool relativistic = _losses.Gan.Type == GanType.RaGAN;
-            var realLogits = relativistic ? _d!.call(batch.Hq).detach() : null;
+            var realLogits = relativistic ? _d!.call(ganGt).detach() : null;
             var fakeLogits = _d!.call(fake);
             terms.Add(("l_g_gan", GanLoss.Generator(_losses.Gan.Type, fakeLogits, realLogits).mul(_wGan)));
         }
@@ -147,7 +167,7 @@ public sealed class SrganStep
             // the reals, then on the fakes again for the fake term; SRGANModel and Real-ESRGAN run reals, then fakes.
             var type = _losses.Gan.Type;
             var fakeForReal = type == GanType.RaGAN ? _d!.call(fake.detach()).detach() : null;
-            var realLogits = _d!.call(batch.Hq);
+            var realLogits = _d!.call(ganGt);
             var lossReal = GanLoss.DiscriminatorReal(type, realLogits, fakeForReal ?? realLogits);
             var fakeLogits = _d.call(fake.detach());
             var lossD = TensorOps.Add(lossReal, GanLoss.DiscriminatorFake(type, fakeLogits, realLogits));

@@ -1,6 +1,8 @@
 using Serilog;
 using SrTrain.Config;
 using SrTrain.Data;
+using SrTrain.Degradation;
+using SrTrain.Interop;
 using SrTrain.Distributed;
 using SrTrain.Evaluation;
 using SrTrain.Losses;
@@ -29,8 +31,12 @@ public static class TrainingSetup
         var g = NetworkFactory.CreateGenerator(c.NetworkG, c.Scale);
         if (!string.IsNullOrWhiteSpace(c.Path.PretrainNetworkG))
         {
-            NetworkFactory.LoadPretrained(g, c.NetworkG, c.Scale, c.Path.PretrainNetworkG);
-            log.Information("Generator initialised from {Path}", c.Path.PretrainNetworkG);
+            var skipped = NetworkFactory.LoadPretrained(g, c.NetworkG, c.Scale, c.Path.PretrainNetworkG, c.Path.ParamKeyG, c.Path.StrictLoadG);
+            if (skipped.Count > 0)
+                log.Warning("path.strict_load_g false: {Count} entr(ies) of {Path} not loaded, left as initialised: {Skipped}",
+                    skipped.Count, c.Path.PretrainNetworkG, string.Join(", ", skipped));
+            log.Information("Generator initialised from {Path}{Key}", c.Path.PretrainNetworkG,
+                string.IsNullOrWhiteSpace(c.Path.ParamKeyG) ? "" : $" ({c.Path.ParamKeyG}, else params, as BasicSR's param_key_g)");
         }
         // Networks go to their device first; only then are their parameters laid out in flat buffers (moving a module
         // afterwards would replace its Parameters and cut them loose from the optimizer).
@@ -44,12 +50,32 @@ public static class TrainingSetup
         FlatAdam? optD = null;
         if (l.Gan.Weight > 0)
         {
-            d = NetworkFactory.CreateDiscriminator(c.NetworkD, c.Datasets.Train.GtSize).to(device);
+            d = NetworkFactory.CreateDiscriminator(c.NetworkD, c.Datasets.Train.GtSize);
+            if (!string.IsNullOrWhiteSpace(c.Path.PretrainNetworkD))
+            {
+                // BasicSR's layout (UNetDiscriminatorSN: weight_orig, weight_u, weight_v), under param_key_d (default params).
+                // An explicit param_key_d is BasicSR's (that entry, else params); none reads params, a bare state dict too.
+                var key = string.IsNullOrWhiteSpace(c.Path.ParamKeyD) ? null : c.Path.ParamKeyD;
+                var sd = WeightFile.Read(c.Path.PretrainNetworkD, key);
+                try
+                {
+                    var source = $"path.pretrain_network_d ({c.Path.PretrainNetworkD})";
+                    if (c.Path.StrictLoadD) WeightFile.LoadInto(d, sd, source);
+                    else if (WeightFile.LoadFitting(d, sd, source) is { Count: > 0 } skipped)
+                        log.Warning("path.strict_load_d false: {Count} entr(ies) of {Path} not loaded, left as initialised: {Skipped}",
+                            skipped.Count, c.Path.PretrainNetworkD, string.Join(", ", skipped));
+                }
+                finally { foreach (var t in sd.Values) t.Dispose(); }
+                log.Information("Discriminator initialised from {Path} ({Key})", c.Path.PretrainNetworkD, key ?? "params");
+            }
+            d = d.to(device);
             d.train();
             optD = Adam(d, c.Train.OptimD);
             int hq = c.Datasets.Train.GtSize;
             SkipUntouched(optD, d, () => zeros(1, c.NetworkD.NumInCh, hq, hq, device: device), "discriminator", log);
         }
+        if (d is null && !string.IsNullOrWhiteSpace(c.Path.PretrainNetworkD))
+            log.Warning("path.pretrain_network_d is set but losses.gan.weight is 0: no discriminator is trained, the file is not read");
         log.Information("Generator {G} ({GParams:N0} parameters){D}", c.NetworkG.Type, Count(g),
             d is null ? "" : $", discriminator {c.NetworkD.Type} ({Count(d):N0} parameters)");
         log.Information("Losses: {Losses}", Describe(l));
@@ -73,11 +99,20 @@ public static class TrainingSetup
             D = d,
             OptG = optG,
             OptD = optD,
-            Step = new SrganStep(g, d, optG, optD, l, perceptual, c.Train.GradClip, sync, translational),
+            Step = new SrganStep(g, d, optG, optD, l, perceptual, c.Train.GradClip, sync, translational, Sharpener(l, device, log)),
             GradientSync = sync,
             Data = new DeviceTrainingData(data, device),
             Validator = validator,
         };
+    }
+
+    /// <summary>BasicSR's USMSharp on the training device when a loss compares with the sharpened GT (losses.*.gt_usm).</summary>
+    static Func<Tensor, Tensor>? Sharpener(LossesConfig l, Device device, ILogger log)
+    {
+        if (!SrganStep.UsesSharpenedGt(l)) return null;
+        log.Information("USM-sharpened GT (BasicSR's USMSharp) for the {Losses} loss(es)", string.Join(", ", SrganStep.SharpenedGtLosses(l)));
+        var usm = new UsmSharp(device);
+        return hq => usm.Apply(hq);
     }
 
     /// <summary>BasicSR's PerceptualLoss as losses.perceptual describes it (null when its weight and style_weight are
