@@ -207,7 +207,7 @@ public sealed record PixelLossConfig
 {
     public PixelCriterion Criterion { get; init; } = PixelCriterion.L1;
     public double Weight { get; init; } = 1.0;
-    public int StartStep { get; init; } = 0;
+    public long StartStep { get; init; } = 0;
     /// <summary>Charbonnier's epsilon.</summary>
     public double Eps { get; init; } = 1e-12;
     /// <summary>Compare with the USM-sharpened GT (Real-ESRGAN's l1_gt_usm / RealESRNet's gt_usm).</summary>
@@ -218,7 +218,7 @@ public sealed record PerceptualLossConfig
 {
     /// <summary>0 = off. ESRGAN uses 1.0.</summary>
     public double Weight { get; init; } = 0;
-    public int StartStep { get; init; } = 0;
+    public long StartStep { get; init; } = 0;
     /// <summary>The usual VGG-16 layer set (ESRGAN uses conv5_4 of VGG-19, which VGG-16 lacks): the default of
     /// <see cref="LayerWeights"/>, and the fixed layers of the vgg_dist metric.</summary>
     public static readonly IReadOnlyDictionary<string, double> DefaultLayerWeights = new Dictionary<string, double>
@@ -247,6 +247,16 @@ public sealed record PerceptualLossConfig
     public string Criterion { get; init; } = "l1";
     /// <summary>Compare with the USM-sharpened GT (Real-ESRGAN's percep_gt_usm).</summary>
     public bool GtUsm { get; init; } = false;
+
+    // Value equality with the layer weights compared by content (a record compares a Dictionary by reference), so
+    // `resume` can tell whether the losses changed (LossesConfig's equality uses this).
+    public bool Equals(PerceptualLossConfig? other) =>
+        other is not null && Weight == other.Weight && StartStep == other.StartStep && VggType == other.VggType &&
+        UseInputNorm == other.UseInputNorm && RangeNorm == other.RangeNorm && StyleWeight == other.StyleWeight &&
+        Criterion == other.Criterion && GtUsm == other.GtUsm && LayerWeights.Count == other.LayerWeights.Count &&
+        LayerWeights.All(kv => other.LayerWeights.TryGetValue(kv.Key, out var w) && w == kv.Value);
+
+    public override int GetHashCode() => HashCode.Combine(Weight, StartStep, VggType, Criterion, StyleWeight, LayerWeights.Count);
 }
 
 public sealed record GanLossConfig
@@ -255,7 +265,7 @@ public sealed record GanLossConfig
     /// <summary>0 = off (and no discriminator is trained). ESRGAN uses 0.005.</summary>
     public double Weight { get; init; } = 0;
     /// <summary>Step from which the GAN loss and the discriminator's training start (pixel-only pre-training before).</summary>
-    public int StartStep { get; init; } = 0;
+    public long StartStep { get; init; } = 0;
     /// <summary>Show the discriminator the USM-sharpened GT as real (Real-ESRGAN's gan_gt_usm).</summary>
     public bool GtUsm { get; init; } = false;
 }
@@ -265,7 +275,7 @@ public sealed record TranslationalLossConfig
     /// <summary>0 = off: no second generator pass, no extra cost.</summary>
     public double Weight { get; init; } = 0;
     /// <summary>Step from which the term is on; it should start once the generator makes coherent images.</summary>
-    public int StartStep { get; init; } = 0;
+    public long StartStep { get; init; } = 0;
     /// <summary>Shift k in LQ pixels between corner crops: the full patch is gt_size + scale·k and the region all four
     /// corners share is gt_size − scale·k (gt_size 224, k = 8 at x4: full patch 256, shared region 192).</summary>
     public int Shift { get; init; } = 8;
@@ -296,17 +306,17 @@ public sealed record SchedulerConfig
 {
     public SchedulerType Type { get; init; } = SchedulerType.MultiStep;
     /// <summary>MultiStep: steps at which the LR is multiplied by gamma.</summary>
-    public int[] Milestones { get; init; } = Array.Empty<int>();
+    public long[] Milestones { get; init; } = Array.Empty<long>();
     public double Gamma { get; init; } = 0.5;
     /// <summary>Linear warm-up from 0 over this many steps.</summary>
-    public int WarmupSteps { get; init; } = 0;
+    public long WarmupSteps { get; init; } = 0;
     /// <summary>Cosine: the LR reached at total_steps.</summary>
     public double EtaMin { get; init; } = 1e-7;
 }
 
 public sealed record TrainConfig
 {
-    public int TotalSteps { get; init; } = 400_000;
+    public long TotalSteps { get; init; } = 400_000;
     public OptimizerConfig OptimG { get; init; } = new();
     public OptimizerConfig OptimD { get; init; } = new();
     public SchedulerConfig Scheduler { get; init; } = new();

@@ -26,6 +26,8 @@ internal static class SafetensorsFile
         ulong n = BinaryPrimitives.ReadUInt64LittleEndian(data);
         if (n > (ulong)(data.Length - 8)) throw new EndOfStreamException("the safetensors header is cut off");
         int dataStart = 8 + (int)n;
+        // The format's header is UTF-8 JSON; a name with invalid bytes would only fail later, inside GetString.
+        if (!System.Text.Unicode.Utf8.IsValid(data.AsSpan(8, (int)n))) throw new InvalidDataException("the safetensors header is not valid UTF-8");
         var entries = new List<(string Name, ScalarType DType, int Size, long[] Shape, long Begin, long End)>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         var options = new JsonDocumentOptions { MaxDepth = InputLimits.MaxNesting };

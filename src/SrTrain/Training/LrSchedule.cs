@@ -9,9 +9,9 @@ public sealed class LrSchedule
 {
     readonly SchedulerConfig _c;
     readonly double _baseLr;
-    readonly int _totalSteps;
+    readonly long _totalSteps;
 
-    public LrSchedule(SchedulerConfig config, double baseLr, int totalSteps)
+    public LrSchedule(SchedulerConfig config, double baseLr, long totalSteps)
     {
         _c = config;
         _baseLr = baseLr;

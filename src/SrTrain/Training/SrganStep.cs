@@ -65,7 +65,7 @@ public sealed class SrganStep
             throw new ArgumentException("a loss compares with the USM-sharpened GT (gt_usm) but no sharpener was given", nameof(sharpen));
     }
 
-    static bool Active(double weight, int startStep, long step) => weight > 0 && step >= startStep;
+    static bool Active(double weight, long startStep, long step) => weight > 0 && step >= startStep;
 
     /// <summary>Whether any loss compares with the USM-sharpened GT (losses.*.gt_usm).</summary>
     public static bool UsesSharpenedGt(LossesConfig l) => SharpenedGtLosses(l).Count > 0;

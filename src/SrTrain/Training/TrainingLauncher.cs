@@ -103,18 +103,77 @@ public static class TrainingLauncher
         if (parentLock == null && !mayBranch) throw RunLock.HeldBy(parent.Dir, holder);
         var store = new CheckpointStore(parent.CheckpointsDir, ctx.Log);
         if (parentLock != null) store.CleanLeftovers();
+        var (from, latest) = FindCheckpoint(store, parent, request.FromStep);
+        var (config, original) = ResumeConfig(request, parent, from, ctx);
+
+        bool lossesChanged = config.Losses != original.Losses;
+        bool branch = from != latest || lossesChanged || request.Name != null;
+        RunFolder run;
+        if (branch)
+            (run, config) = Branch(request, ctx, parent, store, config, from, latest, lossesChanged, ref branchLock);
+        else
+        {
+            if (parentLock == null) throw RunLock.HeldBy(parent.Dir, holder);
+            parentLock.RecordOwner();
+            run = parent;
+            ctx.OpenLogFile(run.LogPath);
+            ctx.Log.Information("Resuming {Run} from its latest checkpoint {Step}", run.Dir, from);
+        }
+        run.WriteConfig(config);
+        // A branch keeps its parent locked only until it has read the checkpoint: the parent may be continued meanwhile.
+        return Execute(config, run, startFrom: store.PathFor(from), startStep: from, ctx, cancel, removeIfStartFails: branch,
+            releaseAfterRestore: branch ? parentLock : null);
+    }
+
+    /// <summary>Resume, step 3 when the run is not simply continued: a new run folder beside the parent, starting from
+    /// the parent's checkpoint <paramref name="from"/>, which the parent's retention then keeps.</summary>
+    static (RunFolder Run, SrTrainConfig Config) Branch(ResumeRequest request, LaunchContext ctx, RunFolder parent, CheckpointStore store,
+        SrTrainConfig config, long from, long latest, bool lossesChanged, ref RunLock? branchLock)
+    {
+        var parentName = parent.Name;
+        var name = request.Name ?? $"{parentName}-from{from}{(request.Translational ? "-translational" : "")}";
+        config = config with { Name = name };
+        ConfigValidator.Validate(config, request.Name != null ? "--name" : $"branch of {parentName}");
+        var run = new RunFolder(Path.Combine(Path.GetDirectoryName(parent.Dir)!, name));
+        branchLock = RunLock.Acquire(run.Dir);
+        if (run.HasContent)
+            throw new SrTrainException($"{run.Dir} already exists: resume it with `srtrain resume --run {run.Dir}`, or give the branch another --name");
+        run.Create();
+        ctx.OpenLogFile(run.LogPath);
+        run.WriteLineage(new Lineage(name, parent.Dir, from, TranslationalFrom(config), DateTimeOffset.UtcNow));
+        // The parent's retention must never delete the checkpoint this branch starts from: a control branch at the
+        // same step, or a rerun of this one, needs it.
+        try { store.MarkKept(from, $"branch {run.Dir}"); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            ctx.Log.Warning("Could not mark checkpoint {Step} as kept in {Keep} ({Reason}): the parent's retention may delete it; add the line '{Step}' there by hand",
+                from, Path.Combine(store.CheckpointsDir, CheckpointStore.KeepFileName), e.Message, from);
+        }
+        ctx.Log.Information("Branching {Parent} at step {Step} into {Run}{Why}; the parent is left untouched", parent.Dir, from, run.Dir,
+            from != latest ? $" (its latest is {latest})" : lossesChanged ? " (losses changed)" : "");
+        return (run, config);
+    }
+
+    /// <summary>Resume, step 1: the checkpoint to start from (--from, else the run's latest) and the run's latest.</summary>
+    static (long From, long Latest) FindCheckpoint(CheckpointStore store, RunFolder parent, long? fromStep)
+    {
         // The pointer before the listing: while another process trains the parent, a checkpoint may appear in between.
         long? pointer = store.LatestStep();
         var steps = store.ListSteps();
         if (steps.Count == 0)
             throw new SrTrainException($"{parent.Dir}: has no complete checkpoint to resume from; start it again with `srtrain train --config {parent.ConfigPath} --auto-resume`");
         long latest = pointer ?? steps[^1];
-        long from = request.FromStep ?? latest;
+        long from = fromStep ?? latest;
         if (!steps.Contains(from))
             throw new SrTrainException($"{parent.Dir}: no checkpoint at step {from} (available: {string.Join(", ", steps)})");
         store.Verify(from);
+        return (from, latest);
+    }
 
-        // The run's own resolved config, with overrides merged at the YAML level so they are checked like any config.
+    /// <summary>Resume, step 2: the config to go on with (the run's own, the overrides merged at the YAML level so they
+    /// are checked like any config, --translational applied) and the run's config as it was.</summary>
+    static (SrTrainConfig Config, SrTrainConfig Original) ResumeConfig(ResumeRequest request, RunFolder parent, long from, LaunchContext ctx)
+    {
         var resumeSets = request.Sets ?? Array.Empty<string>();
         List<YamlMappingNode> layers = [ConfigLoader.ReadYamlFile(parent.ConfigPath), .. request.OverrideConfigs.Select(ConfigLoader.ReadYamlFile),
             .. resumeSets.Select(ConfigLoader.SetOverride)];
@@ -128,7 +187,7 @@ public static class TrainingLauncher
             double w = request.TranslationalWeight ?? (config.Losses.Translational.Weight > 0 ? config.Losses.Translational.Weight : 1.0);
             config = config with
             {
-                Losses = config.Losses with { Translational = config.Losses.Translational with { Weight = w, StartStep = (int)from } },
+                Losses = config.Losses with { Translational = config.Losses.Translational with { Weight = w, StartStep = from } },
             };
             ctx.Log.Information("Translational term on from step {Step} with weight {Weight} and shift {Shift}", from, w, config.Losses.Translational.Shift);
         }
@@ -139,46 +198,7 @@ public static class TrainingLauncher
         if (config.Train.TotalSteps <= from)
             throw new SrTrainException($"{parent.Dir}: the checkpoint is at step {from} and train.total_steps is {config.Train.TotalSteps}: nothing left to train; " +
                                        $"raise it, e.g. `srtrain resume --run {parent.Dir} --set train.total_steps={2 * from}`");
-
-        bool lossesChanged = ConfigWriter.ToYaml(new SrTrainConfig { Losses = config.Losses }) != ConfigWriter.ToYaml(new SrTrainConfig { Losses = original.Losses });
-        bool branch = from != latest || lossesChanged || request.Name != null;
-        RunFolder run;
-        if (branch)
-        {
-            var parentName = parent.Name;
-            var name = request.Name ?? $"{parentName}-from{from}{(request.Translational ? "-translational" : "")}";
-            config = config with { Name = name };
-            ConfigValidator.Validate(config, request.Name != null ? "--name" : $"branch of {parentName}");
-            run = new RunFolder(Path.Combine(Path.GetDirectoryName(parent.Dir)!, name));
-            branchLock = RunLock.Acquire(run.Dir);
-            if (run.HasContent)
-                throw new SrTrainException($"{run.Dir} already exists: resume it with `srtrain resume --run {run.Dir}`, or give the branch another --name");
-            run.Create();
-            ctx.OpenLogFile(run.LogPath);
-            run.WriteLineage(new Lineage(name, parent.Dir, from, TranslationalFrom(config), DateTimeOffset.UtcNow));
-            // The parent's retention must never delete the checkpoint this branch starts from: a control branch at the
-            // same step, or a rerun of this one, needs it.
-            try { store.MarkKept(from, $"branch {run.Dir}"); }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                ctx.Log.Warning("Could not mark checkpoint {Step} as kept in {Keep} ({Reason}): the parent's retention may delete it; add the line '{Step}' there by hand",
-                    from, Path.Combine(store.CheckpointsDir, CheckpointStore.KeepFileName), e.Message, from);
-            }
-            ctx.Log.Information("Branching {Parent} at step {Step} into {Run}{Why}; the parent is left untouched", parent.Dir, from, run.Dir,
-                from != latest ? $" (its latest is {latest})" : lossesChanged ? " (losses changed)" : "");
-        }
-        else
-        {
-            if (parentLock == null) throw RunLock.HeldBy(parent.Dir, holder);
-            parentLock.RecordOwner();
-            run = parent;
-            ctx.OpenLogFile(run.LogPath);
-            ctx.Log.Information("Resuming {Run} from its latest checkpoint {Step}", run.Dir, from);
-        }
-        run.WriteConfig(config);
-        // A branch keeps its parent locked only until it has read the checkpoint: the parent may be continued meanwhile.
-        return Execute(config, run, startFrom: store.PathFor(from), startStep: from, ctx, cancel, removeIfStartFails: branch,
-            releaseAfterRestore: branch ? parentLock : null);
+        return (config, original);
     }
 
     /// <summary>run.json's translational_from: the step the term starts in this run's config (the quickstart's 950, a

@@ -283,7 +283,7 @@ public class CliNoSurprisesTests
         Assert.True(code == 0, output);
         var c = ConfigLoader.LoadFile(Path.Combine(t.RunsDir, "sets", "config.yml"));
         Assert.Equal(2, c.Train.TotalSteps);      // the last --set of a key wins
-        Assert.Equal(new[] { 1, 2 }, c.Train.Scheduler.Milestones);
+        Assert.Equal(new long[] { 1, 2 }, c.Train.Scheduler.Milestones);
 
         (code, output) = CliProcess.Run(t.Dir, "train", "--config", cfg, "--name", "other", "--set", "train.totl_steps=3");
         Assert.Equal(2, code);

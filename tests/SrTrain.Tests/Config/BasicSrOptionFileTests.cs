@@ -240,7 +240,7 @@ public class BasicSrOptionFileTests
         Assert.Equal(1, c.Datasets.Train.NumWorkers);
         Assert.True(c.Datasets.Train.UseHflip);
         Assert.Equal(SchedulerType.MultiStep, c.Train.Scheduler.Type);
-        Assert.Equal(new[] { 2, 3 }, c.Train.Scheduler.Milestones);
+        Assert.Equal(new long[] { 2, 3 }, c.Train.Scheduler.Milestones);
         Assert.Equal(0, c.Train.Scheduler.WarmupSteps);
         Assert.Equal(PixelCriterion.L1, c.Losses.Pixel.Criterion);
         Assert.Equal(0.01, c.Losses.Pixel.Weight);

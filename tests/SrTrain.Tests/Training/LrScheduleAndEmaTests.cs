@@ -12,7 +12,7 @@ public class LrScheduleAndEmaTests
     [Fact]
     public void MultiStep_HalvesAtEachMilestone_AfterLinearWarmup()
     {
-        var s = new LrSchedule(new SchedulerConfig { Type = SchedulerType.MultiStep, Milestones = new[] { 10, 20 }, Gamma = 0.5, WarmupSteps = 4 }, 1.0, 100);
+        var s = new LrSchedule(new SchedulerConfig { Type = SchedulerType.MultiStep, Milestones = new long[] { 10, 20 }, Gamma = 0.5, WarmupSteps = 4 }, 1.0, 100);
         Assert.Equal(0.25, s.At(0), 12);
         Assert.Equal(1.0, s.At(3), 12);
         Assert.Equal(1.0, s.At(9), 12);
