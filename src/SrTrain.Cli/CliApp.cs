@@ -24,44 +24,16 @@ public static class CliApp
             throw new SrTrainException($"{path} exists: give --overwrite to replace {otherwise}");
     }
 
-    // Options every command takes (Recursive: they may stand after the command name).
-    public static readonly Option<string> Device = new("--device")
-    {
-        Description = "Where to compute: auto (CUDA when available, else CPU), cpu or cuda",
-        DefaultValueFactory = _ => "auto",
-        Recursive = true,
-    };
-    public static readonly Option<int> Threads = new("--threads")
-    {
-        Description = "CPU threads for libtorch (0 = all cores; more than the cores are capped to them)",
-        DefaultValueFactory = _ => 0,
-        Recursive = true,
-    };
-    public static readonly Option<string> LogLevel = new("--log-level")
-    {
-        Description = "verbose, debug, information, warning or error",
-        DefaultValueFactory = _ => "information",
-        Recursive = true,
-    };
-
     public static Command BuildRoot()
     {
-        Device.AcceptOnlyFromAmong("auto", "cpu", "cuda");
-        if (Threads.Validators.Count == 0)
-            Threads.Validators.Add(r =>
-            {
-                // -1 once meant all cores silently; only 0 does.
-                if (r.GetValueOrDefault<int>() < 0) r.AddError($"--threads {r.GetValueOrDefault<int>()}: must be 0 (all cores) or a positive number");
-            });
-        LogLevel.AcceptOnlyFromAmong("verbose", "debug", "information", "warning", "error");
         // A plain Command named "srtrain" rather than RootCommand: RootCommand names itself after the entry assembly
         // (SrTrain.Cli), but the program people type is `srtrain`.
         var root = new Command("srtrain", "SrTrain: train and use image super-resolution GANs (ESRGAN-style) with translational regularization.");
         root.Options.Add(new HelpOption());
         root.Options.Add(new VersionOption());
-        root.Options.Add(Device);
-        root.Options.Add(Threads);
-        root.Options.Add(LogLevel);
+        root.Options.Add(SharedOptions.Device);
+        root.Options.Add(SharedOptions.Threads);
+        root.Options.Add(SharedOptions.LogLevel);
         root.Subcommands.Add(TrainCommand.Build());
         root.Subcommands.Add(ResumeCommand.Build());
         root.Subcommands.Add(UpscaleCommand.Build());
@@ -148,7 +120,7 @@ public static class CliApp
     /// stack trace in the log file.</summary>
     public static int Run(ParseResult parse, Func<CommandContext, int> body)
     {
-        var level = parse.GetValue(LogLevel) switch
+        var level = parse.GetValue(SharedOptions.LogLevel) switch
         {
             "verbose" => LogEventLevel.Verbose,
             "debug" => LogEventLevel.Debug,

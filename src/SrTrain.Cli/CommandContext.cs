@@ -7,6 +7,6 @@ namespace SrTrain.Cli;
 /// run folder is known.</summary>
 public sealed record CommandContext(ParseResult Parse, ILogger Log, RunLogFileSink LogFile)
 {
-    public string Device => Parse.GetValue(CliApp.Device) ?? "auto";
-    public int Threads => Parse.GetValue(CliApp.Threads);
+    public string Device => Parse.GetValue(SharedOptions.Device) ?? "auto";
+    public int Threads => Parse.GetValue(SharedOptions.Threads);
 }

@@ -2,7 +2,7 @@ namespace SrTrain;
 
 /// <summary>An error the user can fix (bad config, missing file, unreadable weights). The CLI prints its message as one
 /// line and exits non-zero, without a stack trace. Messages name the file or key and say what to do.</summary>
-public class SrTrainException : Exception
+internal class SrTrainException : Exception
 {
     public SrTrainException(string message) : base(message) { }
     public SrTrainException(string message, Exception inner) : base(message, inner) { }

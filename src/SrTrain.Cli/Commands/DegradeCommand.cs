@@ -27,7 +27,7 @@ public static class DegradeCommand
     public static Command Build()
     {
         var config = new Option<FileInfo>("--config", "-c") { Description = "YAML config (its datasets.train section is used)", Required = true };
-        var set = TrainCommand.SetOption();
+        var set = SharedOptions.Set();
         var step = new Option<long>("--step") { Description = "The training step whose batch is written (0 = the first)", DefaultValueFactory = _ => 0 };
         var count = new Option<int?>("--count", "-n")
         {

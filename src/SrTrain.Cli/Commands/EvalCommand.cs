@@ -28,7 +28,7 @@ public static class EvalCommand
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON" };
         var cropBorder = new Option<int?>("--crop-border") { Description = "Border cropped before PSNR-Y/SSIM-Y (default: the scale); RGB metrics use the whole image" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace existing --csv/--json files (otherwise they are refused before any work)" };
-        var runsDir = TrainCommand.RunsDirOption("--model");
+        var runsDir = SharedOptions.RunsDirOption("--model");
         var shiftK = new Option<int>("--shift-k") { Description = "Shift (LQ pixels) of the shift-consistency error", DefaultValueFactory = _ => 3 };
         var cmd = new Command("eval",
             "Measure a model on a folder of images: PSNR/SSIM on Y (border cropped) and RGB as BasicSR computes them, the VGG " +
@@ -43,7 +43,7 @@ public static class EvalCommand
             foreach (var f in new[] { parse.GetValue(csv), parse.GetValue(json) })
                 CliApp.RefuseExisting(f?.FullName, parse.GetValue(overwrite), "it, or another file name");
             var given = parse.GetValue(model) ?? [];
-            var runs = TrainCommand.RunsDir(parse, runsDir);
+            var runs = SharedOptions.RunsDir(parse, runsDir);
             string?[] models = given.Length == 0 ? new string?[] { null } : given; // none given: the most recent run
             var resolved = models.Select(m => ModelResolver.Resolve(m, runs, ctx.Log)).ToArray();
             foreach (var r in resolved) ctx.Log.Information("Model: {Model}", r.Description);

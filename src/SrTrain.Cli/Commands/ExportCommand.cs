@@ -34,7 +34,7 @@ public static class ExportCommand
             DefaultValueFactory = _ => ModelExporter.DefaultOpset,
         };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing output file (otherwise it is refused before any work)" };
-        var runsDir = TrainCommand.RunsDirOption("--model or --run");
+        var runsDir = SharedOptions.RunsDirOption("--model or --run");
         var cmd = new Command("export",
             "Write a trained generator for other programs: ONNX (ONNX Runtime, TensorRT, chaiNNer; dynamic batch, height and " +
             "width), or .safetensors/.pth with BasicSR's key names (chaiNNer/spandrel, ComfyUI, BasicSR). Exit code 0, or 2 " +
@@ -45,7 +45,7 @@ public static class ExportCommand
         cmd.SetAction(parse => CliApp.Run(parse, ctx =>
         {
             string? given = parse.GetValue(model), runName = parse.GetValue(run);
-            string runs = TrainCommand.RunsDir(parse, runsDir);
+            string runs = SharedOptions.RunsDir(parse, runsDir);
             if (given is not null && runName is not null) throw new SrTrainException("--model and --run name the model twice; give one");
             if (runName is not null && !Directory.Exists(runName))
             {

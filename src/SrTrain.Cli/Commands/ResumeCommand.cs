@@ -13,8 +13,8 @@ public static class ResumeCommand
         var weight = new Option<double?>("--translational-weight") { Description = "Weight of the translational term with --translational (default: the config's, or 1.0 if it is 0)" };
         var overrides = new Option<FileInfo[]>("--config", "-c") { Description = "YAML overrides merged onto the run's config (changed losses start a branch)", AllowMultipleArgumentsPerToken = false };
         var name = new Option<string?>("--name") { Description = "Name of the branch's run folder (default: <name>-from<step>[-translational])" };
-        var set = TrainCommand.SetOption();
-        var runsDir = TrainCommand.RunsDirOption("--run");
+        var set = SharedOptions.Set();
+        var runsDir = SharedOptions.RunsDirOption("--run");
         var cmd = new Command("resume", "Continue a run from a saved step, exactly; or branch it (older step, --translational, changed losses) into a new run folder")
         {
             run, from, translational, weight, overrides, name, set, runsDir,
@@ -30,8 +30,8 @@ public static class ResumeCommand
                 (parse.GetValue(overrides) ?? Array.Empty<FileInfo>()).Select(f => f.FullName).ToArray(),
                 parse.GetValue(name),
                 parse.GetValue(set) ?? [],
-                TrainCommand.RunsDir(parse, runsDir));
-            var result = TrainingLauncher.Resume(request, TrainCommand.Runtime(ctx), interrupt.Token);
+                SharedOptions.RunsDir(parse, runsDir));
+            var result = TrainingLauncher.Resume(request, SharedOptions.Runtime(ctx), interrupt.Token);
             return result.Interrupted ? CliApp.ExitInterrupted : CliApp.ExitOk;
         }));
         return cmd;

@@ -62,7 +62,7 @@ public static class UpscaleCommand
             DefaultValueFactory = _ => "generator",
         };
         alpha.AcceptOnlyFromAmong("generator", "realesrgan", "bicubic");
-        var runsDir = TrainCommand.RunsDirOption("--model");
+        var runsDir = SharedOptions.RunsDirOption("--model");
         var half = new Option<bool>("--half") { Description = "Compute in float16 on CUDA (Real-ESRGAN's default there); on the CPU it computes in float32 and says so" };
         var fp32 = new Option<bool>("--fp32") { Description = "Compute in float32 (the default; Real-ESRGAN's flag, accepted for its users)" };
         var cmd = new Command("upscale",
@@ -89,7 +89,7 @@ public static class UpscaleCommand
             bool wantHalf = parse.GetValue(half);
             if (wantHalf && parse.GetValue(fp32)) throw new SrTrainException("--half and --fp32 contradict each other; give one");
             if (parse.GetValue(suffix) is { } givenSuffix) OutputNaming.CheckSuffix(givenSuffix);
-            var resolved = ModelResolver.Resolve(parse.GetValue(model), TrainCommand.RunsDir(parse, runsDir), ctx.Log);
+            var resolved = ModelResolver.Resolve(parse.GetValue(model), SharedOptions.RunsDir(parse, runsDir), ctx.Log);
             ctx.Log.Information("Model: {Model}", resolved.Description);
             var device = DeviceSelector.Select(ctx.Device, ctx.Threads, ctx.Log);
             if (wantHalf && device.type != TorchSharp.DeviceType.CUDA)

@@ -4,7 +4,7 @@ namespace SrTrain.Benchmarks;
 
 /// <summary>The work one benchmark step does, op for op the same as scripts/peer_srgan_step.py's preset of the same
 /// name, so that SrTrain's time can be set against PyTorch's.</summary>
-public sealed record BenchPreset
+internal sealed record BenchPreset
 {
     public required string Name { get; init; }
     /// <summary>Generator: RRDBNet x<see cref="Scale"/> with these feature, block and growth counts.</summary>

@@ -13,7 +13,7 @@ namespace SrTrain.Benchmarks;
 /// Real-ESRGAN's included) and is timed alone; the training step is timed alone on one batch made beforehand, so
 /// neither waits for the other. The step timed is the config's step 0 (the losses active there): before the GAN and
 /// perceptual terms join the step is cheapest, so the pipeline has the least time per batch.</summary>
-public static class DataBench
+internal static class DataBench
 {
     /// <summary>Batches/s and samples/s the pipeline makes, the training step's median time, and their ratio
     /// (batches the pipeline makes while one step would consume one: ≥ 4 means it keeps well ahead).</summary>

@@ -5,7 +5,7 @@ namespace SrTrain.Benchmarks;
 
 /// <summary>Counts the forward FLOPs of every Conv2d and Linear of a network from the shapes it really produces: one
 /// forward pass under no_grad with forward hooks that read each layer's weight and output shape.</summary>
-public static class FlopCounter
+internal static class FlopCounter
 {
     /// <summary>Per-layer forward FLOPs of <paramref name="net"/> on an input of <paramref name="inputShape"/>, in call
     /// order (so the first entry is the layer that sees the network input).</summary>

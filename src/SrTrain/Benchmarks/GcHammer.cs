@@ -4,7 +4,7 @@ namespace SrTrain.Benchmarks;
 /// so that any TorchSharp Scalar whose managed wrapper is unreachable while libtorch still reads it gets finalised
 /// within microseconds. Code with that bug crashes in native code within seconds under it. Used by the tests and by
 /// <c>srtrain bench --memory --gc-hammer</c>.</summary>
-public sealed class GcHammer : IDisposable
+internal sealed class GcHammer : IDisposable
 {
     readonly Thread _thread;
     volatile bool _stop;

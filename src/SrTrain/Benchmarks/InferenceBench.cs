@@ -7,7 +7,7 @@ namespace SrTrain.Benchmarks;
 
 /// <summary>The generator alone in evaluation mode without gradients, on one InferSize² image, as SrTrain's upscaler
 /// runs it (no_grad, eval).</summary>
-public sealed class InferenceBench : IDisposable
+internal sealed class InferenceBench : IDisposable
 {
     readonly Tensor _input;
     readonly Device _device;

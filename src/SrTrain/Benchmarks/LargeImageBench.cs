@@ -10,7 +10,7 @@ namespace SrTrain.Benchmarks;
 /// <summary>Peak resident memory of <c>upscale</c>, <c>eval</c> and <c>train</c> on large photos (<c>srtrain bench
 /// --large-images</c>): each case runs as its own srtrain process, which reports its peak at the end of its log
 /// (<c>--log-level debug</c>), so the figures are what a user's command takes, start-up included.</summary>
-public static partial class LargeImageBench
+internal static partial class LargeImageBench
 {
     /// <summary>One measured command.</summary>
     public sealed record Case(string Name, string[] Arguments);

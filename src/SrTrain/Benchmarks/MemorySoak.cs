@@ -10,7 +10,7 @@ namespace SrTrain.Benchmarks;
 /// optimizers, losses, the data pipeline and EMA, without validation) run for many steps while resident memory and
 /// the number of live TorchSharp tensors are sampled. Every loss term is switched on from step 0 so the run is in its
 /// steady state from the start (otherwise the discriminator's Adam moments appear when GAN training begins).</summary>
-public static class MemorySoak
+internal static class MemorySoak
 {
     /// <summary>The config the soak runs: <paramref name="config"/> without validation, with every loss start step at 0
     /// and total_steps at least <paramref name="steps"/>.</summary>

@@ -5,7 +5,7 @@ namespace SrTrain.Benchmarks;
 
 /// <summary>What this machine's libtorch reaches on plain kernels at the current thread count, so a step's GFLOP/s
 /// can be read against it.</summary>
-public static class PeakProbe
+internal static class PeakProbe
 {
     /// <summary>GFLOP/s of an n×n float32 matmul (2n³ FLOPs), best of <paramref name="repeats"/> after one warm-up.</summary>
     public static double MatmulGflops(int n = 2048, int repeats = 5)

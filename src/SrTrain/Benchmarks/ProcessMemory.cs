@@ -5,7 +5,7 @@ namespace SrTrain.Benchmarks;
 
 /// <summary>This process's resident memory, from the OS: /proc/self/status on Linux, the working set (the OS's own
 /// count, GetProcessMemoryInfo under .NET's Process) on Windows; null elsewhere.</summary>
-public static class ProcessMemory
+internal static class ProcessMemory
 {
     /// <summary>Peak resident set size (VmHWM; the peak working set on Windows) in bytes.</summary>
     public static long? PeakResidentBytes() =>

@@ -13,7 +13,7 @@ namespace SrTrain.Benchmarks;
 /// weights: timing does not depend on them), PerceptualLoss, Adam and SrganStep, fed with synthetic batches shaped like
 /// the peer script's (a fixed random HQ batch and its bicubic LQ; with the translational term a 144-pixel full patch
 /// and two different random corners per step).</summary>
-public sealed class SrganBench : IDisposable
+internal sealed class SrganBench : IDisposable
 {
     readonly BenchPreset _preset;
     readonly Tensor _hqFull;

@@ -1,7 +1,7 @@
 namespace SrTrain.Benchmarks;
 
 /// <summary>Median and spread of a set of timings (milliseconds). Percentiles interpolate linearly between ranks.</summary>
-public sealed record TimingStats(int Count, double Median, double P10, double P90, double Min, double Max)
+internal sealed record TimingStats(int Count, double Median, double P10, double P90, double Min, double Max)
 {
     public static TimingStats Of(IReadOnlyCollection<double> values)
     {

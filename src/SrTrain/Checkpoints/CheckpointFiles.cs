@@ -2,7 +2,7 @@ namespace SrTrain.Checkpoints;
 
 /// <summary>The files a checkpoint folder holds (see Training/TrainingCheckpoint for what is in them): the networks,
 /// optimizer states and counters for an exact resume, the config, and the EMA generator as a BasicSR `.pth`.</summary>
-public static class CheckpointFiles
+internal static class CheckpointFiles
 {
     public const string Generator = "net_g.pt";
     public const string GeneratorEma = "net_g_ema.pt";

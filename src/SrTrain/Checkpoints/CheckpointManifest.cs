@@ -6,7 +6,7 @@ namespace SrTrain.Checkpoints;
 
 /// <summary>The <c>manifest.json</c> written last into every checkpoint folder. Its presence, with every listed file at
 /// its recorded size, is what makes a folder a complete checkpoint.</summary>
-public sealed record CheckpointManifest(
+internal sealed record CheckpointManifest(
     [property: JsonPropertyName("format")] int Format,
     [property: JsonPropertyName("step")] long Step,
     [property: JsonPropertyName("created_utc")] DateTime CreatedUtc,
@@ -113,7 +113,7 @@ public sealed record CheckpointManifest(
 /// <param name="Path">Path relative to the checkpoint folder, with '/' separators.</param>
 /// <param name="Size">Length in bytes.</param>
 /// <param name="Sha256">Lower-case hex SHA-256 of the content.</param>
-public sealed record CheckpointFileEntry(
+internal sealed record CheckpointFileEntry(
     [property: JsonPropertyName("path")] string Path,
     [property: JsonPropertyName("size")] long Size,
     [property: JsonPropertyName("sha256")] string Sha256);

@@ -18,7 +18,7 @@ namespace SrTrain.Checkpoints;
 /// and <see cref="CleanLeftovers"/> removes.</para>
 /// <para>One writer at a time: a training run owns its checkpoints folder.</para>
 /// </summary>
-public sealed class CheckpointStore
+internal sealed class CheckpointStore
 {
     public const string LatestFileName = "latest";
     /// <summary>Steps retention never deletes, one a line (<c>250  branch runs/x-from250</c>; text after the step and

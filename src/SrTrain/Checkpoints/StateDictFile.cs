@@ -11,7 +11,7 @@ namespace SrTrain.Checkpoints;
 /// CPU and back, which replaces every Parameter object, so the optimizer's flat buffers would no longer be the
 /// network's weights. Here the values are copied into the existing tensors (<c>load_state_dict</c> uses copy_), on
 /// whatever device they are.</para></summary>
-public static class StateDictFile
+internal static class StateDictFile
 {
     public static void Write(string path, IReadOnlyCollection<KeyValuePair<string, Tensor>> tensors)
     {

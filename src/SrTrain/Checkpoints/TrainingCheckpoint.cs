@@ -9,7 +9,7 @@ namespace SrTrain.Checkpoints;
 
 /// <summary>An optimizer whose state a checkpoint holds: named CPU tensors out, the same names back in (throwing
 /// <see cref="InvalidDataException"/> when they do not fit).</summary>
-public interface IOptimizerState
+internal interface IOptimizerState
 {
     Dictionary<string, Tensor> StateDict();
     void LoadStateDict(IReadOnlyDictionary<string, Tensor> sd);
@@ -17,13 +17,13 @@ public interface IOptimizerState
 
 /// <summary>What a checkpoint holds: the generator, its EMA copy, the discriminator (null before the GAN phase has
 /// one) and their optimizers.</summary>
-public sealed record CheckpointParts(nn.Module G, nn.Module GEma, nn.Module? D, IOptimizerState OptG, IOptimizerState? OptD);
+internal sealed record CheckpointParts(nn.Module G, nn.Module GEma, nn.Module? D, IOptimizerState OptG, IOptimizerState? OptD);
 
 /// <summary>What a checkpoint holds and how: every network and optimizer as named tensors in one encoding
 /// (<see cref="StateDictFile"/>, written and read by the same code), the counters of an exact resume in state.json, the
 /// config, and the EMA generator as a BasicSR `.pth` (file names: <see cref="CheckpointFiles"/>). Everything is written
 /// from and read into tensors on any device, so a checkpoint made on a GPU resumes on the CPU and the other way round.</summary>
-public static class TrainingCheckpoint
+internal static class TrainingCheckpoint
 {
     public static void Write(string dir, CheckpointParts p, TrainingState state, SrTrainConfig config)
     {

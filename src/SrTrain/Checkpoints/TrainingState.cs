@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace SrTrain.Checkpoints;
 
 /// <summary>Counters that must survive a resume for it to be exact.</summary>
-public sealed record TrainingState(long Step, int NonfiniteInARow, long NonfiniteTotal)
+internal sealed record TrainingState(long Step, int NonfiniteInARow, long NonfiniteTotal)
 {
     public static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 }

@@ -9,7 +9,7 @@ namespace SrTrain.Config;
 /// machinery (io_backend, num_gpu, dist_params, wandb), and lists keys whose value would change what is trained in a
 /// way SrTrain cannot follow (VGG-19, Real-ESRGAN's degradations, lmdb, meta_info), so none of them is dropped
 /// silently. A file in SrTrain's own names passes through unchanged.</summary>
-public static class BasicSrOptions
+internal static class BasicSrOptions
 {
     // Real-ESRGAN's synthetic degradation settings (RealESRNetModel/RealESRGANModel top level and RealESRGANDataset).
     static readonly string[] DegradationKeys =

@@ -10,7 +10,7 @@ namespace SrTrain.Config;
 /// <summary>Reads YAML onto the config records. Every key must name a property (snake_case) and every value must fit
 /// its type; otherwise a <see cref="SrTrainException"/> names the file, the key's full path and what is allowed.
 /// Overrides (resume --config) are merged at the YAML level, so the same checks apply to them.</summary>
-public static class ConfigLoader
+internal static class ConfigLoader
 {
     /// <param name="note">Receives one line saying which BasicSR names were read as SrTrain's and which were
     /// ignored (see <see cref="BasicSrOptions"/>); nothing for a file in SrTrain's own names.</param>

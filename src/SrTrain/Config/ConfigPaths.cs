@@ -3,7 +3,7 @@ namespace SrTrain.Config;
 /// <summary>The config's file and folder paths: <c>~</c> expands to the home folder, and relative paths are relative
 /// to the working folder (where <c>srtrain</c> runs), as BasicSR's option files are relative to where its train.py
 /// runs. <see cref="Check"/> finds every missing one before a run folder is created, naming each key.</summary>
-public static class ConfigPaths
+internal static class ConfigPaths
 {
     /// <summary>Expands a leading <c>~</c> in every path of the config.</summary>
     public static SrTrainConfig ExpandHome(SrTrainConfig c) => c with

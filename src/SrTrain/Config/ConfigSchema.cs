@@ -8,7 +8,7 @@ namespace SrTrain.Config;
 /// <summary>A JSON schema (draft-07) of the config, generated from the records so it cannot drift from them: every
 /// key with its type, default, allowed values and the record's doc comment, and no other keys. Editors with a YAML
 /// language server complete and check keys with it (configs/srtrain.schema.json; `srtrain schema` writes it).</summary>
-public static class ConfigSchema
+internal static class ConfigSchema
 {
     public static string Generate()
     {

@@ -3,7 +3,7 @@ namespace SrTrain.Config;
 
 /// <summary>Rejects impossible values at start-up, naming the key's path and the reason, so a typo costs seconds
 /// instead of a crashed run hours later. The first problem found is reported.</summary>
-public static class ConfigValidator
+internal static class ConfigValidator
 {
     public static void Validate(SrTrainConfig c, string source)
     {

@@ -6,7 +6,7 @@ namespace SrTrain.Config;
 
 /// <summary>Writes the resolved config (every value, defaults included) as YAML that <see cref="ConfigLoader"/> reads
 /// back to an equal config. It goes beside the checkpoints so a run can always be reproduced or resumed.</summary>
-public static class ConfigWriter
+internal static class ConfigWriter
 {
     public static string ToYaml(SrTrainConfig config) => ToYaml(ToNode(config));
 

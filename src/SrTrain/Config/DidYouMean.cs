@@ -2,7 +2,7 @@ namespace SrTrain.Config;
 
 /// <summary>"Did you mean": the known name nearest to a misspelt one (config keys, command-line options and
 /// commands), if it is near enough to be the likely meaning.</summary>
-public static class DidYouMean
+internal static class DidYouMean
 {
     /// <summary>The candidate at the smallest edit distance from <paramref name="token"/> (the first of equals), or null
     /// when even that one is more than max(2, length/3) edits away.</summary>

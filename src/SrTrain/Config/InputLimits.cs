@@ -6,7 +6,7 @@ namespace SrTrain.Config;
 /// config) from hanging the program or eating the machine. Each can be raised with an environment variable, the way
 /// OpenCV's <c>OPENCV_IO_MAX_IMAGE_PIXELS</c> and Pillow's <c>Image.MAX_IMAGE_PIXELS</c> are raised in a BasicSR or
 /// Real-ESRGAN setup; training also takes <c>datasets.train.max_image_pixels</c> in the config.</summary>
-public static class InputLimits
+internal static class InputLimits
 {
     public const string MaxImagePixelsVariable = "SRTRAIN_MAX_IMAGE_PIXELS";
     public const string MaxWeightMbVariable = "SRTRAIN_MAX_WEIGHT_MB";

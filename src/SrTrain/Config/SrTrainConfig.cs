@@ -5,7 +5,7 @@ namespace SrTrain.Config;
 // differs from these defaults. Validation lives in ConfigValidator, binding in ConfigLoader.
 
 /// <summary>The whole run configuration (the root of the YAML file).</summary>
-public sealed record SrTrainConfig
+internal sealed record SrTrainConfig
 {
     /// <summary>Run name: the run folder is runs/&lt;name&gt;.</summary>
     public string Name { get; init; } = "run";
@@ -28,13 +28,13 @@ public sealed record SrTrainConfig
     public DistributedConfig Distributed { get; init; } = new();
 }
 
-public sealed record DatasetsConfig
+internal sealed record DatasetsConfig
 {
     public TrainDataConfig Train { get; init; } = new();
     public ValDataConfig Val { get; init; } = new();
 }
 
-public sealed record TrainDataConfig
+internal sealed record TrainDataConfig
 {
     /// <summary>Folder of high-quality images (searched recursively). BasicSR: dataroot_gt.</summary>
     public string DatarootGt { get; init; } = "";
@@ -76,7 +76,7 @@ public sealed record TrainDataConfig
 
 /// <summary>datasets.train.realesrgan: every setting under BasicSR's own name (the dataset's kernel settings and the
 /// model's feed_data settings), with the values of Real-ESRGAN's train_realesrnet_x4plus.yml as defaults.</summary>
-public sealed record RealEsrganDegradationConfig
+internal sealed record RealEsrganDegradationConfig
 {
     /// <summary>On: LQ is synthesised by the high-order degradation (BasicSR: high_order_degradation with
     /// model_type RealESRNetModel/RealESRGANModel). Needs no dataroot_lq.</summary>
@@ -135,7 +135,7 @@ public sealed record RealEsrganDegradationConfig
     public bool SeparableUsm { get; init; } = false;
 }
 
-public sealed record ValDataConfig
+internal sealed record ValDataConfig
 {
     /// <summary>Folder of validation HQ images; empty = no validation.</summary>
     public string DatarootGt { get; init; } = "";
@@ -143,9 +143,10 @@ public sealed record ValDataConfig
     public string DatarootLq { get; init; } = "";
 }
 
+// Public (the application's types are internal): xunit theories in the tests take it as a parameter.
 public enum GeneratorType { RRDBNet, MSRResNet, SRVGGNetCompact }
 
-public sealed record GeneratorConfig
+internal sealed record GeneratorConfig
 {
     /// <summary>RRDBNet (ESRGAN), MSRResNet (SRResNet without BN) or SRVGGNetCompact (Real-ESRGAN's light net).</summary>
     public GeneratorType Type { get; init; } = GeneratorType.RRDBNet;
@@ -158,16 +159,16 @@ public sealed record GeneratorConfig
     public int NumGrowCh { get; init; } = 32;
 }
 
-public enum DiscriminatorType { VGGStyleDiscriminator, UNetDiscriminatorSN }
+internal enum DiscriminatorType { VGGStyleDiscriminator, UNetDiscriminatorSN }
 
-public sealed record DiscriminatorConfig
+internal sealed record DiscriminatorConfig
 {
     public DiscriminatorType Type { get; init; } = DiscriminatorType.VGGStyleDiscriminator;
     public int NumInCh { get; init; } = 3;
     public int NumFeat { get; init; } = 64;
 }
 
-public sealed record PathConfig
+internal sealed record PathConfig
 {
     /// <summary>Generator weights to start from (.pth or .safetensors, e.g. a PSNR-oriented pre-training).</summary>
     public string PretrainNetworkG { get; init; } = "";
@@ -192,10 +193,11 @@ public sealed record PathConfig
     public bool StrictLoadD { get; init; } = true;
 }
 
-public enum PixelCriterion { L1, L2, Charbonnier }
+internal enum PixelCriterion { L1, L2, Charbonnier }
+// Public (the application's types are internal): xunit theories in the tests take it as a parameter.
 public enum GanType { RaGAN, Vanilla, LSGAN, Hinge }
 
-public sealed record LossesConfig
+internal sealed record LossesConfig
 {
     public PixelLossConfig Pixel { get; init; } = new();
     public PerceptualLossConfig Perceptual { get; init; } = new();
@@ -203,7 +205,7 @@ public sealed record LossesConfig
     public TranslationalLossConfig Translational { get; init; } = new();
 }
 
-public sealed record PixelLossConfig
+internal sealed record PixelLossConfig
 {
     public PixelCriterion Criterion { get; init; } = PixelCriterion.L1;
     public double Weight { get; init; } = 1.0;
@@ -214,7 +216,7 @@ public sealed record PixelLossConfig
     public bool GtUsm { get; init; } = false;
 }
 
-public sealed record PerceptualLossConfig
+internal sealed record PerceptualLossConfig
 {
     /// <summary>0 = off. ESRGAN uses 1.0.</summary>
     public double Weight { get; init; } = 0;
@@ -259,7 +261,7 @@ public sealed record PerceptualLossConfig
     public override int GetHashCode() => HashCode.Combine(Weight, StartStep, VggType, Criterion, StyleWeight, LayerWeights.Count);
 }
 
-public sealed record GanLossConfig
+internal sealed record GanLossConfig
 {
     public GanType Type { get; init; } = GanType.RaGAN;
     /// <summary>0 = off (and no discriminator is trained). ESRGAN uses 0.005.</summary>
@@ -270,7 +272,7 @@ public sealed record GanLossConfig
     public bool GtUsm { get; init; } = false;
 }
 
-public sealed record TranslationalLossConfig
+internal sealed record TranslationalLossConfig
 {
     /// <summary>0 = off: no second generator pass, no extra cost.</summary>
     public double Weight { get; init; } = 0;
@@ -290,19 +292,20 @@ public sealed record TranslationalLossConfig
     public TranslationalViews Views { get; init; } = TranslationalViews.Corners;
 }
 
+// Public (the application's types are internal): xunit theories in the tests take it as a parameter.
 /// <summary>The views the translational term compares (losses.translational.views).</summary>
 public enum TranslationalViews { Corners, Free, SubPixel }
 
-public enum SchedulerType { Constant, MultiStep, Cosine }
+internal enum SchedulerType { Constant, MultiStep, Cosine }
 
-public sealed record OptimizerConfig
+internal sealed record OptimizerConfig
 {
     public double Lr { get; init; } = 1e-4;
     public double[] Betas { get; init; } = { 0.9, 0.99 };
     public double WeightDecay { get; init; } = 0;
 }
 
-public sealed record SchedulerConfig
+internal sealed record SchedulerConfig
 {
     public SchedulerType Type { get; init; } = SchedulerType.MultiStep;
     /// <summary>MultiStep: steps at which the LR is multiplied by gamma.</summary>
@@ -314,7 +317,7 @@ public sealed record SchedulerConfig
     public double EtaMin { get; init; } = 1e-7;
 }
 
-public sealed record TrainConfig
+internal sealed record TrainConfig
 {
     public long TotalSteps { get; init; } = 400_000;
     public OptimizerConfig OptimG { get; init; } = new();
@@ -328,7 +331,7 @@ public sealed record TrainConfig
     public int MaxNonfiniteInARow { get; init; } = 10;
 }
 
-public sealed record ValConfig
+internal sealed record ValConfig
 {
     /// <summary>Validate every this many steps (0 = only at the end).</summary>
     public int ValFreq { get; init; } = 5000;
@@ -342,14 +345,14 @@ public sealed record ValConfig
     public int MaxLqSize { get; init; } = 128;
 }
 
-public sealed record LoggerConfig
+internal sealed record LoggerConfig
 {
     /// <summary>Log the named losses every this many steps.</summary>
     public int PrintFreq { get; init; } = 100;
     public bool UseTensorboard { get; init; } = true;
 }
 
-public sealed record CheckpointConfig
+internal sealed record CheckpointConfig
 {
     /// <summary>Save every this many steps (the final step is always saved).</summary>
     public int SaveFreq { get; init; } = 5000;
@@ -361,9 +364,9 @@ public sealed record CheckpointConfig
     public int KeepEvery { get; init; } = 0;
 }
 
-public enum DistributedBackend { Auto, Mpi, Nccl }
+internal enum DistributedBackend { Auto, Mpi, Nccl }
 
-public sealed record DistributedConfig
+internal sealed record DistributedConfig
 {
     /// <summary>How gradients are averaged over ranks: auto (NCCL when every rank trains on a GPU and libnccl.so.2
     /// loads, else MPI on host copies), mpi, or nccl (fail when it cannot be used).</summary>

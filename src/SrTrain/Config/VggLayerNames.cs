@@ -3,7 +3,7 @@ namespace SrTrain.Config;
 /// <summary>The layer names of VGG-16 and VGG-19 that losses.perceptual.layer_weights may use: BasicSR's NAMES in
 /// vgg_arch.py, one per module of torchvision's <c>features</c>, in order. The config's vocabulary, so the validator
 /// checks names without building a network, and <see cref="Models.VggFeatures"/> maps them to module indices.</summary>
-public static class VggLayerNames
+internal static class VggLayerNames
 {
     /// <summary>torchvision vgg16().features, index by index (BasicSR's NAMES['vgg16']).</summary>
     public static readonly IReadOnlyList<string> Vgg16 = new[]

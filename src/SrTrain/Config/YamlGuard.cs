@@ -7,7 +7,7 @@ namespace SrTrain.Config;
 /// recursively, so 200 KB of <c>[[[[…</c> would overflow the stack and kill the process. Walks the parser's events
 /// (no recursion) and refuses nesting deeper than <see cref="InputLimits.MaxNesting"/> and single values longer than
 /// <see cref="MaxScalarChars"/>.</summary>
-public static class YamlGuard
+internal static class YamlGuard
 {
     /// <summary>Largest config file read: real configs are a few kilobytes.</summary>
     public const long MaxFileBytes = 4 << 20;

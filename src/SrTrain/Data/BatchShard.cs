@@ -4,7 +4,7 @@ namespace SrTrain.Data;
 /// <see cref="Count"/> takes the samples [Index·B/Count, (Index+1)·B/Count) of the B samples that (seed, step) defines.
 /// Every sample keeps its global index, so the data of a step is the same whatever the number of ranks, and a run
 /// resumed with another number of ranks sees what an uninterrupted run would.</summary>
-public sealed record BatchShard(int Index, int Count)
+internal sealed record BatchShard(int Index, int Count)
 {
     public static readonly BatchShard Whole = new(0, 1);
 

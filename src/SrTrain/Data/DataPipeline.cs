@@ -12,7 +12,7 @@ namespace SrTrain.Data;
 /// on demand. Every random choice of step N (images, crops, flips, corners, degradations) comes from streams seeded
 /// by (Seed, N, sample index), so <see cref="GetBatch"/> gives the same data whichever thread computes it and in
 /// whatever order: a run resumed at step N sees what an uninterrupted run would. Thread-safe.</summary>
-public sealed class DataPipeline
+internal sealed class DataPipeline
 {
     readonly ImageCatalog _catalog;
     readonly ConcurrentDictionary<ImageEntry, Lazy<LoadedImage>>? _cache;

@@ -5,7 +5,7 @@ namespace SrTrain.Data;
 
 /// <summary>Everything the training data pipeline needs, as plain values (the config layer maps its YAML onto this).
 /// Its defaults are the config's (<see cref="TrainDataConfig"/>), so a default changed there holds here too.</summary>
-public sealed record DataPipelineOptions
+internal sealed record DataPipelineOptions
 {
     internal static readonly SrTrainConfig ConfigDefaults = new();
     static TrainDataConfig TrainDefaults => ConfigDefaults.Datasets.Train;

@@ -4,7 +4,7 @@ using Serilog;
 namespace SrTrain.Data;
 
 /// <summary>How fast the pipeline feeds training, for <c>srtrain bench</c>.</summary>
-public static class DataThroughput
+internal static class DataThroughput
 {
     /// <summary>Pulls batches from a <see cref="TrainingDataStream"/> for about <paramref name="seconds"/> (after
     /// one warm-up batch) and returns training samples (patches) per second, tensor creation included.</summary>

@@ -1,7 +1,7 @@
 namespace SrTrain.Data;
 
 /// <summary>Optional LQ degradations, applied in Real-ESRGAN's order after the downscale: Gaussian noise, then JPEG.</summary>
-public sealed record DegradationOptions
+internal sealed record DegradationOptions
 {
     /// <summary>Probability of adding Gaussian noise to a sample (0 = never).</summary>
     public double NoiseProbability { get; init; }

@@ -13,7 +13,7 @@ using static TorchSharp.torch;
 namespace SrTrain.Data;
 
 /// <summary>Reads and writes images as float32 CHW tensors in [0,1], the form every network here takes.</summary>
-public static class ImageFile
+internal static class ImageFile
 {
     /// <summary>Reads any image ImageSharp decodes into a (3,H,W) float32 tensor in [0,1]. Grey becomes three equal
     /// channels; alpha is dropped. Decoding goes through 16 bits per channel so 16-bit files keep their precision

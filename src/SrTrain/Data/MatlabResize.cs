@@ -10,7 +10,7 @@ namespace SrTrain.Data;
 /// the borders, rows first then columns. SR papers make their LR images with this resize, so training LQ made here
 /// matches the LQ of the published data sets. Resizing is linear and separable, so each dimension becomes a weight
 /// matrix (out × in, padding folded in) and the resize is two matrix products.</summary>
-public static class MatlabResize
+internal static class MatlabResize
 {
     static readonly ConcurrentDictionary<(int In, int Out, double Scale), ResizeWeights> Cache = new();
 

@@ -5,7 +5,7 @@ namespace SrTrain.Data;
 
 /// <summary>A 3-channel float image in planar (C,H,W) order, values in [0,1]. The data pipeline works on these in
 /// plain managed code on its worker threads; tensors are made only when a batch is handed over.</summary>
-public sealed class RgbImage
+internal sealed class RgbImage
 {
     public RgbImage(int height, int width) : this(height, width, new float[3 * height * width]) { }
 

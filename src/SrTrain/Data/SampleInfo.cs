@@ -7,7 +7,7 @@ namespace SrTrain.Data;
 /// <summary>What was drawn for one sample of a batch (for logs and tests): the image, the HQ top-left of the
 /// (full) patch in the image, and the augmentation applied. With Real-ESRGAN's degradation the top-left is in the
 /// augmented (and padded) image, as BasicSR crops it, and the draws and the pool origin are kept too.</summary>
-public sealed record SampleInfo(string Image, int HqTop, int HqLeft, bool HFlip, bool VFlip, bool Transpose)
+internal sealed record SampleInfo(string Image, int HqTop, int HqLeft, bool HFlip, bool VFlip, bool Transpose)
 {
     /// <summary>Real-ESRGAN: the sample's own draws (of its origin step).</summary>
     public SampleDraws? Draws { get; init; }

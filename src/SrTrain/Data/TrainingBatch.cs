@@ -7,7 +7,7 @@ namespace SrTrain.Data;
 /// the translational term is active they are one corner of each full patch and <see cref="SecondView"/> carries
 /// another corner's LQ and where the two share a region. The tensors are created on the thread that takes the batch, so they join its current
 /// dispose scope; Dispose frees them explicitly.</summary>
-public sealed class TrainingBatch : IDisposable
+internal sealed class TrainingBatch : IDisposable
 {
     public required long Step { get; init; }
     public required Tensor Lq { get; init; }

@@ -6,7 +6,7 @@ namespace SrTrain.Data;
 /// the start step. At most QueueCapacity batches exist ahead of the consumer (each worker takes a permit before it
 /// claims the next step, and the consumer returns it when it takes a batch). The batch data are managed arrays until
 /// <see cref="Next"/> turns them into tensors on the calling thread. Dispose stops the workers.</summary>
-public sealed class TrainingDataStream : IDisposable
+internal sealed class TrainingDataStream : IDisposable
 {
     readonly DataPipeline _pipeline;
     readonly Thread[] _workers;

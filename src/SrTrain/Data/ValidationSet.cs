@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 
 namespace SrTrain.Data;
 
-public static class ValidationSet
+internal static class ValidationSet
 {
     /// <summary>Loads every image of <paramref name="hqDir"/> (recursively, sorted by relative path). HQ is cropped to
     /// a multiple of <paramref name="scale"/> (top-left kept); LQ comes from <paramref name="lqDir"/> (matched by name,

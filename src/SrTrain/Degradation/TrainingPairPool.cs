@@ -4,7 +4,7 @@ namespace SrTrain.Degradation;
 
 /// <summary>Where a training pair of the pool comes from: sample <see cref="Index"/> (global index in its batch) of
 /// step <see cref="Step"/>. Regenerating that sample with its own step's batch draws gives back the pair.</summary>
-public readonly record struct PairOrigin(long Step, int Index);
+internal readonly record struct PairOrigin(long Step, int Index);
 
 /// <summary>Real-ESRGAN's training-pair pool (RealESRGANModel._dequeue_and_enqueue, queue_size) as a pure function of
 /// (seed, step). BasicSR keeps queue_size degraded pairs on the GPU: while the pool fills (the first

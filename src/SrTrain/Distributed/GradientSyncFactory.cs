@@ -7,7 +7,7 @@ namespace SrTrain.Distributed;
 
 /// <summary>Chooses how gradients are averaged: nothing to do in one process; NCCL on GPUs when it can be used (or
 /// demanded by distributed.backend: nccl); otherwise MPI on host memory, with a log line saying why.</summary>
-public static class GradientSyncFactory
+internal static class GradientSyncFactory
 {
     public static IGradientSync Create(ProcessGroup group, Device device, DistributedBackend backend, ILogger log)
     {

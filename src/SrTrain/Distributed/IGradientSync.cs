@@ -6,7 +6,7 @@ namespace SrTrain.Distributed;
 /// backward pass and before gradient clipping and the optimizer step. It averages the network's gradients over all
 /// ranks, so every rank takes the same step and the weights stay identical, and it agrees on whether the step counts:
 /// a non-finite loss on any rank skips the step on every rank.</summary>
-public interface IGradientSync
+internal interface IGradientSync
 {
     /// <summary>Averages <paramref name="gradients"/> over the ranks, in place: all of a network's gradients in one
     /// contiguous float32 buffer, as its optimizer keeps them (<c>FlatParameters.Grad</c>), so a step costs one

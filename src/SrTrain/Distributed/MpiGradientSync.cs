@@ -5,7 +5,7 @@ namespace SrTrain.Distributed;
 
 /// <summary>Averages gradients with MPI_Allreduce on host memory: on the CPU in place on the optimizer's flat gradient
 /// buffer, on a GPU on a pinned host copy of it (device → host, allreduce, host → device).</summary>
-public sealed unsafe class MpiGradientSync : IGradientSync, IDisposable
+internal sealed unsafe class MpiGradientSync : IGradientSync, IDisposable
 {
     readonly ProcessGroup _group;
     // GPU training: one pinned host buffer per network's gradient buffer, kept for the run.

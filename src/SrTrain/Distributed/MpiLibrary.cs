@@ -8,7 +8,7 @@ namespace SrTrain.Distributed;
 /// (libmpi.so.12 / libmpich.so.12) and, on Windows, MS-MPI (msmpi.dll, MPICH's ABI), loaded at run time. NuGet's MPI.NET
 /// binds only Windows' msmpi.dll. Each call's return code is checked, although MPI's default error handler
 /// (MPI_ERRORS_ARE_FATAL) aborts the whole job on an error before it returns, which is what a training job wants.</summary>
-public sealed unsafe class MpiLibrary
+internal sealed unsafe class MpiLibrary
 {
     /// <summary>Tried in this order on Linux unless SRTRAIN_MPI_LIBRARY names a file.</summary>
     public static readonly string[] DefaultCandidates = { "libmpi.so.40", "libmpi.so.12", "libmpich.so.12", "libmpi.so" };

@@ -7,7 +7,7 @@ namespace SrTrain.Distributed;
 /// <summary>`srtrain mpi-check`: checks a job's MPI set-up with known values before a long run, through the same code
 /// the trainer uses (an allreduce, a broadcast, the flat-buffer gradient average and its non-finite vote), and times
 /// the allreduce of a gradient-sized buffer.</summary>
-public static class MpiSelfCheck
+internal static class MpiSelfCheck
 {
     public sealed record Result(
         float[] AllreduceSum, float[] ExpectedSum, string Broadcast, string ExpectedBroadcast,

@@ -5,7 +5,7 @@ namespace SrTrain.Distributed;
 
 /// <summary>Averages gradients on the GPUs with ncclAllReduce, in place on the optimizer's flat gradient buffer: rank 0
 /// makes the NCCL unique id, MPI broadcasts it, every rank joins with ncclCommInitRank. No host copies.</summary>
-public sealed class NcclGradientSync : IGradientSync, IDisposable
+internal sealed class NcclGradientSync : IGradientSync, IDisposable
 {
     readonly NcclLibrary _nccl;
     readonly nint _comm;

@@ -4,7 +4,7 @@ namespace SrTrain.Distributed;
 
 /// <summary>A thin binding of NCCL (libnccl.so.2): unique id, communicator init, all-reduce on device pointers.
 /// Loaded at run time; <see cref="TryLoad"/> says why when it cannot be.</summary>
-public sealed unsafe class NcclLibrary
+internal sealed unsafe class NcclLibrary
 {
     public static readonly string[] DefaultCandidates = { "libnccl.so.2", "libnccl.so" };
     public const int UniqueIdBytes = 128; // NCCL_UNIQUE_ID_BYTES

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace SrTrain.Distributed;
 
 /// <summary>One process: there is nothing to average, and the step counts when this rank's loss was finite.</summary>
-public sealed class NoGradientSync : IGradientSync
+internal sealed class NoGradientSync : IGradientSync
 {
     public static readonly NoGradientSync Instance = new();
 

@@ -7,7 +7,7 @@ namespace SrTrain.Distributed;
 /// the trainer needs besides gradient averaging (barrier, "did any rank …", sums for logging, one broadcast). A job of
 /// one process (<see cref="Single"/>) loads no MPI library and every call is a no-op; so a plain `srtrain train`
 /// behaves exactly as it did before data parallelism existed.</summary>
-public sealed class ProcessGroup : IDisposable
+internal sealed class ProcessGroup : IDisposable
 {
     static ProcessGroup? _active;
 

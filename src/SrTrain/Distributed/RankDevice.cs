@@ -5,7 +5,7 @@ namespace SrTrain.Distributed;
 
 /// <summary>Data parallel on GPUs: each rank of a machine trains on its own GPU (local rank modulo the GPU count), as
 /// torchrun's LOCAL_RANK convention does.</summary>
-public static class RankDevice
+internal static class RankDevice
 {
     public static Device Select(Device chosen, ProcessGroup ranks)
     {

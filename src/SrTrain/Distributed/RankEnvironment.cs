@@ -4,7 +4,7 @@ namespace SrTrain.Distributed;
 /// (OMPI_COMM_WORLD_*), MPICH's Hydra, MS-MPI's mpiexec and other PMI launchers (PMI_*), or Slurm's srun (SLURM_*).
 /// Read before MPI is loaded, so a plain `srtrain train` (no launcher, or a job of one task) never needs an MPI
 /// library.</summary>
-public sealed record RankEnvironment(int Rank, int Size, int LocalRank, string Launcher)
+internal sealed record RankEnvironment(int Rank, int Size, int LocalRank, string Launcher)
 {
     public static readonly RankEnvironment Single = new(0, 1, 0, "none");
 

@@ -4,7 +4,7 @@ namespace SrTrain.Distributed;
 
 /// <summary>A float64 sum of every parameter of a network. Ranks that apply the same averaged gradients with the same
 /// optimizer hold bit-identical weights, so their checksums must be equal; any difference means they diverged.</summary>
-public static class WeightChecksum
+internal static class WeightChecksum
 {
     public static double Of(nn.Module network)
     {

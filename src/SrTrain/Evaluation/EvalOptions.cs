@@ -9,7 +9,7 @@ namespace SrTrain.Evaluation;
 /// ones are upscaled in tiles and measured by bands (PSNR/SSIM over the whole image), with vgg_dist and shift_err on
 /// the central <paramref name="Window"/>×<paramref name="Window"/> pixels, so memory stays bounded.</param>
 /// <param name="Window">Side of that central window, in HQ pixels.</param>
-public sealed record EvalOptions(int Scale, int CropBorder, int ShiftK = 3, long WholeImageMaxPixels = EvalOptions.DefaultWholeImageMaxPixels,
+internal sealed record EvalOptions(int Scale, int CropBorder, int ShiftK = 3, long WholeImageMaxPixels = EvalOptions.DefaultWholeImageMaxPixels,
     int Window = 512)
 {
     /// <summary>1 MP (1024x1024 HQ): Set5, Set14, BSD100 and Urban100 images are measured whole.</summary>

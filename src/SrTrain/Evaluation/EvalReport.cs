@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 namespace SrTrain.Evaluation;
 
 /// <summary>The result of EvalRunner.Run: per image and method, then the means.</summary>
-public sealed record EvalReport(EvalOptions Options, IReadOnlyList<string> MetricNames, IReadOnlyList<EvalRow> Rows, IReadOnlyList<EvalRow> Means)
+internal sealed record EvalReport(EvalOptions Options, IReadOnlyList<string> MetricNames, IReadOnlyList<EvalRow> Rows, IReadOnlyList<EvalRow> Means)
 {
     public const string ModelMethod = "model";
     public const string BicubicMethod = "bicubic";

@@ -12,7 +12,7 @@ namespace SrTrain.Evaluation;
 /// the border cropped and on RGB with no crop, as BasicSR computes them; the VGG-16 perceptual distance when weights are
 /// given; the shift-consistency error, its interior part and the phase error, see <see cref="ImageMetrics"/>), beside plain bicubic upscaling of the same LQ images. Bicubic is MATLAB's imresize (as
 /// the LQ images are made), and both outputs are rounded to 8 bits before measuring, as BasicSR does.</summary>
-public static class EvalRunner
+internal static class EvalRunner
 {
     /// <param name="pairs">e.g. from <see cref="ValidationSet.LoadValidationSet"/>.</param>
     /// <param name="model">(1,3,h,w) CPU → (1,3,h·s,w·s) CPU; null for the bicubic row alone.</param>

@@ -7,7 +7,7 @@ namespace SrTrain.Evaluation;
 /// PSNR/SSIM on Y with the border cropped and on RGB without (as BasicSR computes them), the VGG-16 perceptual distance
 /// when a VGG is given, the shift-consistency error (whole LQ pixels; all of the overlap and its interior) and the
 /// phase error (sub-pixel HQ shifts, interior).</summary>
-public static class ImageMetrics
+internal static class ImageMetrics
 {
     /// <summary>LQ pixels left out on each side for shift_err_interior and phase_err: beyond the border effects of
     /// an SRVGGNetCompact with up to 18 3x3 convs (its receptive field reaches 18 LQ pixels; 2 more for the bicubic

@@ -6,7 +6,7 @@ namespace SrTrain.Evaluation;
 /// PSNR in dB with 3 decimals and SSIM with 4 are readable as they are; the small ones (shift_err ≈ 3e-4, the
 /// project's key metric, and vgg_dist) are shown in scientific notation with 4 significant digits, because fixed
 /// decimals rounded them to 0.0003/0.0004 and hid the difference the A/B is about.</summary>
-public static class MetricFormat
+internal static class MetricFormat
 {
     public static string Format(string metric, double v)
     {

@@ -9,7 +9,7 @@ namespace SrTrain.Evaluation;
 /// Inputs are (3,H,W) or (1,3,H,W) tensors in [0,1] (a single channel also works and is used as is, as BasicSR
 /// does with grey images). All arithmetic is float64 on [0,255] values, except the Y conversion, which reproduces
 /// BasicSR's float32 steps.</summary>
-public static class Metrics
+internal static class Metrics
 {
     /// <summary>PSNR (dB) on the BT.601 Y channel with <paramref name="cropBorder"/> pixels dropped on every side
     /// (BasicSR <c>test_y_channel: true</c>). With <paramref name="quantize"/> (the default) both images are first

@@ -6,7 +6,7 @@ namespace SrTrain.Evaluation;
 
 /// <summary>The VGG-16 perceptual distance metric: Σ w·L1(φ_l(output), φ_l(hq)) over the given layers, the formula of
 /// the perceptual loss (BasicSR's PerceptualLoss with L1 criterion) and of <c>Validator</c>'s <c>vgg_dist</c>.</summary>
-public static class PerceptualDistance
+internal static class PerceptualDistance
 {
     /// <summary>Layers and weights of the metric: the perceptual loss's default set, fixed (not the configured loss's
     /// layers) so the metric means the same in every run and in `srtrain eval`.</summary>

@@ -11,7 +11,7 @@ namespace SrTrain.Evaluation;
 /// makes of a bias), which <see cref="ShiftConsistency"/> and corner crops cannot see, change here. An ideal upscaler
 /// (one that returns the HQ) scores 0; plain interpolation does not, because the LQ itself changes with the phase
 /// (aliasing), so read it against bicubic's value: bicubic scores below nearest.</summary>
-public static class PhaseConsistency
+internal static class PhaseConsistency
 {
     /// <summary>The mean, over HQ shifts (d, 0) and (0, d) for d = 1…scale−1 (each axis on its own: a diagonal shift
     /// (d, d) would leave a checkerboard unchanged at d = scale/2), of the mean absolute difference in [0,1] units between

@@ -10,7 +10,7 @@ namespace SrTrain.Evaluation;
 /// patterns whose period divides scale·k output pixels, e.g. the period-scale checkerboard of an upsampler: that is
 /// what <see cref="PhaseConsistency"/> measures. The interior part leaves out <c>margin</c> LQ pixels on every side,
 /// so border and interior effects can be told apart.</summary>
-public static class ShiftConsistency
+internal static class ShiftConsistency
 {
     /// <summary>The mean absolute difference over the whole overlap (shift_err), see <see cref="MeasureWithInterior"/>.</summary>
     public static double Measure(Func<Tensor, Tensor> upscale, Tensor lq, int scale, int k) =>

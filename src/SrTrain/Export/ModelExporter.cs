@@ -7,6 +7,7 @@ using static TorchSharp.torch;
 
 namespace SrTrain.Export;
 
+// Public (the application's types are internal): xunit theories in the tests take it as a parameter.
 /// <summary>The file formats <c>srtrain export</c> writes.</summary>
 public enum ExportFormat
 {
@@ -22,7 +23,7 @@ public enum ExportFormat
 /// loaded as <c>upscale</c> loads it (architecture detected from the keys, weights checked against the network), so
 /// the exported file computes what <c>upscale</c> computes. Nothing is written under the output's name until the
 /// whole file is: it is written beside it first and renamed.</summary>
-public static class ModelExporter
+internal static class ModelExporter
 {
     /// <summary>The ONNX opset written without <c>--opset</c> (what traiNNer-redux and neosr write too), and the range
     /// accepted.</summary>

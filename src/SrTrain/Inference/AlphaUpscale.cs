@@ -1,5 +1,6 @@
 namespace SrTrain.Inference;
 
+// Public (the application's types are internal): xunit theories in the tests take it as a parameter.
 /// <summary>How the alpha channel of an image with transparency is upscaled.</summary>
 public enum AlphaUpscale
 {

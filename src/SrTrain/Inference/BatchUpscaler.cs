@@ -9,7 +9,7 @@ namespace SrTrain.Inference;
 
 /// <summary>Runs an <see cref="UpscalePlan"/>: each file is read, upscaled tile by tile and written; a file that fails
 /// is reported in one line and the batch goes on.</summary>
-public static class BatchUpscaler
+internal static class BatchUpscaler
 {
     /// <summary>Seconds between progress lines for an image with several tiles.</summary>
     const double ProgressEverySeconds = 5;

@@ -4,4 +4,4 @@ namespace SrTrain.Inference;
 /// <param name="Grey">The file holds one luminance channel (PNG grey colour types, JPEG luminance).</param>
 /// <param name="HasAlpha">The file holds transparency (an alpha channel, or a PNG tRNS entry).</param>
 /// <param name="SixteenBit">The file holds 16 bits per channel (PNG bit depth 16).</param>
-public sealed record ImageLayout(bool Grey, bool HasAlpha, bool SixteenBit);
+internal sealed record ImageLayout(bool Grey, bool HasAlpha, bool SixteenBit);

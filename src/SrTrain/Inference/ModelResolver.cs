@@ -8,7 +8,7 @@ namespace SrTrain.Inference;
 /// <c>net_g_ema.pth</c>), a checkpoint folder (<c>runs/&lt;name&gt;/checkpoints/&lt;step&gt;</c>), or any generator
 /// weight file (.pth/.pt/.safetensors, e.g. a Real-ESRGAN or ESRGAN release file). Without <c>--model</c>, the run
 /// most recently written under <c>runsDir</c> (the CLI's <c>--runs-dir</c>, by default the config's <c>runs_dir</c> default).</summary>
-public static class ModelResolver
+internal static class ModelResolver
 {
     public static ResolvedModel Resolve(string? model, string runsDir, ILogger log)
     {

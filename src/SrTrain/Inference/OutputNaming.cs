@@ -2,7 +2,7 @@ namespace SrTrain.Inference;
 
 /// <summary>How results are named: <c>&lt;stem&gt;_&lt;suffix&gt;.&lt;ext&gt;</c> (Real-ESRGAN's <c>--suffix</c> and
 /// <c>--ext</c>). An empty suffix keeps the input's stem; a null extension keeps the input's.</summary>
-public sealed record OutputNaming(string Suffix, string? Extension = null)
+internal sealed record OutputNaming(string Suffix, string? Extension = null)
 {
     /// <summary>The suffix is part of a file name: a separator or <c>..</c> in it would put results outside the output
     /// folder (<c>--suffix a/../../victim/x --overwrite</c> once replaced a file elsewhere).</summary>

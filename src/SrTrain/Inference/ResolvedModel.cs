@@ -5,4 +5,4 @@ namespace SrTrain.Inference;
 /// <param name="Description">"run X, checkpoint N", "checkpoint folder F" or the file name.</param>
 /// <param name="RunDir">The run folder when the model is a run's latest checkpoint: a training run may retire that
 /// checkpoint at any moment, and the run's next one is taken instead.</param>
-public sealed record ResolvedModel(string WeightsPath, string Description, string? RunDir = null);
+internal sealed record ResolvedModel(string WeightsPath, string Description, string? RunDir = null);

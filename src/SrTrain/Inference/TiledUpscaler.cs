@@ -21,7 +21,7 @@ namespace SrTrain.Inference;
 /// pixels of a cut, every contributing pixel saw all the context the untiled network would have seen when the
 /// network's receptive field reaches at most <c>⌊Overlap/2⌋</c> LQ pixels: the tiled result then equals the untiled
 /// one up to float rounding. Wider receptive fields (RRDB) give small differences that decay with the overlap.</summary>
-public sealed class TiledUpscaler
+internal sealed class TiledUpscaler
 {
     readonly Func<Tensor, Tensor> _generator;
     readonly ILogger? _log;

@@ -16,7 +16,7 @@ namespace SrTrain.Inference;
 /// in replicated to RGB and comes back as BT.601 grey (0.299 R + 0.587 G + 0.114 B, as cv2 RGB2GRAY); alpha is
 /// upscaled on its own (<see cref="AlphaUpscale"/>) and recombined. The output format follows the output file's
 /// extension; 16 bits per channel are written when the input had them and the output is PNG.</summary>
-public static class UpscaleImageIO
+internal static class UpscaleImageIO
 {
     /// <summary>JPEG output quality; cv2.imwrite's default, which Real-ESRGAN's script relies on.</summary>
     public const int JpegQuality = 95;

@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace SrTrain.Inference;
 
 /// <summary>An image read for upscaling: colour always as three channels (grey replicated), alpha apart.</summary>
-public sealed class UpscaleInput : IDisposable
+internal sealed class UpscaleInput : IDisposable
 {
     internal UpscaleInput(Tensor rgb, Tensor? alpha, ImageLayout layout)
     {

@@ -5,7 +5,7 @@ namespace SrTrain.Inference;
 /// <param name="Overlap">Context around each tile, LQ pixels.</param>
 /// <param name="Overwrite">Replace existing output files; otherwise they are left untouched and the job is skipped.</param>
 /// <param name="Alpha">How transparency is upscaled.</param>
-public sealed record UpscaleOptions(int Tile = UpscaleOptions.DefaultTile, int Overlap = 16, bool Overwrite = false, AlphaUpscale Alpha = AlphaUpscale.Generator,
+internal sealed record UpscaleOptions(int Tile = UpscaleOptions.DefaultTile, int Overlap = 16, bool Overwrite = false, AlphaUpscale Alpha = AlphaUpscale.Generator,
     double? OutScale = null)
 {
     /// <summary>The largest input that <c>--tile 0</c> runs in one piece (0.26 MP, 512x512). Real-ESRGAN users expect

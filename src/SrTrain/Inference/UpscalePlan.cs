@@ -5,7 +5,7 @@ namespace SrTrain.Inference;
 
 /// <summary>What the <c>upscale</c> command's arguments name: the jobs, and arguments that name no image (reported and
 /// counted as failures, so one typo does not stop a batch).</summary>
-public sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<string> Problems)
+internal sealed record UpscalePlan(IReadOnlyList<UpscaleJob> Jobs, IReadOnlyList<string> Problems)
 {
     /// <summary>Extensions taken from folders and globs (ImageSharp's decoders). A file named directly is tried whatever
     /// its extension.</summary>

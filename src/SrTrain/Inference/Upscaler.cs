@@ -8,7 +8,7 @@ namespace SrTrain.Inference;
 
 /// <summary>A loaded generator ready for inference: eval mode, no gradients, on the chosen device. Takes (1,3,h,w) CPU
 /// tensors of any size and returns (1,3,h·s,w·s) CPU tensors, padding inputs the network cannot take as they are.</summary>
-public sealed class Upscaler : IDisposable
+internal sealed class Upscaler : IDisposable
 {
     readonly nn.Module<Tensor, Tensor> _net;
     readonly Device _device;

@@ -15,7 +15,7 @@ namespace SrTrain.Interop;
 ///   (model.2/5 are nearest upsampling, model.4/7/9 LeakyReLU: they have no weights)
 /// </code>
 /// Each mapped name keeps its <c>.weight</c>/<c>.bias</c> suffix.</summary>
-public static class GeneratorKeys
+internal static class GeneratorKeys
 {
     static readonly Regex RdbKey = new(@"^model\.1\.sub\.(\d+)\.RDB(\d)\.conv(\d)\.0\.(weight|bias)$", RegexOptions.CultureInvariant);
     static readonly Regex TrunkConvKey = new(@"^model\.1\.sub\.(\d+)\.(weight|bias)$", RegexOptions.CultureInvariant);

@@ -5,7 +5,7 @@ namespace SrTrain.Interop;
 
 /// <summary>A generator architecture and its size, as far as a state dict reveals them (BasicSR's constructor
 /// arguments). <see cref="NumGrowCh"/> is 0 for MSRResNet.</summary>
-public sealed record GeneratorSpec(string Arch, int Scale, int NumInCh, int NumOutCh, int NumFeat, int NumBlock, int NumGrowCh)
+internal sealed record GeneratorSpec(string Arch, int Scale, int NumInCh, int NumOutCh, int NumFeat, int NumBlock, int NumGrowCh)
 {
     public const string RrdbNet = "RRDBNet";
     public const string MsrResNet = "MSRResNet";

@@ -1,5 +1,6 @@
 namespace SrTrain.Interop;
 
+// Public (the application's types are internal): xunit theories in the tests take it as a parameter.
 /// <summary>How a generator's state dict is wrapped in a .pth file.</summary>
 public enum PthWrapping
 {

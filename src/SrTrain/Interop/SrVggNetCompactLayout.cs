@@ -6,7 +6,7 @@ namespace SrTrain.Interop;
 /// runs) from its state dict. Its only module is <c>body</c>, a flat list: conv, PReLU, (conv, PReLU)×num_conv, conv,
 /// so the keys are <c>body.N.weight</c> (4-D for convs, 1-D for PReLUs) and <c>body.N.bias</c> (convs only). The last
 /// conv makes <c>num_out_ch·scale²</c> channels for the pixel shuffle.</summary>
-public static class SrVggNetCompactLayout
+internal static class SrVggNetCompactLayout
 {
     /// <summary>True when the keys look like SRVGGNetCompact: body.0 a conv, body.1 a PReLU, and nothing outside
     /// <c>body.</c>.</summary>

@@ -8,7 +8,7 @@ namespace SrTrain.Interop;
 
 /// <summary>Reads and writes PyTorch weight files: .pth in the zip (PyTorch 1.6+) and legacy formats, and
 /// .safetensors. Reading never executes code from the file: pickles go through an allow-list unpickler.</summary>
-public static class WeightFile
+internal static class WeightFile
 {
     /// <summary>Container keys that hold the weights, in order of preference (EMA weights first, as BasicSR's
     /// inference scripts use them).</summary>

@@ -6,7 +6,7 @@ namespace SrTrain.Losses;
 
 /// <summary>Adversarial losses on discriminator logits, as BasicSR's GANLoss and ESRGANModel compute them. The loss
 /// weight is applied by the caller (the generator's term only; the discriminator's loss is unweighted).</summary>
-public static class GanLoss
+internal static class GanLoss
 {
     /// <summary>The generator's adversarial loss. <paramref name="realLogits"/> (RaGAN only; the others do not run D
     /// on the reals in the generator's step) must already be detached.</summary>

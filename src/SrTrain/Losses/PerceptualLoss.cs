@@ -10,7 +10,7 @@ namespace SrTrain.Losses;
 /// style_weight · Σ_layer w_layer · criterion(G(φ(x)), G(φ(gt))), with G the Gram matrix over c·h·w. The criterion is
 /// l1 (mean absolute error), l2 (mean squared error) or fro (the Frobenius norm of the difference, not averaged).
 /// The target's features need no gradient, so they are computed on gt.detach() under no_grad (no graph is kept).</summary>
-public sealed class PerceptualLoss
+internal sealed class PerceptualLoss
 {
 
     readonly Func<Tensor, IReadOnlyDictionary<string, Tensor>> _features;

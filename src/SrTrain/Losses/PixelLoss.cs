@@ -7,7 +7,7 @@ namespace SrTrain.Losses;
 
 /// <summary>Pixel losses between output and ground truth, mean over all elements (BasicSR's L1Loss, MSELoss and
 /// CharbonnierLoss with reduction 'mean').</summary>
-public static class PixelLoss
+internal static class PixelLoss
 {
     public static Tensor Compute(PixelCriterion criterion, Tensor pred, Tensor target, double eps = 1e-12)
     {

@@ -8,7 +8,7 @@ namespace SrTrain.Models;
 /// buffer names (weight, bias, running_mean, running_var, num_batches_tracked), so weight files line up key for key.
 /// TorchSharp's own adds 1 to num_batches_tracked with a temporary Scalar on every training forward, which a GC on
 /// another thread can free while libtorch reads it (see Runtime/Scalars); this one uses a long-lived Scalar.</summary>
-public sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
+internal sealed class BatchNorm2d : nn.Module<Tensor, Tensor>
 {
     static readonly Scalar OneBatch = 1L.ToScalar();
     const double Momentum = 0.1, Eps = 1e-5;

@@ -5,7 +5,7 @@ namespace SrTrain.Models;
 
 /// <summary>RRDBNet at x2 and x1 pixel-unshuffles its input by 2 and 4, so its input sides must be multiples of that.
 /// The one place that says so, for inference (<c>Upscaler</c>) and training validation alike.</summary>
-public static class InputPadding
+internal static class InputPadding
 {
     /// <summary>The multiple input sides must have: 2 for RRDBNet x2, 4 for RRDBNet x1, else 1.</summary>
     public static int RequiredMultiple(bool isRrdbNet, int scale) => isRrdbNet ? scale switch { 2 => 2, 1 => 4, _ => 1 } : 1;

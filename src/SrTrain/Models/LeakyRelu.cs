@@ -7,7 +7,7 @@ namespace SrTrain.Models;
 /// TorchSharp's <c>nn.LeakyReLU</c> and <c>functional.leaky_relu</c> take a double and make a temporary Scalar on every
 /// forward, which a GC on another thread can free while libtorch reads it (see Runtime/Scalars). No parameters, so
 /// state dicts are unchanged.</summary>
-public sealed class LeakyRelu : nn.Module<Tensor, Tensor>
+internal sealed class LeakyRelu : nn.Module<Tensor, Tensor>
 {
     private readonly Scalar slope;
     private readonly bool inplace;

@@ -9,7 +9,7 @@ namespace SrTrain.Models;
 /// <summary>BasicSR's <c>MSRResNet</c> (modified SRResNet): residual blocks without BN, pixel-shuffle upsampling, and
 /// the network's output added to the bilinearly upsampled input, so it learns only the residual. Keys: conv_first,
 /// body.N.conv1/conv2, upconv1 (upconv2 for x4), conv_hr, conv_last.</summary>
-public sealed class MsrResNet : Module<Tensor, Tensor>
+internal sealed class MsrResNet : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv_first;
     private readonly Sequential body;

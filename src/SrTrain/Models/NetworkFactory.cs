@@ -5,7 +5,7 @@ using static TorchSharp.torch;
 namespace SrTrain.Models;
 
 /// <summary>Builds the configured networks: an explicit switch, so searching for `new RrdbNet(` finds where it is built.</summary>
-public static class NetworkFactory
+internal static class NetworkFactory
 {
     public static nn.Module<Tensor, Tensor> CreateGenerator(GeneratorConfig g, int scale) => g.Type switch
     {

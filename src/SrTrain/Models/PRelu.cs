@@ -6,7 +6,7 @@ namespace SrTrain.Models;
 
 /// <summary>PyTorch's PReLU (one learned slope per channel, parameter <c>weight</c>, initialised to 0.25), made without
 /// TorchSharp's <c>nn.PReLU</c>, whose constructor fills the weight through a temporary Scalar (see Runtime/Scalars).</summary>
-public sealed class PRelu : nn.Module<Tensor, Tensor>
+internal sealed class PRelu : nn.Module<Tensor, Tensor>
 {
     static readonly Scalar Init = 0.25.ToScalar();
 

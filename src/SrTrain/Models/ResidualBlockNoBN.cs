@@ -6,7 +6,7 @@ using static TorchSharp.torch.nn;
 namespace SrTrain.Models;
 
 /// <summary>BasicSR's <c>ResidualBlockNoBN</c>: x + res_scale · conv2(relu(conv1(x))), without batch norm (EDSR).</summary>
-public sealed class ResidualBlockNoBN : Module<Tensor, Tensor>
+internal sealed class ResidualBlockNoBN : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
     private readonly Conv2d conv2;

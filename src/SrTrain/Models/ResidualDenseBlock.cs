@@ -7,7 +7,7 @@ namespace SrTrain.Models;
 
 /// <summary>BasicSR's <c>ResidualDenseBlock</c> (ESRGAN): five densely connected 3x3 convs, the last scaled by 0.2 and
 /// added back to the input. Field names match PyTorch (conv1 … conv5).</summary>
-public sealed class ResidualDenseBlock : Module<Tensor, Tensor>
+internal sealed class ResidualDenseBlock : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv1;
     private readonly Conv2d conv2;

@@ -5,7 +5,7 @@ using static TorchSharp.torch.nn;
 namespace SrTrain.Models;
 
 /// <summary>BasicSR's <c>RRDB</c>: three residual dense blocks (rdb1 … rdb3) inside one more 0.2-scaled residual.</summary>
-public sealed class Rrdb : Module<Tensor, Tensor>
+internal sealed class Rrdb : Module<Tensor, Tensor>
 {
     private readonly ResidualDenseBlock rdb1;
     private readonly ResidualDenseBlock rdb2;

@@ -12,7 +12,7 @@ namespace SrTrain.Models;
 /// conv_first takes in·4 (resp. in·16) channels and the two x2 upsamplings bring it back to x2 (resp. x1); the input
 /// height and width must then be multiples of 2 (resp. 4). 8 is not in BasicSR: it follows the ESRGAN-style x8 models
 /// that chaiNNer/spandrel load, an extra <c>conv_up3</c> after a third nearest x2 upsampling (before conv_hr).</para></summary>
-public sealed class RrdbNet : Module<Tensor, Tensor>
+internal sealed class RrdbNet : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv_first;
     private readonly Sequential body;

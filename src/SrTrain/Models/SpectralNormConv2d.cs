@@ -12,7 +12,7 @@ namespace SrTrain.Models;
 /// In training mode each forward first runs one power iteration, updating u and v in place without gradient
 /// (v = normalize(Wᵀu), u = normalize(W v), eps 1e-12), exactly as PyTorch's forward pre-hook does; in eval mode u and
 /// v are used as stored, so a loaded file reproduces PyTorch's eval output.</summary>
-public sealed class SpectralNormConv2d : Module<Tensor, Tensor>
+internal sealed class SpectralNormConv2d : Module<Tensor, Tensor>
 {
     static readonly Scalar Eps = 1e-12.ToScalar(); // long-lived: see Runtime/Scalars
 

@@ -8,7 +8,7 @@ namespace SrTrain.Models;
 /// <summary>Real-ESRGAN's SRVGGNetCompact (realesr-general-x4v3's architecture): a plain stack of 3x3 convs with
 /// PReLU, a pixel shuffle, plus the nearest-upsampled input. Light enough to train on a CPU, so the quickstart uses it.
 /// Parameter names match Real-ESRGAN's (`body.0.weight`, `body.1.weight` for the first PReLU, ...).</summary>
-public sealed class SrVggNetCompact : Module<Tensor, Tensor>
+internal sealed class SrVggNetCompact : Module<Tensor, Tensor>
 {
     private readonly ModuleList<Module<Tensor, Tensor>> body;
     private readonly PixelShuffle upsampler;

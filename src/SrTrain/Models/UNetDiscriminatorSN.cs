@@ -10,7 +10,7 @@ namespace SrTrain.Models;
 /// logit per pixel. Three stride-2 spectral-normed convs down, three bilinear x2 ups with optional skip additions,
 /// two more spectral-normed convs, then conv9 to one channel. Keys conv0.weight/bias, convK.weight_orig/weight_u/
 /// weight_v for K = 1 … 8, conv9.weight/bias. Input height and width should be multiples of 8 so the skips line up.</summary>
-public sealed class UNetDiscriminatorSN : Module<Tensor, Tensor>
+internal sealed class UNetDiscriminatorSN : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv0;
     private readonly SpectralNormConv2d conv1;

@@ -15,7 +15,7 @@ namespace SrTrain.Models;
 /// before the first conv. Those two tensors are non-persistent buffers: they follow <c>.to(device)</c> but are not
 /// in the state dict, since torchvision's files do not have them. Conv outputs (conv1_1 …) are pre-activation values:
 /// the ReLUs are not in place, unlike torchvision's (BasicSR clones each output for the same effect).</para></summary>
-public sealed class VggFeatures : Module<Tensor, Dictionary<string, Tensor>>
+internal sealed class VggFeatures : Module<Tensor, Dictionary<string, Tensor>>
 {
     private readonly Sequential features;
     private Tensor mean;

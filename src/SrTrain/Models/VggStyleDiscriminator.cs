@@ -8,7 +8,7 @@ namespace SrTrain.Models;
 /// <summary>BasicSR's <c>VGGStyleDiscriminator</c> (ESRGAN's discriminator): conv/BN/LeakyReLU stages that halve the
 /// size down to 4x4, then two linear layers to one logit per image. Input must be exactly inputSize x inputSize
 /// (128 or 256: 256 adds the conv5_* stage). Keys conv0_0, conv0_1, bn0_1, …, conv4_1, bn4_1, linear1, linear2.</summary>
-public sealed class VggStyleDiscriminator : Module<Tensor, Tensor>
+internal sealed class VggStyleDiscriminator : Module<Tensor, Tensor>
 {
     private readonly Conv2d conv0_0;
     private readonly Conv2d conv0_1;

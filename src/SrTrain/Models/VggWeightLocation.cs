@@ -6,7 +6,7 @@ namespace SrTrain.Models;
 /// path.vgg19, or else torchvision's own download cache (where <c>torchvision.models.vgg19(pretrained=True)</c> and
 /// BasicSR's VGGFeatureExtractor put the file): <c>torch.hub.get_dir()/checkpoints</c>, i.e. $TORCH_HOME/hub/checkpoints,
 /// else $XDG_CACHE_HOME/torch/hub/checkpoints, else ~/.cache/torch/hub/checkpoints.</summary>
-public static class VggWeightLocation
+internal static class VggWeightLocation
 {
     /// <summary>torchvision's file name: vgg16-397923af.pth or vgg19-dcbb9e9d.pth.</summary>
     public static string FileName(string vggType) => vggType switch

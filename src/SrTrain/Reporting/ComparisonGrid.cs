@@ -17,7 +17,7 @@ namespace SrTrain.Reporting;
 /// differences (the 99th percentile of that image's difference cells) are black: a fixed ×8 left the small differences
 /// of an A/B nearly invisible. The row names the gain used. The validation images and scale come from the first run's
 /// config.yml.</summary>
-public static class ComparisonGrid
+internal static class ComparisonGrid
 {
     public const int Zoom = 3;
     /// <summary>The difference gain's bounds: at least ×1, at most ×255 (one 8-bit level then shows fully).</summary>

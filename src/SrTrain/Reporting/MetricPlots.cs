@@ -4,7 +4,7 @@ namespace SrTrain.Reporting;
 
 /// <summary>PNG line plots of the report's series (ScottPlot, rendered off-screen by SkiaSharp; text needs a system
 /// font such as Debian's fonts-dejavu-core).</summary>
-public static class MetricPlots
+internal static class MetricPlots
 {
     static readonly IPalette Palette = new ScottPlot.Palettes.Category10();
 

@@ -4,7 +4,7 @@ namespace SrTrain.Reporting;
 
 /// <summary>Everything the report draws and tabulates, read from the runs' metrics.jsonl files. The plots are drawn
 /// from exactly these series, so a test can compare them with the files.</summary>
-public sealed class ReportData
+internal sealed class ReportData
 {
     public const string ValKind = "val";
     public const string BicubicKind = "val_bicubic";

@@ -1,7 +1,7 @@
 namespace SrTrain.Reporting;
 
 /// <summary>How the report is drawn.</summary>
-public sealed record ReportOptions
+internal sealed record ReportOptions
 {
     /// <summary>Weight of the loss curves' moving average (TensorBoard's smoothing slider); 0 = raw.</summary>
     public double Smoothing { get; init; } = 0.6;

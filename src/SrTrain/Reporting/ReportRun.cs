@@ -6,7 +6,7 @@ namespace SrTrain.Reporting;
 /// <summary>A run folder as the report sees it: its metrics, its lineage and, for a branch, the parent's metrics (read
 /// from the parent folder even when the parent is not among the reported runs, so the branch's curve can start at
 /// the parent's value).</summary>
-public sealed class ReportRun
+internal sealed class ReportRun
 {
     public ReportRun(string label, string dir, string? parentDir, long? parentStep,
         IReadOnlyList<MetricsLog.Record> records, IReadOnlyList<MetricsLog.Record> parentRecords)

@@ -3,7 +3,7 @@ namespace SrTrain.Reporting;
 /// <summary>How far a run got: its last validation step, its last logged step and its train.total_steps. The report
 /// marks a run that stopped early, and runs whose final values come from different steps, so an A/B is never read
 /// off two runs that are not like for like.</summary>
-public sealed record RunProgress(long? LastStep, long? LastValStep, long? TotalSteps)
+internal sealed record RunProgress(long? LastStep, long? LastValStep, long? TotalSteps)
 {
     public bool StoppedEarly => LastStep != null && TotalSteps != null && LastStep < TotalSteps;
 

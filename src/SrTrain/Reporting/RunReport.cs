@@ -8,7 +8,7 @@ namespace SrTrain.Reporting;
 
 /// <summary>`srtrain report`: compares runs in a folder of PNG plots (validation metrics, smoothed training losses),
 /// an image grid of the runs' outputs and a markdown summary, report.md, that ties them together.</summary>
-public static class RunReport
+internal static class RunReport
 {
     public const string MarkdownName = "report.md";
     public const string GridName = "grid.png";

@@ -6,7 +6,7 @@ namespace SrTrain.Runs;
 /// <summary>Where a run came from. A branch (resume from an older step, or with changed losses) names its parent run
 /// folder and the step it started from; its metrics continue the parent's step numbering. <c>TranslationalFrom</c> is
 /// the step the translational term starts in this run's config (null: the term is off).</summary>
-public sealed record Lineage(
+internal sealed record Lineage(
     string Name,
     string? ParentRun,
     long? ParentStep,

@@ -9,7 +9,7 @@ namespace SrTrain.Runs;
 /// <summary>runs/&lt;name&gt;/metrics.jsonl: one JSON object per line, `{"kind": "train"|"val"|"val_bicubic", "step": N, ...}`,
 /// appended and flushed as they come so a killed run loses nothing already logged; plus TensorBoard scalars and the
 /// validation images. A line torn by a kill is skipped by <see cref="Read"/>.</summary>
-public sealed class MetricsLog : IDisposable
+internal sealed class MetricsLog : IDisposable
 {
     public const string FileName = "metrics.jsonl";
     readonly StreamWriter _writer;

@@ -5,7 +5,7 @@ namespace SrTrain.Runs;
 
 /// <summary>Where a run keeps everything: runs/&lt;name&gt;/{config.yml, run.json, train.log, metrics.jsonl,
 /// tensorboard/, checkpoints/&lt;step&gt;/, val_images/&lt;step&gt;/}.</summary>
-public sealed class RunFolder
+internal sealed class RunFolder
 {
     /// <summary>The run folder under <paramref name="runsDir"/> whose files were written last.</summary>
     public static string MostRecent(string runsDir)

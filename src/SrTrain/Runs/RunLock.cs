@@ -9,7 +9,7 @@ namespace SrTrain.Runs;
 /// so a crash never leaves a run locked; the file itself stays and means nothing on its own.</para>
 /// <para>Who holds it is written to <c>.lock-owner</c> beside it: the lock file cannot be read while it is held
 /// (.NET takes a shared flock to read it on Linux, and Windows refuses to share it).</para></summary>
-public sealed class RunLock : IDisposable
+internal sealed class RunLock : IDisposable
 {
     public const string FileName = ".lock";
     public const string OwnerFileName = ".lock-owner";

@@ -5,7 +5,7 @@ namespace SrTrain.Runs;
 
 /// <summary>TensorBoard event files (TFRecord framing of <c>tensorboard.Event</c> protobufs): drop the events after a
 /// step. Each record is kept byte for byte (its CRCs stay valid) or left out.</summary>
-public static class TensorBoardEvents
+internal static class TensorBoardEvents
 {
     /// <summary>Removes from every event file in <paramref name="dir"/> the events with a step above
     /// <paramref name="step"/>. A torn last record (a kill while writing) is dropped too.</summary>

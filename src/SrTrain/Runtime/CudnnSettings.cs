@@ -8,7 +8,7 @@ namespace SrTrain.Runtime;
 /// (<c>at::globalContext().setBenchmarkCuDNN(bool)</c>), looked up by their mangled names in the loaded libtorch_cpu:
 /// Itanium names in libtorch_cpu.so, MSVC names in torch_cpu.dll. The setting lives in the CPU library, so the CPU
 /// builds of both systems can check the round trip.</summary>
-public static unsafe class CudnnSettings
+internal static unsafe class CudnnSettings
 {
     /// <summary>The library and the three entry points (globalContext, setBenchmarkCuDNN, benchmarkCuDNN) on an OS.</summary>
     public sealed record EntryPoints(string Library, string GlobalContext, string SetBenchmark, string GetBenchmark);

@@ -6,7 +6,7 @@ using static TorchSharp.torch;
 namespace SrTrain.Runtime;
 
 /// <summary>Turns --device and --threads into a torch device and libtorch's thread count, and says what it chose.</summary>
-public static class DeviceSelector
+internal static class DeviceSelector
 {
     public static Device Select(string device, int threads, ILogger log)
     {

@@ -1,5 +1,6 @@
 namespace SrTrain;
 
+// Public: the analyzer tests compile snippets against the library that use it.
 /// <summary>
 /// Says that the marked method, property or class makes CPU tensors on purpose (image decoding, file I/O, host-side
 /// statistics), so analyzer rule SRT003 does not ask its torch factory calls (torch.zeros, torch.tensor, ...) for a

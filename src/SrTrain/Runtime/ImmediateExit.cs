@@ -6,7 +6,7 @@ namespace SrTrain.Runtime;
 /// process itself on Windows. Environment.Exit runs libtorch's destructors while another thread may still be inside a
 /// libtorch kernel, which crashes (SIGSEGV, an access violation) instead of exiting with the intended code. Callers
 /// flush their logs first.</summary>
-public static partial class ImmediateExit
+internal static partial class ImmediateExit
 {
     public static void Now(int code)
     {

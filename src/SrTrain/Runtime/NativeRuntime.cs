@@ -7,7 +7,7 @@ namespace SrTrain.Runtime;
 
 /// <summary>Loads libtorch before anything else touches TorchSharp, so a failure becomes one clear message instead of
 /// TorchSharp's type-initializer exception (which blames a missing package even when the cause is libstdc++).</summary>
-public static partial class NativeRuntime
+internal static partial class NativeRuntime
 {
     static readonly object Gate = new();
     static bool _initialized;

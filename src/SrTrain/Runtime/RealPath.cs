@@ -5,7 +5,7 @@ namespace SrTrain.Runtime;
 
 /// <summary>Canonical paths with every link resolved, so that two names for one file (a link or junction to the input
 /// folder, a link loop in a data set, another letter case on Windows) are recognised as one.</summary>
-public static partial class RealPath
+internal static partial class RealPath
 {
     /// <summary>How canonical paths compare: Windows' file names are case-blind, so there `foo_x4.png` and `Foo_x4.png`
     /// are one file (NTFS and Wine alike); Linux's are not.</summary>

@@ -6,7 +6,7 @@ namespace SrTrain.Runtime;
 /// does not interrupt the open), and a device such as /dev/urandom never ends; a data folder, an input, a config or a
 /// run file can be either. On Unix the file type is read with stat(2) before opening; on Windows named pipes and
 /// devices live outside the file system's names, so there is nothing to check.</summary>
-public static partial class RegularFile
+internal static partial class RegularFile
 {
     /// <summary>Null when <paramref name="path"/> (links followed) is a regular file, missing, or of unknown type;
     /// else what it is ("a FIFO (named pipe)", "a character device", …).</summary>

@@ -9,7 +9,7 @@ namespace SrTrain.Runtime;
 /// while libtorch still reads it: "Expected false to be true … toFloat at c10/core/Scalar.h". These fields live for the
 /// process, so they are never finalised. The build's analyzer (src/SrTrain.Analyzers, SRT001/SRT002) rejects the
 /// implicit forms; values that change (a learning rate) are made with <c>using var s = x.ToScalar();</c> instead.</para></summary>
-public static class Scalars
+internal static class Scalars
 {
     public static readonly Scalar Zero = 0.0.ToScalar();
     public static readonly Scalar One = 1.0.ToScalar();

@@ -9,7 +9,7 @@ namespace SrTrain.Runtime;
 /// and delete (a reader then never blocks an atomic rename over the file either). Linux ignores sharing modes, so
 /// only Windows (and the Wine smoke) shows the difference; the build bans the File.Read* shortcuts in src/
 /// (BannedSymbols.txt) so that no new read goes around this class.</summary>
-public static class SharedRead
+internal static class SharedRead
 {
     const FileShare Everything = FileShare.ReadWrite | FileShare.Delete;
 

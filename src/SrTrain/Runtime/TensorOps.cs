@@ -6,7 +6,7 @@ namespace SrTrain.Runtime;
 /// call <c>add(b, 1)</c>/<c>sub(b, 1)</c>, which make a temporary Scalar that a GC on another thread can free while
 /// libtorch reads it (see <see cref="Scalars"/>). These pass a long-lived alpha instead; the results are bit-identical
 /// (libtorch's sub is add with −alpha).</summary>
-public static class TensorOps
+internal static class TensorOps
 {
     /// <summary>a + b.</summary>
     public static Tensor Add(Tensor a, Tensor b) => a.add(b, Scalars.One);

@@ -7,7 +7,7 @@ namespace SrTrain.Training;
 /// ema = decay·ema + (1 − decay)·current for parameters; buffers are copied. Validation and the released model use
 /// the EMA, which is smoother than the raw weights late in GAN training. Both networks' parameters live in flat
 /// buffers (<see cref="FlatParameters"/>) in the same order, so an update is two tensor ops.</summary>
-public sealed class Ema : IDisposable
+internal sealed class Ema : IDisposable
 {
     readonly nn.Module _model;
     readonly FlatParameters _modelParams;

@@ -18,7 +18,7 @@ namespace SrTrain.Training;
 /// it (see <see cref="Scalars"/>), and it keys its state by native tensor handle, which changes when a module is moved
 /// between devices, so a CUDA checkpoint could not be resumed. Here every Scalar is a field or lives in a using, and
 /// the state is saved by parameter name (<see cref="StateDict"/>).</summary>
-public sealed class FlatAdam : IDisposable, IOptimizerState
+internal sealed class FlatAdam : IDisposable, IOptimizerState
 {
     readonly FlatParameters _params;
     readonly Tensor _expAvg;

@@ -13,7 +13,7 @@ namespace SrTrain.Training;
 /// Autograd accumulates into an existing gradient in place, so backward writes straight into the flat buffer.
 /// Build it after the module is on its device and never move the module afterwards (that replaces the Parameters);
 /// clear gradients with <see cref="ZeroGrad"/>, never with <c>module.zero_grad()</c> (that sets them to null).</para></summary>
-public sealed class FlatParameters : IDisposable
+internal sealed class FlatParameters : IDisposable
 {
     readonly (string Name, Parameter Param, long Offset)[] _entries;
 

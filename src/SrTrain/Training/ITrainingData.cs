@@ -3,7 +3,7 @@ using SrTrain.Data;
 namespace SrTrain.Training;
 
 /// <summary>Supplies step N's batch; the data for a step is a pure function of (seed, N), so Start may begin anywhere.</summary>
-public interface ITrainingData : IDisposable
+internal interface ITrainingData : IDisposable
 {
     /// <summary>Begins producing batches from <paramref name="step"/> on (background workers may run ahead).</summary>
     void Start(long step);

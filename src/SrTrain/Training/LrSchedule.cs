@@ -5,7 +5,7 @@ namespace SrTrain.Training;
 /// <summary>The learning rate as a pure function of the step, so a resumed run continues the schedule exactly with
 /// no scheduler state to save (the usual resume bug of BasicSR-style trainers). Linear warm-up, then MultiStep
 /// (BasicSR's MultiStepRestartLR without restarts) or cosine annealing to eta_min at total_steps.</summary>
-public sealed class LrSchedule
+internal sealed class LrSchedule
 {
     readonly SchedulerConfig _c;
     readonly double _baseLr;

@@ -11,7 +11,7 @@ namespace SrTrain.Training;
 /// shift 8, x4: full patch 256, corners 224). So the main pass keeps its size when a run is branched with the term on,
 /// and a VGG-style discriminator keeps its input size. Before the term's start step (or at weight 0) no corner is cut
 /// and no second crop is made.</summary>
-public sealed class PipelineTrainingData : ITrainingData
+internal sealed class PipelineTrainingData : ITrainingData
 {
     readonly DataPipeline _plain;
     readonly Lazy<DataPipeline>? _corners;

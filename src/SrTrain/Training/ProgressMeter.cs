@@ -11,7 +11,7 @@ namespace SrTrain.Training;
 /// ("ETA ≥20s (+ perceptual phase from step 800, not timed yet)").
 /// <para>The rate a log line shows is the plain average since the previous line (or the start): steps over wall-clock
 /// seconds, first step and phase changes included, as a stopwatch would measure it.</para></summary>
-public sealed class ProgressMeter
+internal sealed class ProgressMeter
 {
     const int WindowSteps = 50;
     readonly long _total;

@@ -18,7 +18,7 @@ namespace SrTrain.Training;
 /// GPU is never waiting for a host that waits for it in the middle of a step; a non-finite loss still skips the update
 /// (its gradients are zeroed, no weight changes). Under data parallelism <see cref="IGradientSync"/> averages the
 /// gradients between backward and the optimizer step.</para></summary>
-public sealed class SrganStep
+internal sealed class SrganStep
 {
     readonly nn.Module<Tensor, Tensor> _g;
     readonly nn.Module<Tensor, Tensor>? _d;

@@ -11,7 +11,7 @@ namespace SrTrain.Training;
 /// 3·G (forward and backward) + 3·G more with the translational term (the second corner) + 9·D with the GAN term
 /// (the G step's D passes and backward, the D step's two forwards and backwards). The perceptual term is not probed:
 /// a phase where it starts later is "not timed yet" until it runs.</summary>
-public static class StepCostProbe
+internal static class StepCostProbe
 {
     /// <summary>Phase (-1 for the first, else its start step) → seconds per step, for each phase the probe can price.</summary>
     public static IReadOnlyDictionary<long, double> Measure(SrTrainConfig c, TrainingParts p, IEnumerable<long> phaseStarts, int ranks)

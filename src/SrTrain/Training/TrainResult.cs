@@ -1,3 +1,3 @@
 namespace SrTrain.Training;
 
-public sealed record TrainResult(string RunDir, long FinalStep, bool Interrupted);
+internal sealed record TrainResult(string RunDir, long FinalStep, bool Interrupted);

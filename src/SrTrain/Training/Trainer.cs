@@ -11,7 +11,7 @@ namespace SrTrain.Training;
 
 /// <summary>The training loop, top to bottom: schedule → data → generator and discriminator step → EMA → log →
 /// maybe validate → maybe checkpoint → stop check. Everything it needs is built by <see cref="TrainingSetup"/>.</summary>
-public sealed class Trainer
+internal sealed class Trainer
 {
     readonly SrTrainConfig _c;
     readonly TrainingParts _p;

@@ -12,7 +12,7 @@ namespace SrTrain.Training;
 /// <summary>`train` and `resume`: decides which run folder to write, from which checkpoint to start and with which
 /// config, then hands over to the <see cref="Trainer"/>. Resuming never overwrites what a run wrote after the resume
 /// step: anything but "continue from the latest checkpoint with the same losses" becomes a branch in a new folder.</summary>
-public static class TrainingLauncher
+internal static class TrainingLauncher
 {
     public static TrainResult Train(TrainRequest request, LaunchContext ctx, CancellationToken cancel)
     {

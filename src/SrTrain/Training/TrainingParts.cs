@@ -3,7 +3,7 @@ using static TorchSharp.torch;
 namespace SrTrain.Training;
 
 /// <summary>Everything the loop trains with, built once by <see cref="TrainingSetup"/>.</summary>
-public sealed class TrainingParts : IDisposable
+internal sealed class TrainingParts : IDisposable
 {
     public required nn.Module<Tensor, Tensor> G { get; init; }
     public required Ema Ema { get; init; }

@@ -15,7 +15,7 @@ namespace SrTrain.Training;
 
 /// <summary>Builds what the config describes: networks, optimizers, losses, data and validation. Fails fast, before any
 /// training, on everything the user must fix (missing VGG weights, a bad data folder, a weight file that does not fit).</summary>
-public static class TrainingSetup
+internal static class TrainingSetup
 {
     /// <param name="ranks">Data parallel: this rank makes its share of each batch, averages gradients with the others, and
     /// only rank 0 validates. Default: one process.</param>

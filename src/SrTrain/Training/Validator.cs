@@ -12,7 +12,7 @@ namespace SrTrain.Training;
 /// cropped, and RGB), the VGG-16 perceptual distance when VGG weights are configured, and the shift-consistency
 /// error the translational term targets. The same metrics for plain bicubic upscaling are computed once, as the
 /// baseline row. A few outputs are saved as PNGs: LQ (nearest) | output | HQ.</summary>
-public sealed class Validator : IDisposable
+internal sealed class Validator : IDisposable
 {
     readonly IReadOnlyList<ValidationPair> _pairs;
     readonly VggFeatures? _vgg;

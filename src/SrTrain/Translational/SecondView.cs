@@ -7,7 +7,7 @@ namespace SrTrain.Translational;
 /// batch: the crop of the main pass (the batch's Lq/Hq) and the crop of the second corner. With free or sub-pixel
 /// views each sample has its own offsets, so each sample has its own pair of regions. Only the second LQ is needed: the
 /// term compares two generator outputs, not HQ pixels.</summary>
-public sealed record SecondView
+internal sealed record SecondView
 {
     readonly CornerCrop? _mainCrop, _crop;
 

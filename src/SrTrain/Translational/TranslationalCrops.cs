@@ -7,7 +7,7 @@ namespace SrTrain.Translational;
 /// corner crops of gt_size from it, shifted by k LQ pixels (scale·k HQ pixels) against each other. The original
 /// example is gt_size 224, k = 8 at x4: full patch 256, corner crops 224, shared region 192. A translation-equivariant
 /// generator gives the same output on the part all four crops share, which is what the translational loss compares.</summary>
-public static class TranslationalCrops
+internal static class TranslationalCrops
 {
     /// <summary>HQ side of the full patch the corners are cut from: gtSize + scale·k (224 → 256 for k = 8 at x4).</summary>
     public static int FullPatchSize(int gtSize, int scale, int shift) => gtSize + scale * shift;

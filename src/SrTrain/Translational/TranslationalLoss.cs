@@ -12,7 +12,7 @@ namespace SrTrain.Translational;
 ///
 /// The regions come from the data pipeline in each output's own coordinates, so nothing here computes geometry:
 /// pixel (Top+i, Left+j) of output 1's region and of output 2's region are the same pixel of the full HQ patch.</summary>
-public static class TranslationalLoss
+internal static class TranslationalLoss
 {
     /// <summary>The term for a batch: L1 (mean) between the two outputs on the regions <paramref name="view"/> names,
     /// one pair for the batch (corners) or one per sample (free and sub-pixel views; the per-sample crops are stacked,

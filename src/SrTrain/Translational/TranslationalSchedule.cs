@@ -5,7 +5,7 @@ namespace SrTrain.Translational;
 /// <summary>When the translational term is on. The data pipeline (which cuts a second corner only then) and the GAN
 /// step (which runs the second pass only then) both ask this one rule, so they cannot disagree about a step.</summary>
 /// <param name="Views">Which two views the data pipeline cuts (see <see cref="TranslationalViews"/>).</param>
-public sealed record TranslationalSchedule(double Weight, long StartStep, int Shift, bool DetachSecond,
+internal sealed record TranslationalSchedule(double Weight, long StartStep, int Shift, bool DetachSecond,
     TranslationalViews Views = TranslationalViews.Corners)
 {
     public static TranslationalSchedule From(LossesConfig losses)

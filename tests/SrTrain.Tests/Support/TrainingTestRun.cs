@@ -7,7 +7,7 @@ namespace SrTrain.Tests.Support;
 
 /// <summary>A temporary folder with a tiny but real training config: SRVGGNetCompact on crops of two CC0 photos
 /// (TestData/Training), so a run of a few dozen steps takes seconds on a CPU.</summary>
-public sealed class TrainingTestRun : IDisposable
+internal sealed class TrainingTestRun : IDisposable
 {
     readonly TempDir _dir = new();
 
