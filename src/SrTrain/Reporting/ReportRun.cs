@@ -108,3 +108,6 @@ public sealed class ReportRun
     public IReadOnlyDictionary<string, double>? Bicubic =>
         Records.LastOrDefault(r => r.Kind == ReportData.BicubicKind)?.Values;
 }
+
+/// <summary>One point of a plotted curve.</summary>
+public readonly record struct SeriesPoint(long Step, double Value);
