@@ -153,3 +153,10 @@ internal sealed class SrganBench : IDisposable
 
     public static long CountParameters(nn.Module m) => m.parameters().Sum(p => p.numel());
 }
+
+/// <summary>The FLOPs of one benchmark step, by where they occur (see <see cref="SrganBench.StepFlops"/> for the
+/// counting convention).</summary>
+internal sealed record StepFlops(double Generator, double Vgg, double Discriminator)
+{
+    public double Total => Generator + Vgg + Discriminator;
+}

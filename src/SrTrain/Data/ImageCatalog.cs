@@ -261,3 +261,25 @@ internal sealed class ImageCatalog
         }
     }
 }
+
+/// <summary>One usable training or validation image (or HQ/LQ pair), known from its header only.</summary>
+internal sealed class ImageEntry
+{
+    public required string Name { get; init; }
+    public required string HqPath { get; init; }
+    public string? LqPath { get; init; }
+    public required int Width { get; init; }
+    public required int Height { get; init; }
+    internal int Bad;
+}
+
+/// <summary>The decoded pixels of an entry, at the file's bit depth: HQ cropped to a multiple of the scale (and padded
+/// if asked), and the paired LQ if there is one. Dispose when no patch is cut from it any more.</summary>
+internal sealed record LoadedImage(PixelImage Hq, PixelImage? Lq) : IDisposable
+{
+    public void Dispose()
+    {
+        Hq.Dispose();
+        Lq?.Dispose();
+    }
+}

@@ -225,3 +225,7 @@ internal sealed unsafe class MpiLibrary
         if (rc != 0) throw new InvalidOperationException($"{call} failed with MPI error code {rc}");
     }
 }
+
+/// <summary>The two MPI ABIs: Open MPI's handles are addresses of exported globals (ompi_mpi_comm_world, …); MPICH's
+/// (and Intel MPI's, MVAPICH's, MS-MPI's) are integer constants fixed by its mpi.h.</summary>
+internal enum MpiFlavor { OpenMpi, Mpich }

@@ -278,3 +278,19 @@ internal sealed class RestrictedUnpickler
         return b >= long.MinValue && b <= long.MaxValue ? (object)(long)b : b;
     }
 }
+
+/// <summary>A Python global named in a pickle (module + name). Only allow-listed ones are ever produced.</summary>
+internal sealed record PyGlobal(string Module, string Name)
+{
+    public override string ToString() => Module + "." + Name;
+}
+
+/// <summary>What torch._utils._rebuild_tensor_v2 would build, kept as a description: the tensor is only materialised
+/// once we know it belongs to the state dict we want.</summary>
+internal sealed record TensorRef(object Storage, long Offset, long[] Size, long[] Stride);
+
+/// <summary>A pickle named a global outside the allow list; unpickling it in Python would import and run that code.</summary>
+internal sealed class UnsafePickleException(string global) : Exception(global)
+{
+    public string Global { get; } = global;
+}

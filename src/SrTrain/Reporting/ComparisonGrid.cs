@@ -250,3 +250,7 @@ internal static class ComparisonGrid
             }
     }
 }
+
+/// <summary>What the grid shows: its file (null when it could not be made), column and row names, and why runs or
+/// the whole grid were left out.</summary>
+internal sealed record GridResult(string? Path, IReadOnlyList<string> Columns, IReadOnlyList<string> Rows, IReadOnlyList<string> Notes);

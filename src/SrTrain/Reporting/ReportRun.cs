@@ -108,3 +108,6 @@ internal sealed class ReportRun
     public IReadOnlyDictionary<string, double>? Bicubic =>
         Records.LastOrDefault(r => r.Kind == ReportData.BicubicKind)?.Values;
 }
+
+/// <summary>One point of a plotted curve.</summary>
+internal readonly record struct SeriesPoint(long Step, double Value);

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Serilog;
 using SrTrain.Checkpoints;
 using SrTrain.Config;
 using SrTrain.Data;
@@ -299,3 +300,27 @@ internal static class TrainingLauncher
     }
 
 }
+
+/// <summary>How the program runs: device and threads, the logger, how to start the run's log file, and (data parallel)
+/// the job's processes.</summary>
+internal sealed record LaunchContext(string Device, int Threads, ILogger Log, Action<string> OpenLogFile, ProcessGroup? Group = null)
+{
+    public ProcessGroup Ranks => Group ?? ProcessGroup.Single;
+}
+
+/// <param name="Sets"><c>--set key=value</c> overrides, applied after the file.</param>
+internal sealed record TrainRequest(string ConfigPath, string? Name, bool AutoResume, int? Seed = null, IReadOnlyList<string>? Sets = null);
+
+/// <param name="RunDir">The run to continue; null: the most recently written run under <paramref name="RunsDir"/>.</param>
+/// <param name="RunsDir">Where to look when no run is named (the config's <c>runs_dir</c>; null: its default).</param>
+internal sealed record ResumeRequest(
+    string? RunDir,
+    long? FromStep,
+    bool Translational,
+    double? TranslationalWeight,
+    IReadOnlyList<string> OverrideConfigs,
+    string? Name,
+    IReadOnlyList<string>? Sets = null,
+    string? RunsDir = null);
+
+internal sealed record TrainResult(string RunDir, long FinalStep, bool Interrupted);

@@ -1,3 +1,0 @@
-namespace SrTrain.Training;
-
-internal sealed record TrainResult(string RunDir, long FinalStep, bool Interrupted);
