@@ -27,7 +27,7 @@ internal static class DataBench
     public static Result Run(SrTrainConfig config, Device device, int steps, int warmup, double dataSeconds, ILogger log)
     {
         var c = config with { Datasets = config.Datasets with { Val = new ValDataConfig() } };
-        var options = PipelineTrainingData.OptionsFrom(c);
+        var options = DataPipelineOptions.From(c);
         double samplesPerSecond = DataThroughput.Measure(options, dataSeconds, log);
         double stepMs;
         using (var parts = TrainingSetup.Build(c, device, log))

@@ -82,6 +82,43 @@ internal sealed record DataPipelineOptions
     /// <summary>The part of each global batch this process makes (data-parallel training); the whole batch by default.</summary>
     public BatchShard Shard { get; init; } = BatchShard.Whole;
 
+    /// <summary>The options of config <paramref name="c"/>'s training data (translational term off: the training data
+    /// switches it on from its start step). The one place the config's fields are mapped onto the pipeline's.</summary>
+    public static DataPipelineOptions From(SrTrainConfig c, BatchShard? shard = null)
+    {
+        var d = c.Datasets.Train;
+        if (string.IsNullOrWhiteSpace(d.DatarootGt))
+            throw new SrTrainException("datasets.train.dataroot_gt: name the folder of training images");
+        return new DataPipelineOptions
+        {
+            HqDir = d.DatarootGt,
+            LqDir = string.IsNullOrWhiteSpace(d.DatarootLq) ? null : d.DatarootLq,
+            MetaInfo = string.IsNullOrWhiteSpace(d.MetaInfo) ? null : d.MetaInfo,
+            Scale = c.Scale,
+            GtSize = d.GtSize,
+            UseHFlip = d.UseHflip,
+            UseRot = d.UseRot,
+            Seed = c.Seed,
+            BatchSize = d.BatchSize,
+            NumWorkers = Math.Max(1, d.NumWorkers),
+            QueueCapacity = d.PrefetchBatches,
+            CacheImages = d.CacheImages,
+            MaxImagePixels = d.MaxImagePixels,
+            PadSmall = d.PadSmall,
+            Shard = shard ?? BatchShard.Whole,
+            RealEsrgan = d.Realesrgan.Enabled ? d.Realesrgan : null,
+            Degradations = new DegradationOptions
+            {
+                NoiseProbability = d.NoiseProb,
+                NoiseSigmaMin = d.NoiseRange[0],
+                NoiseSigmaMax = d.NoiseRange[1],
+                JpegProbability = d.JpegProb,
+                JpegQualityMin = d.JpegRange[0],
+                JpegQualityMax = d.JpegRange[1],
+            },
+        };
+    }
+
     internal void Validate()
     {
         if (string.IsNullOrWhiteSpace(HqDir)) throw new SrTrainException("datasets.train.hq_dir: must name a folder");

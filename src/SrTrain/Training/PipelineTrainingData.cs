@@ -26,7 +26,7 @@ internal sealed class PipelineTrainingData : ITrainingData
     public PipelineTrainingData(SrTrainConfig c, ILogger log, BatchShard? shard = null, TranslationalSchedule? translational = null)
     {
         var d = c.Datasets.Train;
-        var options = OptionsFrom(c, shard);
+        var options = DataPipelineOptions.From(c, shard);
         var t = _translational = translational ?? TranslationalSchedule.From(c.Losses);
         // The plain pipeline is needed only for steps before the term starts; building it scans the folder headers.
         _plain = new DataPipeline(options, log);
@@ -44,47 +44,11 @@ internal sealed class PipelineTrainingData : ITrainingData
             });
     }
 
-    /// <summary>The data pipeline's options for config <paramref name="c"/> (translational term off).</summary>
-    public static DataPipelineOptions OptionsFrom(SrTrainConfig c, BatchShard? shard = null)
-    {
-        var d = c.Datasets.Train;
-        if (string.IsNullOrWhiteSpace(d.DatarootGt))
-            throw new SrTrainException("datasets.train.dataroot_gt: name the folder of training images");
-        return new DataPipelineOptions
-        {
-            HqDir = d.DatarootGt,
-            LqDir = string.IsNullOrWhiteSpace(d.DatarootLq) ? null : d.DatarootLq,
-            MetaInfo = string.IsNullOrWhiteSpace(d.MetaInfo) ? null : d.MetaInfo,
-            Scale = c.Scale,
-            GtSize = d.GtSize,
-            UseHFlip = d.UseHflip,
-            UseRot = d.UseRot,
-            Seed = c.Seed,
-            BatchSize = d.BatchSize,
-            NumWorkers = Math.Max(1, d.NumWorkers),
-            QueueCapacity = d.PrefetchBatches,
-            CacheImages = d.CacheImages,
-            MaxImagePixels = d.MaxImagePixels,
-            PadSmall = d.PadSmall,
-            Shard = shard ?? BatchShard.Whole,
-            RealEsrgan = d.Realesrgan.Enabled ? d.Realesrgan : null,
-            Degradations = new DegradationOptions
-            {
-                NoiseProbability = d.NoiseProb,
-                NoiseSigmaMin = d.NoiseRange[0],
-                NoiseSigmaMax = d.NoiseRange[1],
-                JpegProbability = d.JpegProb,
-                JpegQualityMin = d.JpegRange[0],
-                JpegQualityMax = d.JpegRange[1],
-            },
-        };
-    }
-
     /// <summary>The pipeline that makes step <paramref name="step"/>'s batch in training (with the translational
     /// term's full patches when it is active at that step), for tools such as <c>srtrain degrade</c>.</summary>
     public static DataPipeline PipelineAt(SrTrainConfig c, long step, ILogger log)
     {
-        var options = OptionsFrom(c);
+        var options = DataPipelineOptions.From(c);
         var t = TranslationalSchedule.From(c.Losses);
         return new DataPipeline(t.IsActive(step) ? options with { TranslationalShift = t.Shift, TranslationalViews = t.Views } : options, log);
     }
