@@ -134,20 +134,5 @@ internal sealed record DataPipelineOptions
         if (TranslationalShift > 0 && TranslationalViews == TranslationalViews.SubPixel && LqDir != null)
             throw new SrTrainException("losses.translational.views SubPixel: makes each view's LQ from its own HQ crop, which paired data (an LQ folder) cannot");
         Degradations.Validate();
-        if (RealEsrganEnabled) ValidateRealEsrgan(RealEsrgan!);
-    }
-
-    void ValidateRealEsrgan(RealEsrganDegradationConfig r)
-    {
-        const string key = "datasets.train.realesrgan";
-        if (LqDir != null)
-            throw new SrTrainException($"{key}.enabled: makes the LQ from the HQ images; remove datasets.train.dataroot_lq");
-        if (Degradations.NoiseProbability > 0 || Degradations.JpegProbability > 0)
-            throw new SrTrainException($"{key}.enabled: brings its own noise and JPEG; set datasets.train.noise_prob and jpeg_prob to 0");
-        if (r.CropPadSize % Scale != 0 || r.CropPadSize < FullPatchSize)
-            throw new SrTrainException($"{key}.crop_pad_size {r.CropPadSize}: must be a multiple of scale {Scale} and at least the " +
-                                       $"{FullPatchSize} px patch" + (TranslationalShift > 0 ? " (gt_size + scale·shift)" : " (gt_size)"));
-        if (r.QueueSize < 0 || (r.QueueSize > 0 && r.QueueSize % BatchSize != 0))
-            throw new SrTrainException($"{key}.queue_size {r.QueueSize}: must be a multiple of the (global) batch_size {BatchSize}, or 0 for no pool");
     }
 }

@@ -44,8 +44,9 @@ internal sealed class TrainingPairPool
     internal TrainingPairPool(long seed, int queueSize, int batchSize, Func<long, int[]>? permutation)
     {
         if (batchSize < 1) throw new ArgumentOutOfRangeException(nameof(batchSize));
+        // A caller's guard: the config's rule (ConfigValidator, datasets.train.realesrgan.queue_size) is checked at load.
         if (queueSize < batchSize || queueSize % batchSize != 0)
-            throw new SrTrainException($"datasets.train.realesrgan.queue_size {queueSize}: must be a multiple of the (global) batch_size {batchSize}, or 0 for no pool");
+            throw new ArgumentException($"a pool of {queueSize} does not hold whole batches of {batchSize}", nameof(queueSize));
         _seed = seed;
         _queueSize = queueSize;
         _batchSize = batchSize;

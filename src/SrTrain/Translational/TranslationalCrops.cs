@@ -34,9 +34,9 @@ internal static class TranslationalCrops
     /// Shared region in the crop's coordinates: top = (Row == 0 ? fullPatchSize − cropSize : 0), left likewise, side
     /// 2·cropSize − fullPatchSize; so HQ pixel (Shared.Top + i, Shared.Left + j) of any corner crop is full-patch pixel
     /// (fullPatchSize − cropSize + i, fullPatchSize − cropSize + j).</summary>
+    /// Callers pass validated sizes (the config's translational shift is checked at load, a pipeline's options when made).
     public static CornerCrop Compute(int fullPatchSize, int scale, int shift, Corner corner)
     {
-        Validate(fullPatchSize, scale, shift);
         int crop = CropSize(fullPatchSize, scale, shift);
         int lqTop = corner.Row == 0 ? 0 : shift, lqLeft = corner.Col == 0 ? 0 : shift;
         int offset = fullPatchSize - crop, shared = SharedSize(fullPatchSize, scale, shift);

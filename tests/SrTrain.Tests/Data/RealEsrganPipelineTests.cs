@@ -191,14 +191,4 @@ public class RealEsrganPipelineTests
             Assert.NotEqual(sv.SampleMainRegions[i], sv.SampleRegions[i]);
         }
     }
-
-    [Fact]
-    public void BadSettings_AreRefused_NamingTheKey()
-    {
-        using var dir = PhotoDir();
-        var o = Options(dir.Path);
-        Assert.Contains("queue_size", Assert.Throws<SrTrainException>(() => new DataPipeline(o with { RealEsrgan = o.RealEsrgan! with { QueueSize = 6 } })).Message);
-        Assert.Contains("crop_pad_size", Assert.Throws<SrTrainException>(() => new DataPipeline(o with { RealEsrgan = o.RealEsrgan! with { CropPadSize = 40 } })).Message);
-        Assert.Contains("dataroot_lq", Assert.Throws<SrTrainException>(() => new DataPipeline(o with { LqDir = dir.Path })).Message);
-    }
 }

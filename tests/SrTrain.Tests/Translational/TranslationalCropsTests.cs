@@ -42,7 +42,7 @@ public class TranslationalCropsTests
     [Fact]
     public void Validate_RejectsShiftsWithoutOverlap()
     {
-        var e = Assert.Throws<SrTrainException>(() => TranslationalCrops.Compute(64, 4, 8, new Corner(0, 0)));
+        var e = Assert.Throws<SrTrainException>(() => TranslationalCrops.Validate(64, 4, 8));
         Assert.Contains("shift 8", e.Message);
     }
 }
