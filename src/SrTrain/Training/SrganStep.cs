@@ -31,10 +31,6 @@ internal sealed class SrganStep
     readonly Func<Tensor, Tensor>? _sharpen;
     readonly Scalar _wPix, _wGan, _wTrans, _gradClipS;
 
-    /// <summary>Images run through the generator so far (the zero-cost rule of the translational term is tested on it:
-    /// B per step while the term is off, 2B while it is on).</summary>
-    public long GeneratorImages { get; private set; }
-
     /// <summary>When the translational term is on; the training data asks the same schedule when to cut a second corner.</summary>
     public TranslationalSchedule Translational { get; }
 
@@ -201,15 +197,10 @@ internal sealed class SrganStep
     /// the term costs +33% of a step instead of +70%). With detach_second the second corner runs without a graph.</summary>
     (Tensor Fake, (Tensor Fake, SecondView View)? Second) Generate(long step, TrainingBatch batch)
     {
+        if (!TranslationalActive(step)) return (_g.call(batch.Lq), null);
         long b = batch.Lq.shape[0];
-        if (!TranslationalActive(step))
-        {
-            GeneratorImages += b;
-            return (_g.call(batch.Lq), null);
-        }
         // Batches come from a source that asked the same schedule; this only guards hand-made ones.
         var view = batch.SecondView ?? throw new InvalidOperationException($"step {step}: the translational term is active but the batch has no second view");
-        GeneratorImages += 2 * b;
         if (Translational.DetachSecond)
         {
             var fake = _g.call(batch.Lq);

@@ -20,8 +20,6 @@ internal sealed class Validator : IDisposable
     readonly SrTrainConfig _c;
     readonly int _multiple, _shiftK;
 
-    // Long-lived, so that no Scalar is created (and finalized) beside the training threads.
-
     public Validator(SrTrainConfig c, VggFeatures? vgg, Device device, ILogger log)
     {
         _c = c;
