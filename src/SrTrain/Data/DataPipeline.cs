@@ -94,15 +94,7 @@ internal sealed class DataPipeline
             hq[i] = fullHq.Crop(main.HqTop, main.HqLeft, main.HqSize, main.HqSize);
             lq2[i] = fullLq.Crop(second.LqTop, second.LqLeft, second.LqSize, second.LqSize);
         }
-        return new BatchData
-        {
-            Step = step,
-            Lq = lq,
-            Hq = hq,
-            Samples = infos,
-            Second = pair is var (m, s) ? (lq2, m, s) : null,
-            SampleViews = regions == null ? null : (lq2, regions.Select(r => r.Main).ToArray(), regions.Select(r => r.Second).ToArray()),
-        };
+        return Assemble(step, lq, hq, infos, pair, lq2, regions);
     }
 
     /// <summary>A batch with Real-ESRGAN's degradation. Each output sample is a pool origin (its own (step, index)
@@ -187,16 +179,21 @@ internal sealed class DataPipeline
                 };
             }
         }
-        return new BatchData
-        {
-            Step = step,
-            Lq = lq,
-            Hq = hq,
-            Samples = infos,
-            Second = pair is var (m, sc) ? (lq2, m, sc) : null,
-            SampleViews = regions == null ? null : (lq2, regions.Select(r => r.Main).ToArray(), regions.Select(r => r.Second).ToArray()),
-        };
+        return Assemble(step, lq, hq, infos, pair, lq2, regions);
     }
+
+    /// <summary>A step's batch from its cut samples: the second views as one corner pair for the batch, or per-sample
+    /// regions (free and sub-pixel views), or none.</summary>
+    static BatchData Assemble(long step, RgbImage[] lq, RgbImage[] hq, SampleInfo[] infos, (CornerCrop Main, CornerCrop Second)? pair,
+        RgbImage[] lq2, (Region Main, Region Second)[]? regions) => new()
+    {
+        Step = step,
+        Lq = lq,
+        Hq = hq,
+        Samples = infos,
+        Second = pair is var (m, s) ? (lq2, m, s) : null,
+        SampleViews = regions == null ? null : (lq2, regions.Select(r => r.Main).ToArray(), regions.Select(r => r.Second).ToArray()),
+    };
 
     /// <summary>Picks the image of a Real-ESRGAN sample, draws its degradation and cuts its crop_pad_size crop.</summary>
     (RgbImage Crop, SampleDraws Draws, string Image) CutRealEsrganCrop(SampleRandom rng, BatchDraws batch)

@@ -16,12 +16,9 @@ internal static class DegradationOps
     /// or (1,k,k)).</summary>
     public static Tensor Filter2D(Tensor img, Tensor kernel)
     {
-        long k = kernel.size(-1);
-        if (k % 2 != 1) throw new ArgumentException($"filter2D needs an odd kernel size, not {k}", nameof(kernel));
         long b = img.size(0), c = img.size(1), h = img.size(2), w = img.size(3);
         using var scope = NewDisposeScope();
-        var kern = kernel.to(img.dtype, img.device);
-        var padded = F.pad(img, [k / 2, k / 2, k / 2, k / 2], PaddingModes.Reflect);
+        var (padded, kern, k) = ReflectPadded(img, kernel, nameof(kernel));
         long ph = padded.size(2), pw = padded.size(3);
         Tensor result;
         if (kern.size(0) == 1)
@@ -38,16 +35,21 @@ internal static class DegradationOps
     /// <see cref="Filter2D"/> up to float rounding, at 2k instead of k² multiply-adds per pixel.</summary>
     public static Tensor Filter2DSeparable(Tensor img, Tensor kernel1d)
     {
-        long k = kernel1d.size(-1);
-        if (k % 2 != 1) throw new ArgumentException($"filter2D needs an odd kernel size, not {k}", nameof(kernel1d));
         long b = img.size(0), c = img.size(1), h = img.size(2), w = img.size(3);
         using var scope = NewDisposeScope();
-        var kern = kernel1d.to(img.dtype, img.device);
-        var padded = F.pad(img, [k / 2, k / 2, k / 2, k / 2], PaddingModes.Reflect);
+        var (padded, kern, k) = ReflectPadded(img, kernel1d, nameof(kernel1d));
         var x = padded.view(b * c, 1, padded.size(2), padded.size(3));
         x = F.conv2d(x, kern.view(1, 1, k, 1));
         x = F.conv2d(x, kern.view(1, 1, 1, k));
         return x.view(b, c, h, w).MoveToOuterDisposeScope();
+    }
+
+    // filter2D's preamble: an odd kernel size k, the kernel in the image's dtype and device, reflect padding by k // 2.
+    static (Tensor Padded, Tensor Kernel, long K) ReflectPadded(Tensor img, Tensor kernel, string kernelName)
+    {
+        long k = kernel.size(-1);
+        if (k % 2 != 1) throw new ArgumentException($"filter2D needs an odd kernel size, not {k}", kernelName);
+        return (F.pad(img, [k / 2, k / 2, k / 2, k / 2], PaddingModes.Reflect), kernel.to(img.dtype, img.device), k);
     }
 
     /// <summary>F.interpolate(img, scale_factor=scale, mode=mode) as PyTorch 1.13 computes it (output size
