@@ -113,7 +113,7 @@ internal sealed class DiffJpeg : IDisposable
     Constants ConstantsOn(Device device)
     {
         var key = device.ToString();
-        if (!_byDevice.TryGetValue(key, out var c)) _byDevice[key] = c = new Constants(device);
+        if (!_byDevice.TryGetValue(key, out var c)) _byDevice[key] = c = new Constants(device).Kept();
         return c;
     }
 
@@ -184,10 +184,19 @@ internal sealed class DiffJpeg : IDisposable
             return t.contiguous().to(device);
         }
 
+        Tensor[] All => new[] { ToYcc, ToYccShift, ToRgb, ToRgbShift, YTable, CTable, Dct, DctScale, Idct, IdctAlpha };
+
+        /// <summary>Takes the buffers out of any dispose scope open on the creating thread: they live as long as the
+        /// DiffJpeg, whichever scope was open when it was made or first used on a device.</summary>
+        public Constants Kept()
+        {
+            foreach (var t in All) t.DetachFromDisposeScope();
+            return this;
+        }
+
         public void Dispose()
         {
-            foreach (var t in new[] { ToYcc, ToYccShift, ToRgb, ToRgbShift, YTable, CTable, Dct, DctScale, Idct, IdctAlpha })
-                t.Dispose();
+            foreach (var t in All) t.Dispose();
         }
     }
 }

@@ -99,7 +99,8 @@ internal sealed class UsmSharp : IDisposable
     {
         var key = device.ToString();
         if (!_kernelByDevice.TryGetValue(key, out var k))
-            _kernelByDevice[key] = k = Separable ? tensor(_kernel1d, device: device) : Kernel2D(device);
+            // Out of any dispose scope open on this thread: the kernel lives as long as this UsmSharp.
+            _kernelByDevice[key] = k = (Separable ? tensor(_kernel1d, device: device) : Kernel2D(device)).DetachFromDisposeScope();
         return k;
     }
 
